@@ -1,0 +1,3 @@
+from flowers.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""Read result files: pytest-benchmark JSON carrying flowers-bench's ``extra_info``.
+
+A result file is what ``pytest benchmarks --benchmark-json FILE`` (or ``--benchmark-autosave``)
+writes.  The parts this module reads:
+
+* ``machine_info``: pytest-benchmark's, plus ``machine_info["flowers"]`` =
+  ``{"tensorflow", "keras", "device", "device_kind"}`` (device: GPU name or CPU model; kind
+  ``"gpu"`` or ``"cpu"``).
+* ``commit_info``: pytest-benchmark's (``id``, ``dirty``, ``time``, ``branch``...).
+* ``datetime``: when the run was saved (ISO 8601).
+* ``flowers``: run-level record added by our ``pytest_benchmark_update_json`` hook:
+  ``{"schema": 1, "profile", "complete": bool, "cases": [{"name", "variant", "seed",
+  "status", "error"}]}``; ``cases`` lists every selected case, failed ones included, and
+  ``complete`` is false when the run was interrupted.
+* ``benchmarks[i]``: pytest-benchmark's ``name``, ``stats``... and ``extra_info`` with at least
+  ``variant, status ("ok"|"failed"), error, test_loss, test_accuracy, history{loss, accuracy,
+  val_loss, val_accuracy}, epochs, train_seconds, epoch_seconds, eval_seconds,
+  train_images_per_second, params_total, params_trainable, seed, config{...}, config_hash,
+  dataset{name, splits{train, validation, test}, class_names, hash, ...}``.
+
+Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
+path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line
+message naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REQUIRED_EXTRA = ("variant", "test_loss", "test_accuracy", "config", "config_hash", "dataset")
+HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
+
+
+class ResultsError(ValueError):
+    """A result file that cannot be used; the message is one line naming the file and the fix."""
+
+
+@dataclass
+class Case:
+    """One benchmark case: a variant trained once with one seed."""
+
+    name: str
+    variant: str
+    seed: int | None
+    status: str  # "ok" or "failed"
+    error: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)  # the case's extra_info
+    stats: dict[str, Any] = field(default_factory=dict)  # pytest-benchmark's timing stats
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def metric(self, key: str) -> float | None:
+        value = self.info.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        return None
+
+
+@dataclass
+class Run:
+    """One result file: every case of one ``pytest benchmarks`` session."""
+
+    source: str
+    datetime: str
+    commit: dict[str, Any]
+    machine: dict[str, Any]
+    profile: str | None
+    complete: bool
+    cases: list[Case]
+
+    @property
+    def variants(self) -> list[str]:
+        """Variant names in first-seen order."""
+        return list(dict.fromkeys(c.variant for c in self.cases))
+
+    def by_variant(self) -> dict[str, list[Case]]:
+        groups: dict[str, list[Case]] = {}
+        for case in self.cases:
+            groups.setdefault(case.variant, []).append(case)
+        return groups
+
+    @property
+    def dataset(self) -> dict[str, Any] | None:
+        for case in self.cases:
+            if case.info.get("dataset"):
+                return case.info["dataset"]
+        return None
+
+    @property
+    def machine_key(self) -> tuple:
+        """What makes two runs comparable in time: same machine and same device."""
+        m = self.machine
+        flowers = m.get("flowers") or {}
+        cpu = m.get("cpu") or {}
+        return (m.get("node"), m.get("machine"), cpu.get("brand_raw"), flowers.get("device"))
+
+
+def _read_json(path: Path) -> Any:
+    if not path.exists():
+        raise ResultsError(f"{path}: no such file; {HOW_TO_MAKE}")
+    if path.is_dir():
+        raise ResultsError(f"{path}: is a folder without result files; {HOW_TO_MAKE}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: cannot be read ({exc}); give a JSON file from --benchmark-json") from None
+    if not text.strip():
+        raise ResultsError(f"{path}: is empty (an interrupted run?); {HOW_TO_MAKE}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsError(
+            f"{path}: is not valid JSON (line {exc.lineno}: {exc.msg}; truncated?); {HOW_TO_MAKE}"
+        ) from None
+
+
+def _case(path: Path, bench: Any, index: int) -> Case:
+    if not isinstance(bench, dict):
+        raise ResultsError(f"{path}: benchmarks[{index}] is not an object; {HOW_TO_MAKE}")
+    name = str(bench.get("name", f"#{index}"))
+    info = bench.get("extra_info")
+    if not isinstance(info, dict) or "variant" not in info:
+        raise ResultsError(
+            f"{path}: benchmark {name!r} has no flowers-bench extra_info (not a flowers-bench run?); "
+            f"{HOW_TO_MAKE}"
+        )
+    status = str(info.get("status", "ok"))
+    if status == "ok":
+        missing = [k for k in REQUIRED_EXTRA if k not in info]
+        if missing:
+            raise ResultsError(
+                f"{path}: benchmark {name!r} lacks extra_info keys {', '.join(missing)}; {HOW_TO_MAKE}"
+            )
+    seed = info.get("seed")
+    return Case(
+        name=name,
+        variant=str(info["variant"]),
+        seed=seed if isinstance(seed, int) else None,
+        status=status,
+        error=info.get("error"),
+        info=info,
+        stats=bench.get("stats") if isinstance(bench.get("stats"), dict) else {},
+    )
+
+
+def load_run(path: str | Path) -> Run:
+    """Load one ``--benchmark-json`` or autosave file."""
+    path = Path(path)
+    data = _read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list) or "machine_info" not in data:
+        raise ResultsError(f"{path}: is JSON but not pytest-benchmark output (no 'benchmarks'); {HOW_TO_MAKE}")
+    cases = [_case(path, b, i) for i, b in enumerate(data["benchmarks"])]
+    run_info = data.get("flowers") if isinstance(data.get("flowers"), dict) else {}
+    seen = {c.name for c in cases}
+    # Cases that failed before recording anything are only listed in the run-level record.
+    for rec in run_info.get("cases", []):
+        if isinstance(rec, dict) and rec.get("name") not in seen and rec.get("variant"):
+            cases.append(
+                Case(
+                    name=str(rec["name"]),
+                    variant=str(rec["variant"]),
+                    seed=rec.get("seed") if isinstance(rec.get("seed"), int) else None,
+                    status=str(rec.get("status", "failed")),
+                    error=rec.get("error"),
+                )
+            )
+    if not cases:
+        raise ResultsError(f"{path}: holds no benchmark cases (did every case fail to start?); {HOW_TO_MAKE}")
+    profile = run_info.get("profile") or next(
+        (c.info.get("profile") for c in cases if c.info.get("profile")), None
+    )
+    machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
+    commit = data.get("commit_info") if isinstance(data.get("commit_info"), dict) else {}
+    return Run(
+        source=str(path),
+        datetime=str(data.get("datetime", "")),
+        commit=commit,
+        machine=machine,
+        profile=profile,
+        complete=bool(run_info.get("complete", True)),
+        cases=cases,
+    )
+
+
+def expand(paths: list[str | Path]) -> list[Path]:
+    """Result files named by ``paths``: files as given; folders (pytest-benchmark storage such as
+    ``.benchmarks/``) searched for ``*.json``."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(p.rglob("*.json"))
+            if not found:
+                raise ResultsError(f"{p}: folder holds no result files; run pytest benchmarks --benchmark-autosave")
+            files.extend(found)
+        else:
+            files.append(p)
+    return files
+
+
+def load_runs(paths: list[str | Path]) -> list[Run]:
+    """Load every run named by ``paths`` (files or storage folders), oldest first."""
+    runs = [load_run(p) for p in expand(paths)]
+    return sorted(runs, key=lambda r: r.datetime)
