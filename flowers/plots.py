@@ -1,0 +1,145 @@
+"""Graphs for ``flowers report``: matplotlib (Agg), plain numbers in, PNG bytes out.
+
+Every function takes plain lists and strings (no result objects) and returns the PNG file's bytes.
+The same input gives the same bytes (no timestamps or version strings in the PNG), so a report can
+name each graph by a hash of its content.  Labels come from result files: they are drawn as plain
+text, never parsed as mathtext.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed; harmless when a backend is already chosen elsewhere
+
+from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+PALETTE = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+]
+TRAIN_COLOR = "#1f77b4"
+VAL_COLOR = "#d62728"
+DPI = 110
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+
+
+def color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def text(label: str, limit: int = 40) -> str:
+    """A label from a result file, made safe for matplotlib: no mathtext, no hidden legend entries."""
+    label = " ".join(str(label).split())
+    if len(label) > limit:
+        label = label[: limit - 1] + "…"
+    label = label.replace("$", r"\$")
+    if label.startswith("_"):  # matplotlib hides legend labels that start with "_"
+        label = "\u200b" + label
+    return label
+
+
+def _finite(values: Sequence[float | None]) -> list[float]:
+    return [v if isinstance(v, (int, float)) and math.isfinite(v) else math.nan for v in values]
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _new(width: float, height: float, rows: int = 1, cols: int = 1):
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    return fig, axes
+
+
+def _epochs_axis(ax) -> None:
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
+    """Learning curves of one variant: loss and accuracy, training vs validation, per epoch.
+
+    ``series`` maps each history key (``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``) to
+    ``{"mean": [...], "low": [...], "high": [...]}``; low/high (the range over seeds) are optional.
+    """
+    with matplotlib.rc_context(STYLE):
+        fig, (ax_loss, ax_acc) = _new(7.6, 3.1, 1, 2)
+        for ax, metric, name in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+            for key, label, col in ((metric, "training", TRAIN_COLOR), (f"val_{metric}", "validation", VAL_COLOR)):
+                s = series.get(key)
+                if not s or not s.get("mean"):
+                    continue
+                mean = _finite(s["mean"])
+                x = list(range(1, len(mean) + 1))
+                ax.plot(x, mean, marker="o", markersize=3, color=col, label=label)
+                if s.get("low") and s.get("high"):
+                    ax.fill_between(x, _finite(s["low"]), _finite(s["high"]), color=col, alpha=0.15, linewidth=0)
+            ax.set_title(name)
+            _epochs_axis(ax)
+            if ax.lines:
+                ax.legend(loc="best")
+        fig.suptitle(text(title, 60), fontsize=12, fontweight="bold")
+        return _png(fig)
+
+
+def overlay(lines: list[tuple[str, list[float], int]]) -> bytes:
+    """Validation accuracy of every variant on one graph: ``(label, values per epoch, color index)``."""
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _new(7.6, 3.6)
+        for label, values, index in lines:
+            values = _finite(values)
+            ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, color=color(index), label=text(label))
+        ax.set_title("Validation accuracy, all variants")
+        ax.set_ylabel("val_accuracy")
+        _epochs_axis(ax)
+        if ax.lines:
+            ax.legend(loc="best")
+        return _png(fig)
+
+
+def trend(
+    run_labels: list[str],
+    accuracy: list[tuple[str, list[float | None], int]],
+    seconds: list[tuple[str, list[float | None], int]],
+    changed: list[int],
+) -> bytes:
+    """Test accuracy and train time of each variant per run, oldest first.
+
+    ``changed`` holds the indexes of runs whose configuration or data changed: they get a dotted line.
+    """
+    n = len(run_labels)
+    with matplotlib.rc_context(STYLE):
+        fig, (ax_acc, ax_time) = _new(7.6, 5.4, 2, 1)
+        x = list(range(1, n + 1))
+        for ax, rows, ylabel in ((ax_acc, accuracy, "test_accuracy"), (ax_time, seconds, "train time (s)")):
+            for label, values, index in rows:
+                ax.plot(x, _finite(values), marker="o", markersize=3, color=color(index), label=text(label))
+            for i in changed:
+                ax.axvline(i + 1, color="#999999", linestyle=":", linewidth=1)
+            ax.set_ylabel(ylabel)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 12)))
+            ax.set_xlim(0.5, n + 0.5)
+        ax_acc.set_title("History: test accuracy and train time per run")
+        ax_time.set_xlabel("run (oldest first)" + ("; dotted: config or data changed" if changed else ""))
+        if ax_acc.lines:
+            ax_acc.legend(loc="best", ncols=2 if len(accuracy) > 3 else 1)
+        return _png(fig)
