@@ -1,0 +1,176 @@
+"""pytest-benchmark integration: options, one case per variant (and seed), machine info, run record.
+
+Options come in through ``pytest_addoption``; every case's results go into ``benchmark.extra_info``;
+``machine_info["flowers"]`` gets the TensorFlow/Keras versions and the device; the JSON's top-level
+``"flowers"`` record lists every selected case with its status, failed ones included.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+
+from flowers.models import VARIANTS
+
+OPTIONS = [
+    # flag, dest, type, help
+    ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 64 px, random weights, 2 epochs); default paper"),
+    ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
+    ("--weights", "weights", str, "imagenet, none, or a folder of weight files (see README)"),
+    ("--epochs", "epochs", int, "training epochs"),
+    ("--image-size", "image_size", int, "images are resized to N x N pixels"),
+    ("--batch-size", "batch_size", int, "batch size"),
+    ("--learning-rate", "learning_rate", float, "Adam learning rate (default: each variant's own, 1e-4 for the original four)"),
+    ("--seed", "seed", int, "first seed (default 0)"),
+    ("--seeds", "seeds", int, "run every variant with N seeds: seed, seed+1, ... (default 1)"),
+    ("--cache-memory-limit", "cache_memory_limit", int, "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)"),
+]
+FLAGS = [
+    ("--no-feature-cache", "no_feature_cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
+    ("--strict-data", "strict_data", "fail on unreadable images instead of skipping them with a warning"),
+    ("--mixed-precision", "mixed_precision", "train in mixed float16 (GPU); default off"),
+    ("--jit-compile", "jit_compile", "compile training steps with XLA; default off"),
+]
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("flowers", "flowers-bench")
+    for flag, dest, type_, help_ in OPTIONS:
+        group.addoption(flag, dest=f"flowers_{dest}", type=type_, default=None, help=help_)
+    for flag, dest, help_ in FLAGS:
+        group.addoption(flag, dest=f"flowers_{dest}", action="store_true", default=False, help=help_)
+
+
+def _option(config, dest):
+    return config.getoption(f"flowers_{dest}")
+
+
+@functools.lru_cache(maxsize=None)
+def _run_config(config):
+    """The resolved TrainConfig (seed of the first case), or the one-line reason it is invalid."""
+    from flowers.profiles import make_config
+
+    overrides = {dest: _option(config, dest) for _, dest, *_ in OPTIONS
+                 if dest not in ("profile", "seeds", "cache_memory_limit")}
+    overrides["feature_cache"] = not _option(config, "no_feature_cache")
+    overrides["mixed_precision"] = _option(config, "mixed_precision") or None
+    overrides["jit_compile"] = _option(config, "jit_compile") or None
+    return make_config(_option(config, "profile") or "paper", **overrides)
+
+
+_interrupted = False  # set by Ctrl-C / SIGTERM: the run is then recorded as incomplete
+
+
+def pytest_configure(config):
+    config._flowers_cases = {}  # nodeid -> {"name", "variant", "seed", "status", "error"}
+
+
+def pytest_generate_tests(metafunc):
+    if "variant" not in metafunc.fixturenames:
+        return
+    first = _option(metafunc.config, "seed") or 0
+    seeds = range(first, first + max(1, _option(metafunc.config, "seeds") or 1))
+    cases = [(v, s) for v in VARIANTS for s in seeds]
+    metafunc.parametrize(("variant", "seed"), cases, ids=[f"{v}-seed={s}" for v, s in cases])
+
+
+@functools.lru_cache(maxsize=4)
+def _load(data: str, image_size: int, strict: bool):
+    """Decode and resize each image once per session, whatever the number of variants and seeds."""
+    from flowers.data import load
+
+    return load(data, image_size, strict=strict)
+
+
+@pytest.fixture
+def progress(request):
+    """Writes a line to the terminal while pytest captures output, so progress shows without -s."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+
+    def write(line: str) -> None:
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(f"  {line}")
+
+    return write
+
+
+@pytest.fixture
+def run_config(request, seed):
+    from dataclasses import replace
+
+    try:
+        return replace(_run_config(request.config), seed=seed)
+    except ValueError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def splits(request, run_config):
+    from flowers.data import DataError
+
+    try:
+        return _load(run_config.data, run_config.image_size, _option(request.config, "strict_data"))
+    except DataError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def cache_memory_limit(request):
+    return _option(request.config, "cache_memory_limit")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    if callspec and "variant" in callspec.params and (report.when == "call" or report.failed):
+        record = item.config._flowers_cases.setdefault(item.nodeid, {
+            "name": item.name, "variant": callspec.params["variant"], "seed": callspec.params["seed"],
+            "status": "ok", "error": None,
+        })
+        if report.failed:
+            record["status"] = "failed"
+            record["error"] = _one_line(report)
+        elif report.skipped:
+            record["status"] = "skipped"
+    return report
+
+
+def _one_line(report) -> str:
+    text = str(report.longrepr) if report.longrepr else "failed"
+    if hasattr(report.longrepr, "reprcrash") and report.longrepr.reprcrash:
+        text = report.longrepr.reprcrash.message
+    return text.strip().splitlines()[0][:500] if text.strip() else "failed"
+
+
+def pytest_keyboard_interrupt(excinfo):
+    global _interrupted
+    _interrupted = True
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        device, kind = f"GPU: {details.get('device_name', gpus[0].name)}", "gpu"
+    else:
+        device, kind = f"CPU: {machine_info.get('cpu', {}).get('brand_raw', 'unknown')}", "cpu"
+    machine_info["flowers"] = {"tensorflow": tf.__version__, "keras": keras.__version__,
+                               "device": device, "device_kind": kind, "gpu_count": len(gpus)}
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    output_json["flowers"] = {
+        "schema": 1,
+        "profile": _option(config, "profile") or "paper",
+        "complete": not _interrupted,
+        "cases": list(config._flowers_cases.values()),
+    }

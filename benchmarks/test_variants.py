@@ -1,0 +1,29 @@
+"""One benchmark case per model variant (and seed): train, evaluate, record.
+
+    pytest benchmarks --profile smoke --benchmark-json out.json
+"""
+
+import pytest
+
+from flowers import train
+from flowers.models import WeightsError
+
+
+def test_variant(benchmark, variant, seed, run_config, splits, progress, cache_memory_limit, request):
+    benchmark.group = "variants"
+    benchmark.extra_info.update(variant=variant, seed=seed, status="failed", error=None,
+                                profile=request.config.getoption("flowers_profile") or "paper")
+
+    def case():
+        try:
+            return train.run(variant, splits, run_config, progress, cache_memory_limit=cache_memory_limit)
+        except train.TrainingFailed as exc:
+            return {"status": "failed", "error": str(exc), "failed_epoch": exc.epoch}
+        except (WeightsError, ValueError) as exc:
+            return {"status": "failed", "error": str(exc)}
+
+    # One round: training is the measurement (the calibrating benchmark(fn) would train many times).
+    result = benchmark.pedantic(case, rounds=1, iterations=1)
+    benchmark.extra_info.update(result)
+    if result["status"] != "ok":
+        pytest.fail(f"{variant}: {result['error']}", pytrace=False)

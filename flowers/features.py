@@ -1,0 +1,93 @@
+"""Exact feature caching: run a model's frozen prefix once per image, train the rest on its outputs.
+
+Frozen layers run in inference mode, so their outputs for an image never change during training:
+computing them once (for the training images, augmented copies included, and for validation and
+test) and fitting only the trainable suffix gives the same losses as ``model.fit`` on the whole
+model, for a fraction of the work.  The suffix shares its layers with the whole model, so after
+training the whole model (prefix + suffix) is the trained model.
+
+Features are kept in memory up to a limit and otherwise written to a memory-mapped ``.npy`` file in
+a temporary folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import psutil
+
+
+def default_memory_limit() -> int:
+    """A quarter of the machine's RAM."""
+    return psutil.virtual_memory().total // 4
+
+
+def split(model: keras.Model, cut_layer: str) -> tuple[keras.Model, keras.Model]:
+    """(prefix, suffix) of ``model`` at the output of ``cut_layer``; they share the model's layers."""
+    cut = model.get_layer(cut_layer).output
+    prefix = keras.Model(model.inputs, cut, name=f"{model.name}_frozen")
+    suffix = keras.Model(cut, model.outputs, name=f"{model.name}_trainable")
+    return prefix, suffix
+
+
+@dataclass
+class Cache:
+    """Prefix outputs of each split, and what building them cost."""
+
+    layer: str
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    seconds: float
+    storage: str  # "memory" or "disk"
+    _tmp: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    @property
+    def bytes(self) -> int:
+        return int(self.train.nbytes + self.val.nbytes + self.test.nbytes)
+
+    def info(self) -> dict:
+        return {"enabled": True, "layer": self.layer, "bytes": self.bytes,
+                "seconds": round(self.seconds, 3), "storage": self.storage}
+
+    def close(self) -> None:
+        self.train = self.val = self.test = None  # drop memmaps before removing their files
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+DISABLED = {"enabled": False, "layer": None, "bytes": 0, "seconds": 0.0, "storage": None}
+
+
+def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_size: int) -> np.ndarray:
+    for start in range(0, len(x), batch_size):
+        out[start:start + batch_size] = prefix.predict_on_batch(x[start:start + batch_size])
+    return out
+
+
+@contextmanager
+def build(prefix: keras.Model, cut_layer: str, x_train, x_val, x_test, *, batch_size: int, memory_limit: int):
+    """Compute the prefix's outputs for every split; yields a :class:`Cache`, removed on exit."""
+    start = time.perf_counter()
+    shape = tuple(prefix.output.shape[1:])
+    per_image = int(np.prod(shape)) * 4  # float32
+    total = per_image * (len(x_train) + len(x_val) + len(x_test))
+    tmp = tempfile.TemporaryDirectory(prefix="flowers-features-") if total > memory_limit else None
+    outputs = []
+    for split_name, x in (("train", x_train), ("val", x_val), ("test", x_test)):
+        if tmp is None:
+            out = np.empty((len(x), *shape), np.float32)
+        else:
+            out = np.lib.format.open_memmap(f"{tmp.name}/{split_name}.npy", "w+", np.float32, (len(x), *shape))
+        outputs.append(_predict_into(prefix, x, out, batch_size))
+    cache = Cache(cut_layer, *outputs, seconds=time.perf_counter() - start,
+                  storage="memory" if tmp is None else "disk", _tmp=tmp)
+    try:
+        yield cache
+    finally:
+        cache.close()

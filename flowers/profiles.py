@@ -1,0 +1,32 @@
+"""Benchmark profiles: named sets of settings; explicit options override them."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+from flowers.train import TrainConfig
+
+PROFILES = {
+    # The original experiment: tf_flowers at 160 px, ImageNet weights, Adam at 1e-4, batch 32.
+    "paper": TrainConfig(data="tf_flowers", image_size=160, weights="imagenet", epochs=10, batch_size=32),
+    # Seconds on a CPU: the built-in synthetic set, small images, random weights.
+    "smoke": TrainConfig(data="synthetic", image_size=64, weights="none", epochs=2, batch_size=16),
+}
+
+
+def make_config(profile: str, **overrides) -> TrainConfig:
+    """The profile's config with every override that is not None applied."""
+    if profile not in PROFILES:
+        raise ValueError(f"--profile {profile}: unknown profile; choose from {', '.join(PROFILES)}")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    config = replace(PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None})
+    if config.epochs < 1:
+        raise ValueError(f"--epochs {config.epochs}: must be at least 1")
+    if config.batch_size < 1:
+        raise ValueError(f"--batch-size {config.batch_size}: must be at least 1")
+    if config.image_size < 8:
+        raise ValueError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
+    return config
