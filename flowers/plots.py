@@ -63,16 +63,22 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _new(width: float, height: float, rows: int = 1, cols: int = 1):
+def _new(width: float, height: float, rows: int = 1, cols: int = 1, top: float = 0.4, hspace: float = 0.25):
+    """A figure with fixed margins (in inches): constrained layout would cost more than the drawing."""
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(width, height), layout="constrained")
+        fig = Figure(figsize=(width, height))
+        fig.subplots_adjust(
+            left=0.8 / width, right=1 - 0.15 / width, bottom=0.5 / height, top=1 - top / height,
+            wspace=0.28, hspace=hspace,
+        )
         axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
     return fig, axes
 
 
-def _epochs_axis(ax) -> None:
+def _epochs_axis(ax, epochs: int) -> None:
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0.5, max(epochs, 1) + 0.5)
 
 
 def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
@@ -82,7 +88,7 @@ def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
     ``{"mean": [...], "low": [...], "high": [...]}``; low/high (the range over seeds) are optional.
     """
     with matplotlib.rc_context(STYLE):
-        fig, (ax_loss, ax_acc) = _new(7.6, 3.1, 1, 2)
+        fig, (ax_loss, ax_acc) = _new(7.6, 3.2, 1, 2, top=0.65)
         for ax, metric, name in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
             for key, label, col in ((metric, "training", TRAIN_COLOR), (f"val_{metric}", "validation", VAL_COLOR)):
                 s = series.get(key)
@@ -94,25 +100,38 @@ def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
                 if s.get("low") and s.get("high"):
                     ax.fill_between(x, _finite(s["low"]), _finite(s["high"]), color=col, alpha=0.15, linewidth=0)
             ax.set_title(name)
-            _epochs_axis(ax)
+            _epochs_axis(ax, max((len(s["mean"]) for s in series.values() if s.get("mean")), default=1))
             if ax.lines:
                 ax.legend(loc="best")
-        fig.suptitle(text(title, 60), fontsize=12, fontweight="bold")
+        fig.suptitle(text(title, 60), fontsize=12, fontweight="bold", y=1 - 0.08 / 3.2, va="top")
         return _png(fig)
+
+
+def _legend_rows(count: int) -> tuple[int, int]:
+    cols = max(1, min(count, 3))
+    return cols, math.ceil(count / cols)
+
+
+def _top_legend(fig: Figure, ax, title: str, height: float, cols: int) -> None:
+    """The title, then the legend in its own band above the axes (never over the data)."""
+    fig.suptitle(title, fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.4 / height), ncols=cols, frameon=False)
 
 
 def overlay(lines: list[tuple[str, list[float], int]]) -> bytes:
     """Validation accuracy of every variant on one graph: ``(label, values per epoch, color index)``."""
+    cols, rows = _legend_rows(len(lines))
+    height = 3.4 + 0.24 * rows
     with matplotlib.rc_context(STYLE):
-        fig, (ax,) = _new(7.6, 3.6)
+        fig, (ax,) = _new(7.6, height, top=0.5 + 0.24 * rows)
         for label, values, index in lines:
             values = _finite(values)
             ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, color=color(index), label=text(label))
-        ax.set_title("Validation accuracy, all variants")
         ax.set_ylabel("val_accuracy")
-        _epochs_axis(ax)
-        if ax.lines:
-            ax.legend(loc="best")
+        _epochs_axis(ax, max((len(v) for _, v, _ in lines), default=1))
+        _top_legend(fig, ax, "Validation accuracy, all variants", height, cols)
         return _png(fig)
 
 
@@ -127,8 +146,10 @@ def trend(
     ``changed`` holds the indexes of runs whose configuration or data changed: they get a dotted line.
     """
     n = len(run_labels)
+    cols, rows = _legend_rows(len(accuracy))
+    height = 5.4 + 0.24 * rows
     with matplotlib.rc_context(STYLE):
-        fig, (ax_acc, ax_time) = _new(7.6, 5.4, 2, 1)
+        fig, (ax_acc, ax_time) = _new(7.6, height, 2, 1, top=0.5 + 0.24 * rows, hspace=0.3)
         x = list(range(1, n + 1))
         for ax, rows, ylabel in ((ax_acc, accuracy, "test_accuracy"), (ax_time, seconds, "train time (s)")):
             for label, values, index in rows:
@@ -138,8 +159,6 @@ def trend(
             ax.set_ylabel(ylabel)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 12)))
             ax.set_xlim(0.5, n + 0.5)
-        ax_acc.set_title("History: test accuracy and train time per run")
         ax_time.set_xlabel("run (oldest first)" + ("; dotted: config or data changed" if changed else ""))
-        if ax_acc.lines:
-            ax_acc.legend(loc="best", ncols=2 if len(accuracy) > 3 else 1)
+        _top_legend(fig, ax_acc, "History: test accuracy and train time per run", height, cols)
         return _png(fig)

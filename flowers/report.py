@@ -464,10 +464,13 @@ def changes(prev: Run, run: Run) -> list[Change]:
     a_data, b_data = prev.dataset or {}, run.dataset or {}
     if (a_data.get("hash"), a_data.get("name")) != (b_data.get("hash"), b_data.get("name")):
 
+        same_name = a_data.get("name") == b_data.get("name")
+
         def data_label(d: dict[str, Any]) -> str:
             if not d:
                 return "unknown"
-            return f"{fmt_value(d.get('name', '?'), 40)} {fmt_value(d.get('hash', '?'), 80)[:12]}"
+            short = fmt_value(d.get("hash", "?"), 80)[:12]
+            return short if same_name else f"{fmt_value(d.get('name', '?'), 40)} {short}"
 
         out.append(Change("data", "data fingerprint", data_label(a_data), data_label(b_data)))
     a_id, b_id = prev.commit.get("id"), run.commit.get("id")
@@ -728,7 +731,7 @@ def build(runs: list[Run], title: str = "flowers-bench report") -> Report:
 # Rendering
 # --------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*~\[\]<>|&])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MD_SPECIAL = re.compile(r"([\\`*~\[\]<>|&$])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def md_escape(value: Any) -> str:
