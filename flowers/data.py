@@ -1,0 +1,438 @@
+"""Image data for the benchmarks: ``tf_flowers``, the ``synthetic`` set, or a folder of images.
+
+:func:`load` returns a :class:`Splits` of uint8 RGB arrays resized to ``image_size`` (bilinear,
+aspect ratio not kept, like the original experiment) plus a plain-JSON ``fingerprint`` of what was
+loaded.  Folders are split 80/10/10 per class with the fixed :data:`SPLIT_SEED`, independent of
+the training seed, so every run of a benchmark sees the same train/validation/test images.
+Unreadable images are found before :func:`load` returns: skipped with one :class:`DataWarning`,
+or, with ``strict=True``, a :class:`DataError` naming the first one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from flowers import synthetic
+
+SPLIT_SEED = 1234  # fixed seed of every split this module makes; independent of the training seed
+TFDS_SPLITS = ["train[:80%]", "train[80%:90%]", "train[90%:]"]  # the original experiment's split
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # compared lower-case
+SPLIT_FOLDERS = ("train", "validation", "test")
+FOLDER_FRACTIONS = (0.8, 0.1, 0.1)  # train / validation / test, per class
+CARVED_VALIDATION = 1 / 9  # share of train/ taken for validation when validation/ is missing
+AUGMENT_FACTOR = 5
+SKIPPED_EXAMPLES = 5
+OFFLINE_HINT = "offline, use --data PATH with a folder of class sub-folders"
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated JPEGs must fail, not load half grey
+
+
+class DataError(ValueError):
+    """Unusable data: the one-line message names the file, folder or option and the fix."""
+
+
+class DataWarning(UserWarning):
+    """Usable data with a problem, such as unreadable images that were skipped."""
+
+
+@dataclass
+class Splits:
+    """Train/validation/test images (uint8 (N, S, S, 3) RGB) and int32 labels into ``class_names``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str]
+    fingerprint: dict
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def load(data: str, image_size: int, *, strict: bool = False) -> Splits:
+    """Load ``data`` ("tf_flowers", "synthetic" or a folder path) at ``image_size`` px."""
+    if not isinstance(image_size, (int, np.integer)) or isinstance(image_size, bool) or image_size < 1:
+        raise DataError(f"image_size must be a positive integer, got {image_size!r}")
+    image_size = int(image_size)
+    if data == "tf_flowers":
+        return load_tfds(image_size)
+    if data == "synthetic":
+        return load_synthetic(image_size)
+    return load_folder(data, image_size, strict=strict)
+
+
+# --- synthetic -------------------------------------------------------------------------------
+
+
+def load_synthetic(image_size: int) -> Splits:
+    """The project's 5-class procedural set, fixed data seed, split 80/10/10 per class."""
+    seed, count = synthetic.DATA_SEED, synthetic.N_PER_CLASS
+    images, labels, names = synthetic.generate(count, image_size, seed)
+    parts = split_stratified(labels, FOLDER_FRACTIONS)
+    identity = f"synthetic v{synthetic.GENERATOR_VERSION} seed={seed} n_per_class={count}"
+    fingerprint = {
+        "name": "synthetic",
+        "source": "synthetic",
+        "layout": "classes",
+        "hash": sha256_text(identity),
+        "version": synthetic.GENERATOR_VERSION,
+        "split_seed": SPLIT_SEED,
+    }
+    return make_splits(images, labels, parts, names, fingerprint, image_size, skipped=[])
+
+
+# --- tf_flowers --------------------------------------------------------------------------------
+
+
+def load_tfds(image_size: int) -> Splits:
+    """``tf_flowers`` through TensorFlow Datasets, split train[:80%] / [80%:90%] / [90%:]."""
+    try:
+        import tensorflow_datasets as tfds
+
+        datasets, info = tfds.load("tf_flowers", split=TFDS_SPLITS, as_supervised=True, with_info=True)
+    except Exception as exc:  # download and preparation fail in many ways; all mean "not available"
+        raise DataError(f"tf_flowers could not be downloaded ({short_reason(exc)}); {OFFLINE_HINT}") from None
+    tfds_names = list(info.features["label"].names)
+    names = sorted(tfds_names)
+    relabel = np.array([names.index(name) for name in tfds_names], np.int32)  # tfds order -> sorted
+    arrays = [(x, relabel[y]) for x, y in (dataset_to_arrays(ds, image_size) for ds in datasets)]
+    version = str(info.version)
+    fingerprint = {
+        "name": "tf_flowers",
+        "source": "tfds",
+        "layout": None,
+        "hash": sha256_text(f"tf_flowers {version}"),
+        "version": version,
+        "tfds_split": list(TFDS_SPLITS),
+    }
+    return splits_from_parts(arrays, names, fingerprint, image_size, skipped=[])
+
+
+def dataset_to_arrays(dataset, image_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images (resized like folder images) and int32 labels of a supervised tf.data dataset."""
+    images, labels = [], []
+    for image, label in dataset.as_numpy_iterator():
+        images.append(resize(Image.fromarray(image).convert("RGB"), image_size))
+        labels.append(label)
+    return stack_images(images, image_size), np.asarray(labels, np.int32)
+
+
+# --- folders ------------------------------------------------------------------------------------
+
+
+def load_folder(data: str, image_size: int, *, strict: bool = False) -> Splits:
+    """A folder with one sub-folder per class, or train/ [validation/] test/ of class folders."""
+    root = existing_folder(data)
+    layout = "splits" if "train" in visible_dirs(root) else "classes"
+    groups = split_groups(root) if layout == "splits" else {"all": root}
+    names = common_class_names(groups)
+    files = [(group, label, path)
+             for group, folder in groups.items() for label, path in list_class_files(folder, names)]
+    decoded = decode_all([path for _, _, path in files], image_size)
+    bad = [(path, result) for (_, _, path), (_, result) in zip(files, decoded) if isinstance(result, str)]
+    if bad and strict:
+        path, reason = bad[0]
+        raise DataError(f"unreadable image: {path} ({reason}); remove it or run without --strict-data")
+    if bad:
+        warn_skipped(root, bad)
+    arrays = readable_arrays(files, decoded, groups, names, image_size)
+    fingerprint = {
+        "name": root.resolve().name,
+        "source": "folder",
+        "path": str(data),
+        "layout": layout,
+        "hash": folder_hash(root, [path for _, _, path in files], [digest for digest, _ in decoded]),
+        "version": None,
+        "split_seed": SPLIT_SEED,
+    }
+    skipped = [relative(path, root) for path, _ in bad]
+    if layout == "classes":
+        images, labels = arrays["all"]
+        parts = split_stratified(labels, FOLDER_FRACTIONS)
+        return make_splits(images, labels, parts, names, fingerprint, image_size, skipped, root)
+    if "validation" not in arrays:
+        fingerprint["validation_carved_from_train"] = True
+        images, labels = arrays["train"]
+        train, val = split_stratified(labels, (1 - CARVED_VALIDATION, CARVED_VALIDATION))
+        arrays["train"], arrays["validation"] = (images[train], labels[train]), (images[val], labels[val])
+    parts = [arrays[split] for split in SPLIT_FOLDERS]
+    return splits_from_parts(parts, names, fingerprint, image_size, skipped, root)
+
+
+def existing_folder(data: str) -> Path:
+    """``data`` as a folder Path, or a DataError saying what it should have been."""
+    text = str(data)
+    root = Path(text).expanduser()
+    if not root.exists():
+        if os.sep in text or "/" in text or text.startswith(("~", ".")):
+            raise DataError(f"data folder not found: {text}; check the path, or use tf_flowers or synthetic")
+        raise DataError(f"unknown data {text!r}: expected tf_flowers, synthetic or a folder")
+    if not root.is_dir():
+        raise DataError(f"data path is a file, not a folder: {text}; give a folder of class sub-folders")
+    return root
+
+
+def visible_dirs(folder: Path) -> list[str]:
+    """Sorted names of the sub-folders of ``folder`` that are not hidden."""
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def split_groups(root: Path) -> dict[str, Path]:
+    """The split folders of a train/ [validation/] test/ layout, checked."""
+    present = visible_dirs(root)
+    extra = [name for name in present if name not in SPLIT_FOLDERS]
+    if extra:
+        raise DataError(
+            f"{root} has train/ but also {', '.join(extra)}/; use only train/, validation/ and test/ "
+            "split folders, or only class folders"
+        )
+    if "test" not in present:
+        raise DataError(f"{root} has train/ but no test/ folder; add test/ with the same class folders")
+    return {split: root / split for split in SPLIT_FOLDERS if split in present}
+
+
+def common_class_names(groups: dict[str, Path]) -> list[str]:
+    """The sorted class names, the same in every split folder, at least two."""
+    per_group = {group: visible_dirs(folder) for group, folder in groups.items()}
+    for group, names in per_group.items():
+        folder = groups[group]
+        if not names:
+            raise DataError(f"no class sub-folders in {folder}; put the images in one sub-folder per class")
+        if len(names) < 2:
+            raise DataError(
+                f"only one class folder ({names[0]}) in {folder}; need at least 2 class sub-folders"
+            )
+    first, *others = per_group
+    for group in others:
+        if per_group[group] != per_group[first]:
+            only_a = sorted(set(per_group[first]) - set(per_group[group]))
+            only_b = sorted(set(per_group[group]) - set(per_group[first]))
+            raise DataError(
+                f"class folders differ between {groups[first]} and {groups[group]} "
+                f"(only in {first}/: {only_a or 'none'}; only in {group}/: {only_b or 'none'}); "
+                "use the same class folders in every split"
+            )
+    return per_group[first]
+
+
+def list_class_files(folder: Path, names: list[str]) -> list[tuple[int, Path]]:
+    """``(label, path)`` of every image file in ``folder/<class>``, sorted; no class may be empty."""
+    items = []
+    for label, name in enumerate(names):
+        paths = sorted(
+            p for p in (folder / name).iterdir()
+            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if not paths:
+            raise DataError(
+                f"empty class folder: {folder / name} has no images "
+                f"({', '.join(sorted(IMAGE_SUFFIXES))}); add images or remove the folder"
+            )
+        items += [(label, path) for path in paths]
+    return items
+
+
+def readable_arrays(files, decoded, groups: dict[str, Path], names: list[str], image_size: int) -> dict:
+    """``{group: (images, labels)}`` of the images that decoded; no class may be left empty."""
+    kept = {group: ([], []) for group in groups}
+    for (group, label, _), (_, result) in zip(files, decoded):
+        if not isinstance(result, str):
+            kept[group][0].append(result)
+            kept[group][1].append(label)
+    for group, (_, labels) in kept.items():
+        missing = sorted(set(range(len(names))) - set(labels))
+        if missing:
+            folder = groups[group] / names[missing[0]]
+            raise DataError(f"no readable image in class folder {folder}; add readable images or remove it")
+    return {group: (stack_images(images, image_size), np.asarray(labels, np.int32))
+            for group, (images, labels) in kept.items()}
+
+
+def decode_all(paths: list[Path], image_size: int) -> list[tuple[str, np.ndarray | str]]:
+    """:func:`decode_file` over ``paths`` in a thread pool, results in order."""
+    with ThreadPoolExecutor(max_workers=min(16, (os.cpu_count() or 1) + 4)) as pool:
+        return list(pool.map(lambda path: decode_file(path, image_size), paths))
+
+
+def decode_file(path: Path, image_size: int) -> tuple[str, np.ndarray | str]:
+    """``(sha256 of the bytes, uint8 RGB image)``, or ``(sha256, reason)`` if it cannot be read."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        return "", short_reason(exc)
+    digest = hashlib.sha256(content).hexdigest()
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.load()
+            return digest, resize(image.convert("RGB"), image_size)
+    except UnidentifiedImageError:
+        return digest, "not an image format PIL can read"
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        return digest, short_reason(exc)
+
+
+def warn_skipped(root: Path, bad: list[tuple[Path, str]]) -> None:
+    """One DataWarning listing how many images were skipped and the first few."""
+    shown = ", ".join(f"{relative(path, root)} ({reason})" for path, reason in bad[:SKIPPED_EXAMPLES])
+    more = f" and {len(bad) - SKIPPED_EXAMPLES} more" if len(bad) > SKIPPED_EXAMPLES else ""
+    warnings.warn(
+        DataWarning(f"skipped {len(bad)} unreadable image(s) in {root}: {shown}{more}; "
+                    "use --strict-data to stop on them instead"),
+        stacklevel=4,  # the caller of load()
+    )
+
+
+def folder_hash(root: Path, paths: list[Path], digests: list[str]) -> str:
+    """sha256 over the sorted relative file names and each file's bytes (via its sha256)."""
+    total = hashlib.sha256()
+    for name, digest in sorted(zip((relative(p, root) for p in paths), digests)):
+        total.update(f"{name}\0{digest}\n".encode())
+    return total.hexdigest()
+
+
+def relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def resize(image: Image.Image, image_size: int) -> np.ndarray:
+    """An RGB PIL image as uint8 (S, S, 3), bilinear, aspect ratio not kept."""
+    return np.asarray(image.resize((image_size, image_size), Image.BILINEAR), dtype=np.uint8)
+
+
+def stack_images(images: list[np.ndarray], image_size: int) -> np.ndarray:
+    if not images:
+        return np.zeros((0, image_size, image_size, 3), np.uint8)
+    return np.stack(images)
+
+
+def split_stratified(labels: np.ndarray, fractions) -> list[np.ndarray]:
+    """Index arrays, one per fraction, cut per class after a shuffle seeded with SPLIT_SEED.
+
+    Each class gives ``round(n * f)`` images (half up) to every part but the first, which keeps the
+    rest; every part's indices are shuffled (with the same seed) so classes are mixed.
+    """
+    rng = np.random.default_rng(SPLIT_SEED)
+    parts = [[] for _ in fractions]
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        sizes = [int(len(members) * f + 0.5) for f in fractions[1:]]
+        cuts = np.cumsum([len(members) - sum(sizes), *sizes])[:-1]
+        for part, chunk in zip(parts, np.split(members, cuts)):
+            part.extend(chunk.tolist())
+    return [rng.permutation(np.asarray(part, dtype=np.int64)) for part in parts]
+
+
+def make_splits(images, labels, parts, names, fingerprint, image_size, skipped, root=None) -> Splits:
+    """Splits from one image array and the index arrays of its train/validation/test parts."""
+    arrays = [(images[index], labels[index]) for index in parts]
+    return splits_from_parts(arrays, names, fingerprint, image_size, skipped, root)
+
+
+def splits_from_parts(arrays, names, fingerprint, image_size, skipped, root=None) -> Splits:
+    """Splits from ``[(x, y)] * 3`` (train, validation, test), fingerprint completed and checked."""
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = arrays
+    sizes = {"train": len(y_train), "validation": len(y_val), "test": len(y_test)}
+    empty = [split for split, n in sizes.items() if n == 0]
+    if empty:
+        where = root if root is not None else fingerprint["name"]
+        raise DataError(
+            f"too few images in {where}: the {empty[0]} split is empty; add images to every class"
+        )
+    fingerprint = {
+        **fingerprint,
+        "splits": sizes,
+        "class_names": list(names),
+        "image_size": image_size,
+        "skipped": {"count": len(skipped), "examples": skipped[:SKIPPED_EXAMPLES]},
+    }
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, list(names), fingerprint)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def short_reason(exc: BaseException) -> str:
+    """``Type: first line of the message``, at most 150 characters."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return text if len(text) <= 150 else text[:147] + "..."
+
+
+# --- augmentation -------------------------------------------------------------------------------
+
+
+def augment(splits: Splits, seed: int) -> Splits:
+    """The original offline augmentation: each training image plus 4 altered copies.
+
+    New ``x_train`` is ``[originals, left-right flips, up-down flips, brightness x U(0.8, 1.2),
+    contrast x U(0.8, 1.2)]`` in blocks of N (labels tiled); one factor per image, drawn from
+    ``seed``.  Validation and test are untouched.
+    """
+    if "augmented" in splits.fingerprint:
+        raise DataError("these splits are already augmented; augment the splits that load() returned")
+    x, rng = splits.x_train, np.random.default_rng(seed)
+    brightness, contrast = rng.uniform(0.8, 1.2, (2, len(x)))
+    x_train = np.empty((AUGMENT_FACTOR * len(x), *x.shape[1:]), np.uint8)
+    blocks = x_train.reshape(AUGMENT_FACTOR, *x.shape)  # a view: filling blocks fills x_train
+    blocks[0] = x
+    blocks[1] = x[:, :, ::-1]
+    blocks[2] = x[:, ::-1]
+    adjust_brightness(x, brightness, out=blocks[3])
+    adjust_contrast(x, contrast, out=blocks[4])
+    fingerprint = {
+        **splits.fingerprint,
+        "splits": {**splits.fingerprint["splits"], "train_augmented": len(x_train)},
+        "augmented": {"factor": AUGMENT_FACTOR, "seed": seed,
+                      "ops": ["flip_left_right", "flip_up_down", "brightness_0.2", "contrast_0.2"]},
+    }
+    return dataclasses.replace(
+        splits, x_train=x_train, y_train=np.tile(splits.y_train, AUGMENT_FACTOR), fingerprint=fingerprint
+    )
+
+
+def adjust_brightness(images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Each uint8 image times its factor, clipped."""
+    return in_chunks(lambda x, f: x * f, images, factors, out)
+
+
+def adjust_contrast(images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Like ``tf.image.adjust_contrast``: each pixel's distance from its image's channel means, scaled."""
+
+    def contrast(x, f):
+        mean = x.mean(axis=(1, 2), keepdims=True, dtype=np.float32)
+        return x * f + mean * (1 - f)
+
+    return in_chunks(contrast, images, factors, out)
+
+
+def in_chunks(function, images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None,
+              chunk: int = 256) -> np.ndarray:
+    """uint8 ``function(images, factors)``, a chunk at a time to bound float memory, into ``out``."""
+    out = np.empty_like(images) if out is None else out
+    factors = factors.astype(np.float32).reshape(-1, 1, 1, 1)
+    for start in range(0, len(images), chunk):
+        part = slice(start, start + chunk)
+        out[part] = to_uint8(function(images[part], factors[part]))
+    return out
+
+
+def to_uint8(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
