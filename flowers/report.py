@@ -4,14 +4,8 @@
 pytest-benchmark storage folder (``.benchmarks/``, written by ``--benchmark-autosave``); without
 RESULTS it reads ``out.json``, or ``.benchmarks/`` when there is no ``out.json``.  The report shows
 the comparison table against the original experiment, learning curves, run details, and, over
-several runs, the history with what changed between consecutive runs.
-
-Three steps, each a plain function: :func:`build` turns loaded runs into a plain data model (strings
-and numbers, PNG bytes for the graphs), :func:`render_markdown` / :func:`render_html` feed that model
-to the Jinja2 templates in ``reports/templates/`` (HTML autoescaped, Markdown escaped by the
-template environment), and :func:`write` writes the files: graphs first, named by a hash of their
-content, then ``report.md`` and ``report.html``, each atomically and under a lock on the folder, so
-that two reports written into one folder at once never leave a mix.
+several runs, the history with what changed between consecutive runs.  ``report.html`` is one
+self-contained file; ``report.md`` links the PNG graphs written beside it.
 """
 
 from __future__ import annotations
@@ -33,6 +27,13 @@ from typing import Any, Iterator
 from flowers import __version__, atomic
 from flowers.original import ORIGINAL, VGG16_NOTE
 from flowers.results import Case, ResultsError, Run, load_runs
+
+# Three steps, each a plain function: build() turns loaded runs into a plain data model (display
+# strings and numbers, PNG bytes for the graphs); render_markdown() / render_html() feed it to the
+# Jinja2 templates in reports/templates/ (HTML autoescaped; Markdown escaped by the environment's
+# finalize hook); write() writes the graphs first, named by a hash of their content, then report.md
+# and report.html, each atomically and under a lock on the folder, so that two reports written into
+# one folder at once never leave a mix.
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
 KNOWN_VARIANTS = [
@@ -71,7 +72,7 @@ class Row:
 
     variant: str
     model: str  # the original's model number ("1", "3.2"), "" when the original had no such model
-    status: str  # ok | partial | failed | missing
+    status: str  # ok | partial | failed | skipped | missing
     n: str
     test_loss: str = "—"
     test_loss_orig: str = ""
@@ -108,7 +109,7 @@ class Change:
 
 @dataclass
 class HistoryCell:
-    status: str  # ok | partial | failed | missing
+    status: str  # ok | partial | failed | skipped | missing
     accuracy: str
     time: str
 
@@ -304,10 +305,15 @@ def _mean(values: list[float]) -> float | None:
 
 
 def _status(cases: list[Case]) -> str:
+    """ok | partial (some seeds not ok) | failed | skipped | missing (no case in the run)."""
     if not cases:
         return "missing"
     ok = sum(c.ok for c in cases)
-    return "ok" if ok == len(cases) else "failed" if ok == 0 else "partial"
+    if ok == len(cases):
+        return "ok"
+    if ok:
+        return "partial"
+    return "skipped" if all(c.status == "skipped" for c in cases) else "failed"
 
 
 def _diff(ours: float | None, orig: float, higher_is_better: bool) -> tuple[str, str]:
@@ -380,7 +386,8 @@ def _row(variant: str, cases: list[Case], run: Run, seen_in: str | None, notes: 
     for c in cases:
         if not c.ok:
             seed = f" (seed {c.seed})" if c.seed is not None and len(cases) > 1 else ""
-            row.notes.append(f"FAILED{seed}: {one_line(c.error or 'no error message recorded')}")
+            what = "SKIPPED" if c.status == "skipped" else "FAILED"
+            row.notes.append(f"{what}{seed}: {one_line(c.error or 'no reason recorded')}")
     if status == "missing":
         why = "not in this run" + (f" (present in {seen_in})" if seen_in else "")
         if not run.complete:

@@ -229,6 +229,21 @@ def test_failed_and_missing_variants_are_shown_not_dropped(tmp_path):
     assert html.count('<tr class="missing') == 2 and html.count('<tr class="failed') == 2
 
 
+def test_skipped_and_partly_failed_seeds(tmp_path):
+    data = make_run("2025-01-01T00:00:00+00:00", variants=["basic_cnn", "vgg16_transfer"])
+    second = copy.deepcopy(data["benchmarks"][0])
+    second["name"] = "test_variant[basic_cnn-seed=1]"
+    second["extra_info"].update(seed=1, status="failed", error="loss became NaN at epoch 1")
+    data["benchmarks"].append(second)
+    data["flowers"]["cases"].append({"name": "test_variant[mobilenet_v2_transfer-seed=0]", "variant": "mobilenet_v2_transfer",
+                                     "seed": 0, "status": "skipped", "error": "needs ImageNet weights"})
+    md = report_md(tmp_path, save(tmp_path / "run.json", data))
+    (basic,) = table_rows(md, "basic_cnn")
+    assert "**PARTIAL**" in basic[0] and basic[7] == "1" and "FAILED (seed 1): loss became NaN" in basic[8]
+    (mobile,) = table_rows(md, "mobilenet_v2_transfer")
+    assert "**SKIPPED**" in mobile[0] and "SKIPPED: needs ImageNet weights" in mobile[8]
+
+
 def test_mixed_profiles_warn_and_are_not_mixed(tmp_path, capsys):
     a = save(tmp_path / "a.json", make_run("2025-01-01T00:00:00+00:00", profile="smoke"))
     b = save(tmp_path / "b.json", make_run("2025-01-02T00:00:00+00:00", profile="paper"))
@@ -428,7 +443,7 @@ def test_html_in_headless_chromium(tmp_path):
     dom = chromium(tmp_path, "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
     comparison = dom.stdout.split('class="cards comparison"')[1].split("</table>")[0]
-    rows = re.findall(r'<tr class="(ok|partial|failed|missing)[^"]*">\s*<td class="variant sticky">([^<]+)<', comparison)
+    rows = re.findall(r'<tr class="(ok|partial|failed|skipped|missing)[^"]*">\s*<td class="variant sticky">([^<]+)<', comparison)
     assert [v for _, v in rows] == VARIANTS
     assert dict((v, s) for s, v in rows)["mobilenet_v2_transfer"] == "missing"
     assert dom.stdout.count("<img") >= 4 and "<h2>History</h2>" in dom.stdout
