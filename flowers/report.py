@@ -247,8 +247,8 @@ def fmt_date(value: str) -> str:
         return fmt_value(value, 40)
     offset = d.utcoffset()
     if offset is None or offset.total_seconds() == 0:
-        return d.strftime("%Y-%m-%d %H:%M UTC")
-    return d.strftime("%Y-%m-%d %H:%M UTC%z")
+        return d.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return d.strftime("%Y-%m-%d %H:%M:%S UTC%z")
 
 
 def fmt_commit(commit: dict[str, Any]) -> str:
@@ -343,6 +343,8 @@ def _feature_cache(cases: list[Case]) -> tuple[str, str]:
             if not fc.get("enabled"):
                 return "off", ""
             parts = [fmt_bytes(_num(fc.get("bytes")))]
+            if fc.get("storage"):
+                parts[0] += f" in {fmt_value(fc['storage'], 20)}"
             if _num(fc.get("seconds")) is not None:
                 parts.append(fmt_seconds(_num(fc.get("seconds"))))
             return (fmt_value(fc["layer"], 40) if fc.get("layer") else "on"), ", ".join(parts)
