@@ -196,6 +196,15 @@ def test_one_seed_drop_above_binomial_noise_regresses(tmp_path, flowers):
     assert "REGRESSED" in next(l for l in out.splitlines() if "test_accuracy" in l and l.startswith("basic_cnn"))
 
 
+def test_perfect_baseline_still_allows_for_noise():
+    """At p = 1 the plain binomial se is 0: one flipped test image of 30 must not count as a regression."""
+    th = check.Thresholds()
+    one_image = check.gate_accuracy([1.0], [29 / 30], 30, th)
+    assert one_image.verdict == "ok" and "p clamped" in one_image.how
+    assert check.gate_accuracy([1.0], [27 / 30], 30, th).verdict == "REGRESSED"
+    assert check.gate_accuracy([0.0], [3 / 30], 30, th).verdict == "improved"
+
+
 def test_one_seed_drop_below_tolerance_is_ok_even_with_a_huge_test_set(tmp_path):
     comp = compare_dicts(tmp_path, make_run([make_case(acc=0.90, n_test=10**6)]),
                          make_run([make_case(acc=0.885, n_test=10**6)]), metrics=["accuracy"])
@@ -335,9 +344,32 @@ def test_identical_seeds_use_exact_difference():
     assert check.one_sided_p([0.9, 0.9], [0.9, 0.9], "lower") == 0.5
 
 
-def test_mixed_seed_counts_use_binomial_on_means():
-    v = check.gate_accuracy([0.86, 0.87, 0.88], [0.55], 30, check.Thresholds())
+def test_one_seed_against_several_uses_a_t_test_on_the_seed_spread():
+    th = check.Thresholds()
+    # a clear drop: t-test path, regressed
+    v = check.gate_accuracy([0.86, 0.87, 0.88], [0.55], 30, th)
+    assert v.verdict == "REGRESSED" and v.how.startswith("t-test") and "n=3/1" in v.how
+    # the single baseline value lies within the current seeds' spread: ok (binomial alone would fail it)
+    v = check.gate_accuracy([0.6], [0.6, 0.4, 0.2], 30, th)
+    assert v.verdict == "ok" and v.how.startswith("t-test") and "n=1/3" in v.how
+    assert check.gate_accuracy([0.6], [0.4], 30, th).verdict == "REGRESSED"
+    # seeds that happen to agree closely do not turn one flipped test image into a regression
+    v = check.gate_accuracy([0.90, 0.9033, 0.9067], [26 / 30], 30, th)
+    assert v.verdict == "ok" and v.how.startswith("t-test")
+    # no spread on the several side: the binomial path on means
+    v = check.gate_accuracy([0.9, 0.9, 0.9], [0.55], 30, th)
     assert v.verdict == "REGRESSED" and v.how.startswith("binomial") and "n=3/1" in v.how
+    # the same for loss
+    assert check.gate_loss([0.24], [0.45, 0.2, 0.66], th).verdict == "ok"
+    assert check.gate_loss([0.40, 0.41, 0.42], [0.60], th).verdict == "REGRESSED"
+
+
+def test_three_seed_run_against_one_seed_baseline_shows_the_t_test(tmp_path, flowers):
+    base = write(tmp_path, "base.json", standard(seeds=1))
+    cur = write(tmp_path, "cur.json", standard(seeds=3))
+    code, out, _ = flowers(base, cur, "--metrics", "accuracy")
+    assert code == 0, out
+    assert out.count("t-test p=") == len(VARIANTS) and "n=1/3" in out
 
 
 def test_metrics_option_limits_the_gates(tmp_path, flowers):
