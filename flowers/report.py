@@ -860,6 +860,10 @@ def run(args: argparse.Namespace) -> int:
     report = build(load_runs(paths), title=args.title)
     for warning in report.warnings:
         print(f"flowers report: warning: {warning}", file=sys.stderr)
+    if not (TEMPLATES / "report.md.j2").is_file():
+        print(f"flowers report: error: templates not found in {TEMPLATES}; run from a checkout "
+              "(pip install -e .), where reports/templates/ sits beside the flowers package", file=sys.stderr)
+        return 1
     pages = render(report)
     try:
         written = write(report, args.output, pages)

@@ -447,6 +447,8 @@ def test_html_in_headless_chromium(tmp_path):
     assert [v for _, v in rows] == VARIANTS
     assert dict((v, s) for s, v in rows)["mobilenet_v2_transfer"] == "missing"
     assert dom.stdout.count("<img") >= 4 and "<h2>History</h2>" in dom.stdout
+    history = dom.stdout.split('class="cards history"')[1].split("</table>")[0]
+    assert re.findall(r'<td class="variant sticky"><b>(#\d+)</b>', history) == ["#1", "#2"]
     keep = os.environ.get("FLOWERS_KEEP_SCREENSHOTS")
     for width, height in ((1280, 900), (390, 844)):
         shot = tmp_path / f"report-{width}.png"
