@@ -417,8 +417,9 @@ def _failure_text(cases: Sequence[Case]) -> str:
     parts = []
     for c in cases[:2]:
         label = f"seed={c.seed}" if c.seed is not None else c.name
-        error = " ".join(str(c.error or c.status).split())
-        parts.append(f"{label}: {error[:80]}")
+        error = " ".join(str(c.error or "").split())[:80]
+        status = "" if c.status == "failed" and error else f"{c.status}" + (": " if error else "")
+        parts.append(f"{label}: {status}{error}")
     more = f" (+{len(cases) - 2} more)" if len(cases) > 2 else ""
     return "; ".join(parts) + more
 
@@ -476,7 +477,9 @@ def compare(
             continue
 
         if not cur_ok:
-            how = ("failed: " + _failure_text(cur_failed)) if cur_failed else "absent from the current run"
+            how = ("not ok: " + _failure_text(cur_failed)) if cur_failed else "absent from the current run"
+            if cur_failed and all(c.status == "failed" for c in cur_failed):
+                how = "failed: " + _failure_text(cur_failed)
             for m in metrics:
                 key = METRICS[m].key
                 rows.append(Row(name, key, _fmt(_values(base_ok, key), key), "-", MISSING, how=how))
@@ -490,7 +493,7 @@ def compare(
                     str(len(base_all)),
                     f"{len(cur_ok)} ok",
                     MISSING,
-                    how=f"{len(cur_failed)} of {len(cur_all)} failed: " + _failure_text(cur_failed),
+                    how=f"{len(cur_failed)} of {len(cur_all)} not ok: " + _failure_text(cur_failed),
                 )
             )
 

@@ -293,9 +293,19 @@ def test_one_failed_seed_of_three_is_missing(tmp_path, flowers):
     assert code == 1
     comp = check.compare(load_run(base), load_run(cur_path))
     (cases_row,) = rows(comp, variant=VARIANTS[0], metric="cases")
-    assert cases_row.verdict == "missing" and "1 of 3 failed: seed=1: out of memory" in cases_row.how
+    assert cases_row.verdict == "missing" and "1 of 3 not ok: seed=1: out of memory" in cases_row.how
     # the two good seeds are still compared
     assert rows(comp, variant=VARIANTS[0], metric="test_accuracy")[0].verdict == "ok"
+
+
+def test_skipped_variant_is_missing_with_its_status(tmp_path):
+    cur = make_run(standard(variants=VARIANTS[:1])["benchmarks"],
+                   unrecorded=[{"name": "test_variant[vgg16_transfer-seed=0]", "variant": "vgg16_transfer", "seed": 0,
+                                "status": "skipped", "error": "no VGG16 weights in --weights-dir"}])
+    comp = compare_dicts(tmp_path, standard(variants=VARIANTS[:2]), cur)
+    bad = rows(comp, variant="vgg16_transfer")
+    assert {r.verdict for r in bad} == {"missing"} and comp.regressed
+    assert bad[0].how == "not ok: seed=0: skipped: no VGG16 weights in --weights-dir"
 
 
 def test_new_variant_is_new_and_passes(tmp_path, flowers):
