@@ -457,8 +457,10 @@ def test_html_in_headless_chromium(tmp_path):
         assert shot.stat().st_size > 20_000
         with Image.open(shot) as im:
             assert im.size == (width, height)
-            colours = im.convert("RGB").getcolors(maxcolors=1_000_000)
-            assert colours is None or len(colours) > 50  # not a blank page
+            rgb = im.convert("RGB")
+            for top in range(0, height - 99, 100):  # painted all the way down, not a blank band
+                colours = rgb.crop((0, top, width, top + 100)).getcolors(maxcolors=1_000_000)
+                assert colours is None or len(colours) > 10, f"blank band at y={top} in the {width}px screenshot"
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, Path(keep) / shot.name)
