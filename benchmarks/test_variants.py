@@ -4,6 +4,7 @@
 """
 
 import pytest
+import tensorflow as tf
 
 from flowers import train
 from flowers.models import WeightsError
@@ -21,6 +22,9 @@ def test_variant(benchmark, variant, seed, run_config, splits, progress, cache_m
             return {"status": "failed", "error": str(exc), "failed_epoch": exc.epoch}
         except (WeightsError, ValueError) as exc:
             return {"status": "failed", "error": str(exc)}
+        except tf.errors.ResourceExhaustedError:
+            return {"status": "failed", "error": f"out of memory at batch size {run_config.batch_size}; "
+                                                 f"try a smaller --batch-size"}
 
     # One round: training is the measurement (the calibrating benchmark(fn) would train many times).
     result = benchmark.pedantic(case, rounds=1, iterations=1)

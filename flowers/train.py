@@ -136,6 +136,8 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
     """
     variant = get_variant(name)
     record = config.for_variant(name)
+    if splits.x_train.shape[1:3] != (config.image_size, config.image_size):
+        raise ValueError(f"images are {splits.x_train.shape[1]} px but the config says {config.image_size}; load them at that size")
     keras.utils.set_random_seed(config.seed)
     keras.config.set_dtype_policy("mixed_float16" if config.mixed_precision else "float32")
     if variant.augment:

@@ -1,0 +1,99 @@
+"""Training: the smoke profile learns, the feature cache is exact, failures are reported, runs repeat."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from flowers import train
+from flowers.data import load
+from flowers.profiles import make_config
+
+
+@pytest.fixture(scope="module")
+def smoke_data():
+    config = make_config("smoke")
+    return load(config.data, config.image_size)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """32 px synthetic images, 32 to train on: enough to compare two training paths."""
+    return subset(load("synthetic", 32), 32, 8)
+
+
+def subset(splits, n_train, n_eval):
+    """The first images of each split (keeps the tests quick on 2 CPU cores)."""
+    return dataclasses.replace(
+        splits,
+        x_train=splits.x_train[:n_train], y_train=splits.y_train[:n_train],
+        x_val=splits.x_val[:n_eval], y_val=splits.y_val[:n_eval],
+        x_test=splits.x_test[:n_eval], y_test=splits.y_test[:n_eval],
+    )
+
+
+def test_smoke_profile_basic_cnn_learns(smoke_data):
+    result = train.run("basic_cnn", smoke_data, make_config("smoke"))
+    assert result["status"] == "ok"
+    assert result["test_accuracy"] >= 0.8  # chance is 0.2
+    assert result["history"]["loss"][-1] < result["history"]["loss"][0]
+    assert len(result["epoch_seconds"]) == result["epochs"] == 2
+
+
+@pytest.mark.parametrize("variant", ["vgg16_transfer", "resnet50v2_finetune"])
+def test_feature_cache_is_exact(tiny, variant):
+    data, config = tiny, make_config("smoke", image_size=32)
+    cached = train.run(variant, data, config)
+    plain = train.run(variant, data, dataclasses.replace(config, feature_cache=False))
+    assert cached["feature_cache"]["enabled"] and cached["feature_cache"]["bytes"] > 0
+    assert not plain["feature_cache"]["enabled"]
+    np.testing.assert_allclose(cached["history"]["loss"], plain["history"]["loss"], rtol=1e-3)
+    np.testing.assert_allclose(cached["test_loss"], plain["test_loss"], rtol=1e-3)
+
+
+def test_feature_cache_streams_from_disk_above_the_memory_limit(tiny):
+    data, config = tiny, make_config("smoke", image_size=32)
+    in_memory = train.run("vgg16_transfer", data, config)
+    on_disk = train.run("vgg16_transfer", data, config, cache_memory_limit=1)
+    assert (in_memory["feature_cache"]["storage"], on_disk["feature_cache"]["storage"]) == ("memory", "disk")
+    np.testing.assert_allclose(on_disk["history"]["loss"], in_memory["history"]["loss"], rtol=1e-5)
+
+
+def test_augmentation_trains_on_five_times_the_images(tiny):
+    result = train.run("resnet50v2_finetune_aug", tiny, make_config("smoke", image_size=32, epochs=1))
+    assert result["config"]["augment"] is True
+    assert result["train_images_per_second"] == pytest.approx(32 * 5 / result["train_seconds"])
+
+
+def test_images_of_another_size_than_the_config_are_refused(tiny):
+    with pytest.raises(ValueError, match="images are 32 px but the config says 64"):
+        train.run("basic_cnn", tiny, make_config("smoke", image_size=64))
+
+
+def test_non_finite_loss_fails_with_the_epoch(smoke_data):
+    with pytest.raises(train.TrainingFailed, match=r"loss became (nan|inf) in epoch 1") as err:
+        train.run("basic_cnn", subset(smoke_data, 64, 8), make_config("smoke", learning_rate=1e6))
+    assert err.value.epoch == 1
+
+
+def test_same_seed_same_results_on_cpu(smoke_data):
+    data = subset(smoke_data, 96, 16)
+    first = train.run("basic_cnn", data, make_config("smoke"))
+    second = train.run("basic_cnn", data, make_config("smoke"))
+    assert first["history"] == second["history"]
+    assert first["test_accuracy"] == second["test_accuracy"]
+    assert first["config_hash"] == second["config_hash"]
+
+
+def test_config_hash_ignores_seed_but_not_settings():
+    base = make_config("smoke").for_variant("basic_cnn")
+    assert train.config_hash(base) == train.config_hash({**base, "seed": 7})
+    assert train.config_hash(base) != train.config_hash({**base, "epochs": 3})
+
+
+def test_profile_options_are_validated():
+    with pytest.raises(ValueError, match="--profile fast: unknown profile"):
+        make_config("fast")
+    with pytest.raises(ValueError, match="--epochs 0: must be at least 1"):
+        make_config("smoke", epochs=0)
+    assert make_config("paper", epochs=3).epochs == 3 and make_config("paper").image_size == 160
