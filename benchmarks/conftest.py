@@ -70,12 +70,22 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
-    if "variant" not in metafunc.fixturenames:
+    if not {"variant", "seed"} <= set(metafunc.fixturenames):
         return
     first = _option(metafunc.config, "seed") or 0
     seeds = range(first, first + max(1, _option(metafunc.config, "seeds") or 1))
     cases = [(v, s) for v in VARIANTS for s in seeds]
     metafunc.parametrize(("variant", "seed"), cases, ids=[f"{v}-seed={s}" for v, s in cases])
+
+
+def pytest_collection_modifyitems(config, items):
+    """The side-by-side speed cases are slow: they run only when asked for (-k speed or -m speed)."""
+    if "speed" in (config.getoption("keyword") or "") + (config.getoption("markexpr") or ""):
+        return
+    deselected = [item for item in items if item.get_closest_marker("speed")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("speed")]
 
 
 @functools.lru_cache(maxsize=4)
@@ -103,10 +113,14 @@ def progress(request):
 def run_config(request, seed):
     from dataclasses import replace
 
+    from flowers.measure import peak_gflops
+
     try:
-        return replace(_run_config(request.config), seed=seed)
+        config = replace(_run_config(request.config), seed=seed)
     except ValueError as exc:
         pytest.fail(str(exc), pytrace=False)
+    peak_gflops()  # measured once per session, before any case's clock starts
+    return config
 
 
 @pytest.fixture
@@ -128,7 +142,7 @@ def cache_memory_limit(request):
 def pytest_runtest_makereport(item, call):
     report = yield
     callspec = getattr(item, "callspec", None)
-    if callspec and "variant" in callspec.params and (report.when == "call" or report.failed):
+    if callspec and {"variant", "seed"} <= set(callspec.params) and (report.when == "call" or report.failed):
         record = item.config._flowers_cases.setdefault(item.nodeid, {
             "name": item.name, "variant": callspec.params["variant"], "seed": callspec.params["seed"],
             "status": "ok", "error": None,

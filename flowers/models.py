@@ -92,7 +92,8 @@ def get_variant(name: str) -> Variant:
 
 
 def classifier(num_classes: int):
-    return layers.Dense(num_classes, activation="softmax", name="predictions")
+    # float32 even under mixed precision, so the softmax and the loss stay numerically stable
+    return layers.Dense(num_classes, activation="softmax", name="predictions", dtype="float32")
 
 
 def _small_cnn_head(x, num_classes):

@@ -17,8 +17,9 @@ from typing import Callable
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from flowers import features
+from flowers import features, measure
 from flowers.data import Splits, augment
 from flowers.models import create_model, frozen_output, get_variant
 
@@ -61,31 +62,32 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(same_across_seeds, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class Batches(keras.utils.PyDataset):
-    """Shuffled batches of ``(x, y)``, the order a function of (seed, epoch) alone.
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The order in which training images are seen in ``epoch``: a function of (seed, epoch) alone."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
-    Used for images and for cached features alike, so both paths see the same batches.
+
+def index_batches(n: int, batch_size: int, seed: int, epochs: int) -> tf.data.Dataset:
+    """Batches of training-image indices for all ``epochs`` in a row (fit with ``steps_per_epoch``).
+
+    Every pipeline that must see the same batches (images or cached features, the suite or the
+    plain speed baseline) maps its data over these indices.
     """
+    orders = np.stack([epoch_order(n, seed, epoch) for epoch in range(epochs)])
+    return tf.data.Dataset.from_tensor_slices(orders).flat_map(
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
 
-    def __init__(self, x, y, batch_size: int, seed: int):
-        super().__init__()
-        self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
-        self.epoch = 0
-        self._order = self._permutation()
 
-    def _permutation(self):
-        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int) -> tf.data.Dataset:
+    """(x, y) batches in :func:`index_batches` order, read from arrays (in memory or memory-mapped)."""
+    def take(index):
+        return x[index], y[index]
 
-    def __len__(self):
-        return math.ceil(len(self.x) / self.batch_size)
+    def read(index):
+        xb, yb = tf.numpy_function(take, [index], (tf.as_dtype(x.dtype), tf.as_dtype(y.dtype)))
+        return tf.ensure_shape(xb, (None, *x.shape[1:])), tf.ensure_shape(yb, (None,))
 
-    def __getitem__(self, index):
-        idx = np.sort(self._order[index * self.batch_size:(index + 1) * self.batch_size])
-        return self.x[idx], self.y[idx]
-
-    def on_epoch_end(self):
-        self.epoch += 1
-        self._order = self._permutation()
+    return index_batches(len(x), batch_size, seed, epochs).map(read).prefetch(2)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -147,6 +149,7 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
     log = EpochLog(name, config.epochs, progress)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        memory = stack.enter_context(measure.PeakMemory())
         trainee, x, xv, xt = model, splits.x_train, splits.x_val, splits.x_test
         cache_info = dict(features.DISABLED)
         if config.feature_cache and variant.frozen_until:
@@ -157,7 +160,9 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
             x, xv, xt, cache_info = cache.train, cache.val, cache.test, cache.info()
         _compile(trainee, config, record["learning_rate"])
         fit = trainee.fit(
-            Batches(x, splits.y_train, config.batch_size, config.seed),
+            training_batches(x, splits.y_train, config.batch_size, config.seed, config.epochs),
+            steps_per_epoch=math.ceil(len(x) / config.batch_size),
+            shuffle=False,  # the order is index_batches'; Keras must not reorder
             validation_data=(xv, splits.y_val),
             validation_batch_size=config.batch_size,
             epochs=config.epochs,
@@ -173,6 +178,9 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
 
     epochs_run = len(history["loss"])
     n_train = len(splits.y_train)
+    n_cached = len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if cache_info["enabled"] else 0
+    flops_per_image, cache_flops = _flops(model, variant, n_cached)
+    executed = flops_per_image * n_train * epochs_run + cache_flops
     return {
         "variant": name,
         "status": "ok",
@@ -192,4 +200,25 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
         "config_hash": config_hash(record),
         "dataset": splits.fingerprint,
         "feature_cache": cache_info,
+        "flops_per_image": flops_per_image,
+        "achieved_gflops": executed / train_seconds / 1e9,
+        "peak_gflops": measure.peak_gflops(),
+        "peak_memory_bytes": memory.bytes,
     }
+
+
+def _flops(model: keras.Model, variant, n_cached: int) -> tuple[int, int]:
+    """(training FLOPs per image as executed, one-off FLOPs of building the feature cache).
+
+    Forward FLOPs are counted from the model (:func:`flowers.measure.forward_flops`).  A training
+    step runs the forward pass of every layer it executes (with the cache of ``n_cached`` images,
+    only the trainable suffix) plus a backward pass of the trainable layers, counted as twice their
+    forward FLOPs (gradients for inputs and for weights).
+    """
+    whole = measure.forward_flops(model)
+    if not variant.frozen_until:
+        return 3 * whole, 0
+    trainable = measure.forward_flops(features.split(model, variant.frozen_until)[1])
+    if n_cached:
+        return 3 * trainable, (whole - trainable) * n_cached
+    return whole + 2 * trainable, 0
