@@ -110,32 +110,28 @@ def progress(request):
 
 
 @pytest.fixture
-def run_config(request, seed):
+def case_inputs(request, seed):
+    """A function giving this case's (TrainConfig, Splits, cache memory limit).
+
+    Called inside the test, so that bad options or data fail the case itself with one line.
+    """
     from dataclasses import replace
 
+    from flowers.data import DataError
     from flowers.measure import peak_gflops
 
-    try:
-        config = replace(_run_config(request.config), seed=seed)
-    except ValueError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    peak_gflops()  # measured once per session, before any case's clock starts
-    return config
+    def inputs():
+        try:
+            config = replace(_run_config(request.config), seed=seed)
+            splits = _load(config.data, config.image_size, _option(request.config, "strict_data"))
+        except (ValueError, DataError) as exc:  # DataError is a ValueError too
+            message = str(exc)
+        else:
+            peak_gflops()  # measured once per session, before any case's clock starts
+            return config, splits, _option(request.config, "cache_memory_limit")
+        pytest.fail(message, pytrace=False)
 
-
-@pytest.fixture
-def splits(request, run_config):
-    from flowers.data import DataError
-
-    try:
-        return _load(run_config.data, run_config.image_size, _option(request.config, "strict_data"))
-    except DataError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-@pytest.fixture
-def cache_memory_limit(request):
-    return _option(request.config, "cache_memory_limit")
+    return inputs
 
 
 @pytest.hookimpl(wrapper=True)

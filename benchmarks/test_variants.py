@@ -10,10 +10,11 @@ from flowers import train
 from flowers.models import WeightsError
 
 
-def test_variant(benchmark, variant, seed, run_config, splits, progress, cache_memory_limit, request):
+def test_variant(benchmark, variant, seed, case_inputs, progress, request):
     benchmark.group = "variants"
     benchmark.extra_info.update(variant=variant, seed=seed, status="failed", error=None,
                                 profile=request.config.getoption("flowers_profile") or "paper")
+    run_config, splits, cache_memory_limit = case_inputs()
 
     def case():
         try:

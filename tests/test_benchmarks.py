@@ -1,0 +1,80 @@
+"""The benchmark cases end to end: a short smoke run in a subprocess, and its JSON."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTRA_INFO_KEYS = {
+    "variant", "status", "test_loss", "test_accuracy", "history", "epochs", "train_seconds", "epoch_seconds",
+    "eval_seconds", "train_images_per_second", "params_total", "params_trainable", "seed", "config",
+    "config_hash", "dataset", "feature_cache", "flops_per_image", "achieved_gflops", "peak_gflops",
+    "peak_memory_bytes", "profile",
+}
+CONFIG_KEYS = {"variant", "data", "image_size", "weights", "optimizer", "learning_rate", "batch_size", "epochs",
+               "augment", "seed", "feature_cache", "mixed_precision", "jit_compile"}
+
+
+def run_benchmarks(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke") / "out.json"
+    proc = run_benchmarks("--profile", "smoke", "-k", "basic_cnn or mobilenet_v2_transfer", "--seeds", "2",
+                          "--epochs", "1", "--benchmark-json", str(out))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc, json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_smoke_json_holds_every_key(smoke_run):
+    _, result = smoke_run
+    assert len(result["benchmarks"]) == 4
+    for bench in result["benchmarks"]:
+        info = bench["extra_info"]
+        assert EXTRA_INFO_KEYS <= set(info), EXTRA_INFO_KEYS - set(info)
+        assert set(info["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+        assert all(len(values) == info["epochs"] == 1 for values in info["history"].values())
+        assert CONFIG_KEYS <= set(info["config"])
+        assert {"name", "splits", "class_names", "hash"} <= set(info["dataset"])
+        assert info["status"] == "ok" and info["profile"] == "smoke"
+        assert 0 < info["achieved_gflops"] <= 2 * info["peak_gflops"]
+        assert info["peak_memory_bytes"] > 0 and info["flops_per_image"] > 0
+    machine = result["machine_info"]["flowers"]
+    assert {"tensorflow", "keras", "device", "device_kind"} <= set(machine)
+    assert result["flowers"]["complete"] is True and result["flowers"]["profile"] == "smoke"
+
+
+@pytest.mark.slow
+def test_seeds_run_as_separate_cases(smoke_run):
+    _, result = smoke_run
+    names = sorted(b["name"] for b in result["benchmarks"])
+    assert names == ["test_variant[basic_cnn-seed=0]", "test_variant[basic_cnn-seed=1]",
+                     "test_variant[mobilenet_v2_transfer-seed=0]", "test_variant[mobilenet_v2_transfer-seed=1]"]
+    seeds = {(b["extra_info"]["variant"], b["extra_info"]["seed"]) for b in result["benchmarks"]}
+    assert len(seeds) == 4
+    hashes = {b["extra_info"]["variant"]: set() for b in result["benchmarks"]}
+    for b in result["benchmarks"]:
+        hashes[b["extra_info"]["variant"]].add(b["extra_info"]["config_hash"])
+    assert all(len(h) == 1 for h in hashes.values())  # seeds share a configuration
+
+
+@pytest.mark.slow
+def test_progress_is_shown_without_dash_s(smoke_run):
+    proc, _ = smoke_run
+    assert "basic_cnn  epoch 1/1  " in proc.stdout
+    assert "mobilenet_v2_transfer  epoch 1/1  " in proc.stdout
+
+
+def test_bad_data_option_fails_the_case_in_one_line(tmp_path):
+    proc = run_benchmarks("--profile", "paper", "-k", "basic_cnn", "--data", str(tmp_path / "no-such-folder"))
+    assert proc.returncode == 1
+    assert "1 failed" in proc.stdout
+    lines = [line for line in proc.stdout.splitlines() if "no-such-folder" in line and "FAILED" not in line]
+    assert len(lines) == 1 and "data folder not found" in lines[0], proc.stdout[-2000:]
