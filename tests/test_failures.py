@@ -1,0 +1,411 @@
+"""Failures, interruptions and bad input, end to end: real ``pytest benchmarks`` and ``python -m flowers``
+processes, as a user or CI runs them.
+
+* Ctrl-C / SIGTERM during training: the process stops, an existing ``--benchmark-json`` file is never
+  left truncated (``flowers/pytest_plugin.py``), and a partial run is flagged ``"complete": false``.
+* A variant whose loss becomes NaN fails alone; the others' results are saved; report and check show it.
+* Bad image folders (acceptance command of issue 6) and bad options: a one-line error.
+* Unusable JSON: ``flowers report`` and ``flowers check`` exit 2 with one stderr line naming the file.
+* Hostile JSON: nothing is executed or unpickled, nothing written outside ``-o DIR`` (audit hooks).
+
+Covered elsewhere, not repeated here: each bad-data case in tests/test_data.py; a NaN loss in
+tests/test_train.py; profiles mixed in one report history (a warning, rows kept apart:
+tests/test_report.py::test_mixed_profiles_warn_and_are_not_mixed) and in check (exit 2:
+tests/test_check.py::test_profiles_must_match); two reports written into one folder at once
+(tests/test_report.py::test_two_reports_into_one_folder_at_once_stay_consistent); HTML escaping
+(tests/test_report.py::test_hostile_json_is_text_in_html_and_markdown).
+
+Every run uses ``-k basic_cnn`` (plus one other variant where needed) and few epochs: under three
+minutes in all on 2 busy CPU cores, most of it TensorFlow starting in each subprocess.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_data  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ONE_RUN = ROOT / "tests" / "fixtures" / "report" / "one_run.json"
+OLD_BYTES = b'{"previous": "results", "kept": true}\n'
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1", COLUMNS="400")
+
+
+def pytest_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *map(str, args)]
+
+
+def bench(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """``pytest benchmarks ARGS`` in a subprocess from the repository root; stdout+stderr as text."""
+    return subprocess.run(pytest_cmd(*args), cwd=ROOT, env=env or ENV, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+
+
+def flowers(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowers", *map(str, args)], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=120)
+
+
+def case_of(data: dict, variant: str) -> dict:
+    (bench_,) = [b for b in data["benchmarks"] if b["extra_info"]["variant"] == variant]
+    return bench_["extra_info"]
+
+
+def summary_line(output: str, nodeid_part: str) -> str:
+    """The short-summary line (FAILED/ERROR) of the case whose id contains ``nodeid_part``."""
+    lines = [line for line in output.splitlines()
+             if line.startswith(("FAILED ", "ERROR ")) and nodeid_part in line]
+    assert len(lines) == 1, output[-3000:]
+    return lines[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# Ctrl-C and SIGTERM
+# ------------------------------------------------------------------------------------------------
+
+
+def _restore_sigint():  # a child of a shell job may inherit SIGINT ignored; a user's Ctrl-C is not
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signame, during", [("SIGINT", "first case"), ("SIGTERM", "second case")])
+def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
+    out = tmp_path / "out.json"
+    out.write_bytes(OLD_BYTES)
+    # Two seeds, so that SIGTERM can come after one case finished (that case is saved) and SIGINT
+    # in the first case (nothing finished, so nothing is saved and the old file stays).  The
+    # signal comes after epoch 1; epoch 2 takes about a second here.
+    proc = subprocess.Popen(pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--seeds", "2", "--epochs", "5",
+                                       "--benchmark-json", out),
+                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_restore_sigint)
+    try:
+        lines, wanted = [], 1 if during == "first case" else 2
+        for line in proc.stdout:
+            lines.append(line)
+            if "basic_cnn  epoch 1/5 " in line:
+                wanted -= 1
+                if not wanted:
+                    break
+        assert not wanted, "".join(lines)[-3000:]
+        assert out.read_bytes() == OLD_BYTES  # not truncated when pytest started
+        sent = time.monotonic()
+        proc.send_signal(getattr(signal, signame))
+        rest = proc.stdout.read()
+        code = proc.wait(timeout=60)
+        stopped = time.monotonic() - sent
+    finally:
+        proc.kill()
+    output = "".join(lines) + rest
+    # ~5 s on 2 busy cores, mostly pytest's garbage collection of TensorFlow's objects at exit.
+    assert stopped < 30, f"took {stopped:.1f}s to stop"
+    assert code == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    assert "KeyboardInterrupt" in rest
+    assert "epoch 3/5 " not in rest  # training did not go on (epoch 2 may have been under way)
+    assert not list(tmp_path.glob(".out.json.*"))  # no temp file left behind
+    data = out.read_bytes()
+    if during == "first case":
+        assert data == OLD_BYTES  # nothing finished: the old results are untouched, byte for byte
+        return
+    run = json.loads(data)  # a finished case: the file was replaced by complete, valid JSON ...
+    assert run["flowers"]["complete"] is False  # ... flagged as a partial run
+    assert [b["extra_info"]["seed"] for b in run["benchmarks"]] == [0]
+    assert [(c["seed"], c["status"]) for c in run["flowers"]["cases"]] == [(0, "ok")]
+
+    # check: a baseline variant absent from the partial run is missing, and the run is called interrupted
+    base = copy.deepcopy(run)
+    base["flowers"]["complete"] = True
+    extra = copy.deepcopy(base["benchmarks"][0])
+    extra["name"] = extra["extra_info"]["variant"] = "mobilenet_v2_transfer"
+    base["benchmarks"].append(extra)
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    checked = flowers("check", tmp_path / "base.json", out, "--metrics", "accuracy,loss")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "out.json is from an interrupted run" in checked.stdout
+    assert re.search(r"mobilenet_v2_transfer .* missing .*absent from the current run", checked.stdout)
+    assert "FAIL: 1 missing of 2 variant(s): mobilenet_v2_transfer" in checked.stdout
+    # report: says so too
+    report = flowers("report", out, "-o", tmp_path / "report", "-q")
+    assert report.returncode == 0 and "was interrupted" in report.stderr
+    assert "the run was interrupted" in (tmp_path / "report" / "report.md").read_text()
+
+
+# pytest-benchmark registers after our plugin by default; -p loads it before (under its module name).
+@pytest.mark.parametrize("order", [[], ["-p", "no:benchmark", "-p", "pytest_benchmark.plugin"]],
+                         ids=["flowers-plugin-first", "benchmark-plugin-first"])
+def test_plain_pytest_benchmark_json_is_written_atomically(tmp_path, order):
+    """Any pytest session gets the plugin, whichever plugin registers first: the JSON is complete,
+    keeps the file's mode, and a path in a missing folder is a usage error at startup (as before)."""
+    (tmp_path / "test_plain.py").write_text("def test_sum(benchmark):\n    benchmark(sum, [1, 2, 3])\n")
+    out = tmp_path / "plain.json"
+    out.write_bytes(OLD_BYTES)
+    os.chmod(out, 0o640)
+    cmd = [sys.executable, "-m", "pytest", "test_plain.py", "-p", "no:cacheprovider", *order, "--benchmark-json"]
+    done = subprocess.run([*cmd, str(out)], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Wrote benchmark data in: {out}" in done.stdout + done.stderr  # argparse.FileType would show <_io...>
+    data = json.loads(out.read_text())
+    assert [b["name"] for b in data["benchmarks"]] == ["test_sum"] and "flowers" not in data
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert not list(tmp_path.glob(".plain.json*"))  # no temp file left
+    bad = subprocess.run([*cmd, str(tmp_path / "no" / "such" / "x.json")], cwd=tmp_path, env=ENV,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == pytest.ExitCode.USAGE_ERROR and "is not a writable folder" in bad.stderr
+    # and the plain JSON is the kind `flowers` refuses with one line (it lacks our extra_info)
+    refused = flowers("report", out, "-o", tmp_path / "r")
+    assert refused.returncode == 2 and "no flowers-bench extra_info" in refused.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# NaN loss: the variant fails, the others run
+# ------------------------------------------------------------------------------------------------
+
+NAN_PLUGIN = '''
+"""Loaded with -p: basic_cnn gets a learning rate of 1e6 (the command line sets one for all)."""
+import dataclasses
+
+
+def pytest_configure(config):
+    from flowers import models
+
+    models.VARIANTS["basic_cnn"] = dataclasses.replace(models.VARIANTS["basic_cnn"], learning_rate=1e6)
+'''
+
+
+@pytest.mark.slow
+def test_nan_loss_fails_that_variant_and_the_others_run(tmp_path):
+    (tmp_path / "huge_lr.py").write_text(NAN_PLUGIN)
+    out = tmp_path / "out.json"
+    env = dict(ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    result = bench("-p", "huge_lr", "--profile", "smoke", "--epochs", "2", "--benchmark-json", out,
+                   "-k", "basic_cnn or mobilenet_v2_transfer", env=env)
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
+    line = summary_line(result.stdout, "basic_cnn")
+    assert re.search(r"basic_cnn: loss became (nan|inf) in epoch 1; lower the learning rate$", line), line
+    run = json.loads(out.read_text())
+    assert run["flowers"]["complete"] is True
+    failed, ok = case_of(run, "basic_cnn"), case_of(run, "mobilenet_v2_transfer")
+    assert failed["status"] == "failed" and failed["failed_epoch"] == 1 and "in epoch 1" in failed["error"]
+    assert ok["status"] == "ok" and 0 <= ok["test_accuracy"] <= 1 and len(ok["history"]["loss"]) == 2
+    statuses = {c["variant"]: c["status"] for c in run["flowers"]["cases"]}
+    assert statuses == {"basic_cnn": "failed", "mobilenet_v2_transfer": "ok"}
+
+    # report: the failed variant is a row marked failed, with the reason
+    report = flowers("report", out, "-o", tmp_path / "report", "-q")
+    assert report.returncode == 0, report.stderr
+    md = (tmp_path / "report" / "report.md").read_text()
+    (row,) = [line for line in md.splitlines() if line.startswith("| basic_cnn ")]
+    assert "**FAILED**" in row and re.search(r"FAILED: loss became \w+ in epoch 1", row)
+    # check against a baseline where basic_cnn was fine: missing (a failure), mobilenet compared
+    base = json.loads(out.read_text())
+    base["benchmarks"][[b["extra_info"]["variant"] for b in base["benchmarks"]].index("basic_cnn")]["extra_info"] = {
+        **ok, "variant": "basic_cnn"}
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    checked = flowers("check", tmp_path / "base.json", out, "--metrics", "accuracy,loss")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert re.search(r"basic_cnn .* missing .*failed: seed=0: loss became \w+ in epoch 1", checked.stdout)
+    assert re.search(r"mobilenet_v2_transfer +test_accuracy .* ok ", checked.stdout)
+    assert "FAIL: 1 missing of 2 variant(s): basic_cnn" in checked.stdout
+
+
+# ------------------------------------------------------------------------------------------------
+# Bad data folder (issue 6 acceptance) and bad options
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bad_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data") / "bad"
+    return root, make_data.write_bad_folder(root)
+
+
+@pytest.mark.slow
+def test_bad_folder_is_trained_on_its_good_images(bad_folder, tmp_path):
+    root, expected = bad_folder
+    out = tmp_path / "out.json"
+    result = bench("--profile", "smoke", "--data", root, "-k", "basic_cnn", "--benchmark-json", out)
+    assert result.returncode == 0, result.stdout[-3000:]
+    (warning,) = [line for line in result.stdout.splitlines() if "DataWarning" in line]
+    assert "skipped 3 unreadable" in warning and all(name in warning for name in expected["skipped"])
+    info = case_of(json.loads(out.read_text()), "basic_cnn")
+    assert info["status"] == "ok"
+    assert info["dataset"]["skipped"] == {"count": 3, "examples": expected["skipped"]}
+    assert sum(info["dataset"]["splits"].values()) == expected["good"] + len(expected["kept"])
+
+
+def test_strict_data_fails_with_one_line_naming_the_first_bad_file(bad_folder):
+    root, expected = bad_folder
+    result = bench("--profile", "smoke", "--data", root, "-k", "basic_cnn", "--strict-data")
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
+    line = summary_line(result.stdout, "basic_cnn")
+    assert f"unreadable image: {root / expected['skipped'][0]} (" in line
+    assert line.endswith("remove it or run without --strict-data")
+
+
+# option -> (its arguments, the case that fails, its one-line error, whether it got as far as the benchmark)
+OPTION_ERRORS = {
+    "unknown profile": (["--profile", "fast"], "basic_cnn", "--profile fast: unknown profile; choose from paper, smoke", False),
+    "unknown data name": (["--data", "imagenet21k"], "basic_cnn", "unknown data 'imagenet21k': expected tf_flowers, synthetic or a folder", False),
+    "epochs below 1": (["--epochs", "0"], "basic_cnn", "--epochs 0: must be at least 1", False),
+    "image size below 32 for vgg16": (["--image-size", "16"], "vgg16_transfer", "--image-size 16: vgg16_transfer needs at least 32 px", True),
+    "weights folder without the file": (["--weights", "{empty}", "--image-size", "32"], "vgg16_transfer", "--weights {empty}: no vgg16 weights there; expected a file named vgg16_imagenet_notop.weights.h5", True),
+}
+
+
+@pytest.mark.parametrize("name", list(OPTION_ERRORS))
+def test_bad_option_is_a_failed_case_with_one_line(name, tmp_path):
+    args, variant, message, benchmarked = OPTION_ERRORS[name]
+    (tmp_path / "empty").mkdir()
+    args = [a.format(empty=tmp_path / "empty") for a in args]
+    message = message.format(empty=tmp_path / "empty")
+    out = tmp_path / "out.json"
+    out.write_bytes(OLD_BYTES)
+    result = bench(*([] if "--profile" in args else ["--profile", "smoke"]), *args, "-k", variant,
+                   "--benchmark-json", out)
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
+    line = summary_line(result.stdout, variant)
+    assert message in line, line
+    if benchmarked:  # the case reached the benchmark: recorded as failed, with the same line
+        info = case_of(json.loads(out.read_text()), variant)
+        assert info["status"] == "failed" and message in info["error"] and "\n" not in info["error"]
+    else:  # failed while setting up: no case ran, so nothing is saved and the old file stays
+        assert out.read_bytes() == OLD_BYTES
+
+
+# ------------------------------------------------------------------------------------------------
+# Unusable JSON for report and check: exit 2, one stderr line naming the file
+# ------------------------------------------------------------------------------------------------
+
+_good = json.loads(ONE_RUN.read_text())
+_plain = copy.deepcopy(_good)  # what pytest-benchmark writes for benchmarks that are not ours
+del _plain["flowers"]
+for _b in _plain["benchmarks"]:
+    del _b["extra_info"]
+
+MALFORMED = {
+    "missing": None,
+    "empty": "",
+    "truncated": ONE_RUN.read_text()[:777],
+    "not JSON": "<html><body>502 Bad Gateway</body></html>\n",
+    "JSON, not pytest-benchmark": json.dumps({"accuracy": 0.9, "benchmarks": "none"}),
+    "pytest-benchmark without our extra_info": json.dumps(_plain),
+}
+
+
+def test_malformed_json_exits_2_with_one_line_for_report_and_check(tmp_path):
+    for i, (case, text) in enumerate(MALFORMED.items()):
+        path = tmp_path / f"bad-{i}.json"
+        if text is not None:
+            path.write_text(text)
+        out = tmp_path / f"report-{i}"
+        # report; check with the bad file as the current run, then as the baseline
+        for command, args in [("report", [path, "-o", out]), ("check", [ONE_RUN, path]), ("check", [path, ONE_RUN])]:
+            done = flowers(command, *args)
+            lines = done.stderr.splitlines()
+            assert done.returncode == 2 and len(lines) == 1, (case, command, done.stderr)
+            assert lines[0].startswith(f"flowers {command}: error: {path}: ") and done.stdout == "", (case, command, lines)
+        assert not out.exists()  # report wrote nothing
+
+
+# ------------------------------------------------------------------------------------------------
+# Hostile JSON: nothing executed or unpickled, nothing written outside -o DIR
+# ------------------------------------------------------------------------------------------------
+
+AUDITED = r'''
+import json, os, sys
+
+MARK = "EVIL"
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+events = []
+
+
+def fs(value):
+    return os.path.abspath(os.fsdecode(value)) if isinstance(value, (str, bytes, os.PathLike)) else repr(value)
+
+
+def hook(event, args):
+    if event == "open":
+        path, mode, flags = args
+        if not isinstance(path, int) and (any(c in mode for c in "wax+") if mode else flags & WRITE_FLAGS):
+            events.append(["write", fs(path)])
+    elif event in ("os.rename", "os.remove", "os.mkdir", "os.rmdir", "os.symlink", "os.link", "os.truncate",
+                   "os.chmod", "shutil.copyfile", "shutil.move", "shutil.rmtree"):
+        two = event in ("os.rename", "os.symlink", "os.link", "shutil.copyfile", "shutil.move")
+        events.append([event, *[fs(a) for a in args[:2 if two else 1]]])
+    elif event.startswith(("pickle.", "subprocess.", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
+                           "os.fork", "webbrowser", "urllib.", "socket.")):
+        events.append([event, repr(args)[:200]])
+    elif event in ("compile", "exec", "builtins.input") and MARK in repr(args):
+        events.append([event, repr(args)[:200]])  # text from the input compiled or run as code
+
+
+sys.addaudithook(hook)
+from flowers.cli import main
+
+code = main(sys.argv[1:])
+print("AUDIT " + json.dumps(events))
+sys.exit(code)
+'''
+
+PATHS = ["../../EVIL", "/tmp/EVIL-absolute", "../../EVIL/fig-0000000000000000.png", "..\\..\\EVIL"]
+
+
+def hostile() -> dict:
+    data = copy.deepcopy(_good)
+    data["machine_info"]["node"] = PATHS[0]
+    data["commit_info"].update(branch=PATHS[1], project=PATHS[3], id="$(touch EVIL)")
+    for i, b in enumerate(data["benchmarks"]):
+        b["name"] = b["fullname"] = PATHS[i % len(PATHS)]
+        info = b["extra_info"]
+        info["dataset"] = dict(info["dataset"], name=PATHS[0], source=PATHS[1], path=PATHS[2])
+        info["config"] = dict(info["config"], data=PATHS[0], weights=PATHS[1], output=PATHS[2])
+        info["report"] = {"file": PATHS[2], "py/object": "os.system", "py/reduce": [{"py/function": "os.system"}, ["touch EVIL"]]}
+        info["pickle"] = "cos\nsystem\n(S'touch EVIL'\ntR."  # protocol-0 pickle text: must stay text
+        info["template"] = "{{ cycler.__init__.__globals__.os.system('touch EVIL') }}{% include '../../EVIL' %}"
+    data["benchmarks"][0]["extra_info"]["variant"] = PATHS[0]
+    data["benchmarks"][1]["extra_info"].update(status="failed", error=PATHS[2] + "\n__import__('os').system('touch EVIL')")
+    return data
+
+
+def test_report_and_check_run_nothing_from_json_and_write_only_into_the_output(tmp_path):
+    import matplotlib
+
+    cwd = tmp_path / "a" / "b" / "c"  # "../../EVIL" from here is tmp_path/a/EVIL
+    cwd.mkdir(parents=True)
+    src = cwd / "hostile.json"
+    src.write_text(json.dumps(hostile()))
+    (cwd / "base.json").write_text(json.dumps(hostile()))
+    out = cwd / "out"
+    env = dict(ENV, PYTHONDONTWRITEBYTECODE="1")
+    # matplotlib's own config and font cache folders aside, every write must land in -o DIR
+    allowed = [str(out), matplotlib.get_cachedir(), matplotlib.get_configdir()]
+    for argv in (["report", src, "-o", out, "-q"], ["check", cwd / "base.json", src]):
+        done = subprocess.run([sys.executable, "-c", AUDITED, *map(str, argv)], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode in ((0,) if argv[0] == "report" else (0, 1)), done.stdout + done.stderr
+        events = json.loads(done.stdout.rsplit("AUDIT ", 1)[1])
+        for event, *args in events:
+            assert event in ("write", "os.rename", "os.remove", "os.mkdir", "os.chmod"), (argv[0], event, args)
+            for path in args:
+                assert path == os.devnull or any(path == d or path.startswith(d + os.sep) for d in allowed), \
+                    (argv[0], event, path)
+        if argv[0] == "report":
+            assert any(e[0] == "os.rename" and e[2] == str(out / "report.html") for e in events)
+        else:
+            assert events == []  # check writes nothing at all
+    assert not [p for p in tmp_path.rglob("*") if "EVIL" in p.name]
+    assert not Path("/tmp/EVIL-absolute").exists()
+    assert sorted(p.name for p in cwd.iterdir()) == ["base.json", "hostile.json", "out"]
+    assert r"../../EVIL" in (out / "report.md").read_text()  # the values were used, as text
