@@ -18,7 +18,7 @@ from flowers.models import VARIANTS
 
 OPTIONS = [
     # flag, dest, type, help
-    ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 64 px, random weights, 2 epochs); default paper"),
+    ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 32 px, random weights, 2 epochs); default paper"),
     ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
     ("--weights", "weights", str, "imagenet, none, or a folder of weight files (see README)"),
     ("--epochs", "epochs", int, "training epochs"),

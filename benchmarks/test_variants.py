@@ -15,6 +15,8 @@ def test_variant(benchmark, variant, seed, case_inputs, progress, request):
     benchmark.extra_info.update(variant=variant, seed=seed, status="failed", error=None,
                                 profile=request.config.getoption("flowers_profile") or "paper")
     run_config, splits, cache_memory_limit = case_inputs()
+    config = run_config.for_variant(variant)  # recorded for failed cases too
+    benchmark.extra_info.update(config=config, config_hash=train.config_hash(config), dataset=splits.fingerprint)
 
     def case():
         try:

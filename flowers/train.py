@@ -207,6 +207,19 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
     }
 
 
+_FORWARD_FLOPS: dict[tuple, tuple[int, int]] = {}  # architecture -> (whole model, trainable suffix)
+
+
+def _forward_flops(model: keras.Model, variant) -> tuple[int, int]:
+    """Forward FLOPs of the whole model and of its trainable suffix; counted once per architecture."""
+    key = (variant.backbone, variant.frozen_until, variant.head, tuple(model.inputs[0].shape), tuple(model.outputs[0].shape))
+    if key not in _FORWARD_FLOPS:
+        whole = measure.forward_flops(model)
+        suffix = features.split(model, variant.frozen_until)[1] if variant.frozen_until else None
+        _FORWARD_FLOPS[key] = (whole, measure.forward_flops(suffix) if suffix else whole)
+    return _FORWARD_FLOPS[key]
+
+
 def _flops(model: keras.Model, variant, n_cached: int) -> tuple[int, int]:
     """(training FLOPs per image as executed, one-off FLOPs of building the feature cache).
 
@@ -215,10 +228,7 @@ def _flops(model: keras.Model, variant, n_cached: int) -> tuple[int, int]:
     only the trainable suffix) plus a backward pass of the trainable layers, counted as twice their
     forward FLOPs (gradients for inputs and for weights).
     """
-    whole = measure.forward_flops(model)
-    if not variant.frozen_until:
-        return 3 * whole, 0
-    trainable = measure.forward_flops(features.split(model, variant.frozen_until)[1])
+    whole, trainable = _forward_flops(model, variant)
     if n_cached:
         return 3 * trainable, (whole - trainable) * n_cached
     return whole + 2 * trainable, 0

@@ -17,9 +17,9 @@ def smoke_data():
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    """32 px synthetic images, 32 to train on: enough to compare two training paths."""
-    return subset(load("synthetic", 32), 32, 8)
+def tiny(smoke_data):
+    """32 images to train on: enough to compare two training paths."""
+    return subset(smoke_data, 32, 8)
 
 
 def subset(splits, n_train, n_eval):
@@ -42,7 +42,7 @@ def test_smoke_profile_basic_cnn_learns(smoke_data):
 
 @pytest.mark.parametrize("variant", ["vgg16_transfer", "resnet50v2_finetune"])
 def test_feature_cache_is_exact(tiny, variant):
-    data, config = tiny, make_config("smoke", image_size=32)
+    data, config = tiny, make_config("smoke")
     cached = train.run(variant, data, config)
     plain = train.run(variant, data, dataclasses.replace(config, feature_cache=False))
     assert cached["feature_cache"]["enabled"] and cached["feature_cache"]["bytes"] > 0
@@ -52,7 +52,7 @@ def test_feature_cache_is_exact(tiny, variant):
 
 
 def test_feature_cache_streams_from_disk_above_the_memory_limit(tiny):
-    data, config = tiny, make_config("smoke", image_size=32)
+    data, config = tiny, make_config("smoke")
     in_memory = train.run("vgg16_transfer", data, config)
     on_disk = train.run("vgg16_transfer", data, config, cache_memory_limit=1)
     assert (in_memory["feature_cache"]["storage"], on_disk["feature_cache"]["storage"]) == ("memory", "disk")
@@ -60,7 +60,7 @@ def test_feature_cache_streams_from_disk_above_the_memory_limit(tiny):
 
 
 def test_augmentation_trains_on_five_times_the_images(tiny):
-    result = train.run("resnet50v2_finetune_aug", tiny, make_config("smoke", image_size=32, epochs=1))
+    result = train.run("resnet50v2_finetune_aug", tiny, make_config("smoke", epochs=1))
     assert result["config"]["augment"] is True
     assert result["train_images_per_second"] == pytest.approx(32 * 5 / result["train_seconds"])
 
