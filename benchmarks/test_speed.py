@@ -56,13 +56,15 @@ def plain_pipeline(variant: str, folder, config: train.TrainConfig) -> dict:
         return tf.image.resize(tf.io.decode_png(tf.io.read_file(path), channels=3), size), label
 
     def dataset(split, indices=None):
-        """Files of ``split`` decoded in the order of ``indices`` (default: as listed)."""
+        """Files of ``split`` decoded batch by batch, in the order of ``indices`` (default: as listed)."""
         paths, labels = files(split)
         if indices is None:
             indices = tf.data.Dataset.range(len(paths)).batch(config.batch_size)
-        return (indices.unbatch().map(lambda i: decode(tf.gather(paths, i), tf.gather(labels, i)),
-                                      num_parallel_calls=tf.data.AUTOTUNE)
-                .batch(config.batch_size).prefetch(tf.data.AUTOTUNE))
+        return indices.flat_map(
+            lambda batch: tf.data.Dataset.from_tensor_slices(batch)
+            .map(lambda i: decode(tf.gather(paths, i), tf.gather(labels, i)), num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(config.batch_size)
+        ).prefetch(tf.data.AUTOTUNE)
 
     n = len(files("train")[0])
     model = create_model(variant, len(names), config.image_size, config.weights)

@@ -218,8 +218,3 @@ def create_model(name: str, num_classes: int, image_size: int, weights: str = "n
         x = base.output
     outputs = variant.head(x, num_classes)
     return keras.Model(inputs, outputs, name=name)
-
-
-def frozen_output(model: keras.Model, variant: Variant):
-    """The tensor that ends the frozen prefix (the rest of the model depends on it alone), or None."""
-    return model.get_layer(variant.frozen_until).output if variant.frozen_until else None

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from flowers import features, measure
 from flowers.data import Splits, augment
-from flowers.models import create_model, frozen_output, get_variant
+from flowers.models import create_model, get_variant
 
 
 class TrainingFailed(RuntimeError):
@@ -112,7 +112,7 @@ class EpochLog(keras.callbacks.Callback):
 
 def _compile(model: keras.Model, config: TrainConfig, learning_rate: float) -> None:
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": learning_rate}}),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=config.jit_compile,
