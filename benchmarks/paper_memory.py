@@ -1,0 +1,35 @@
+"""Peak memory of the paper profile's largest case on a CPU, without training it for hours.
+
+    python benchmarks/paper_memory.py FOLDER     # e.g. a copy of flower_photos
+
+Loads FOLDER at 160 px, applies the x5 augmentation, builds resnet50v2_finetune_aug's feature cache
+(the frozen prefix's outputs for every image) and trains 5 steps: everything a full run holds in
+memory at once.  Prints the peak resident set size.
+"""
+
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+
+from flowers import data, features, measure, train  # noqa: E402
+from flowers.models import create_model  # noqa: E402
+
+VARIANT, CUT, SIZE, BATCH = "resnet50v2_finetune_aug", "conv3_block4_out", 160, 32
+
+start = time.perf_counter()
+with measure.PeakMemory() as memory:
+    splits = data.augment(data.load(sys.argv[1], SIZE), seed=0)
+    model = create_model(VARIANT, splits.num_classes, SIZE, "none")
+    prefix, suffix = features.split(model, CUT)
+    with features.build(prefix, CUT, splits.x_train, splits.x_val, splits.x_test, batch_size=BATCH,
+                        memory_limit=features.default_memory_limit()) as cache:
+        suffix.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy")
+        suffix.fit(train.training_batches(cache.train, splits.y_train, BATCH, 0, 1), steps_per_epoch=5, verbose=0)
+        info = cache.info()
+print(f"{VARIANT} at {SIZE} px, {len(splits.y_train)} training images: feature cache {info['bytes'] / 2**30:.2f} GiB "
+      f"({info['storage']}), images {splits.x_train.nbytes / 2**30:.2f} GiB, "
+      f"peak RSS {memory.bytes / 2**30:.2f} GiB ({time.perf_counter() - start:.0f} s)")
