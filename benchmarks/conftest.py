@@ -51,7 +51,7 @@ def _option(config, dest):
 
 @functools.lru_cache(maxsize=None)
 def _run_config(config):
-    """The resolved TrainConfig (seed of the first case), or the one-line reason it is invalid."""
+    """The resolved TrainConfig (seed of the first case); ValueError with a one-line reason if invalid."""
     from flowers.profiles import make_config
 
     overrides = {dest: _option(config, dest) for _, dest, *_ in OPTIONS
