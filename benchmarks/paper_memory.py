@@ -13,12 +13,11 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-
 from flowers import data, features, measure, train  # noqa: E402
 from flowers.models import create_model  # noqa: E402
 
 VARIANT, CUT, SIZE, BATCH = "resnet50v2_finetune_aug", "conv3_block4_out", 160, 32
+config = train.TrainConfig(image_size=SIZE, batch_size=BATCH)
 
 start = time.perf_counter()
 with measure.PeakMemory() as memory:
@@ -27,7 +26,7 @@ with measure.PeakMemory() as memory:
     prefix, suffix = features.split(model, CUT)
     with features.build(prefix, CUT, splits.x_train, splits.x_val, splits.x_test, batch_size=BATCH,
                         memory_limit=features.default_memory_limit()) as cache:
-        suffix.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy")
+        train.compile_model(suffix, config, config.for_variant(VARIANT)["learning_rate"])
         suffix.fit(train.training_batches(cache.train, splits.y_train, BATCH, 0, 1), steps_per_epoch=5, verbose=0)
         info = cache.info()
 print(f"{VARIANT} at {SIZE} px, {len(splits.y_train)} training images: feature cache {info['bytes'] / 2**30:.2f} GiB "

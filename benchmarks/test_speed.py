@@ -68,8 +68,7 @@ def plain_pipeline(variant: str, folder, config: train.TrainConfig) -> dict:
 
     n = len(files("train")[0])
     model = create_model(variant, len(names), config.image_size, config.weights)
-    model.compile(optimizer=keras.optimizers.Adam(config.for_variant(variant)["learning_rate"]),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    train.compile_model(model, config, config.for_variant(variant)["learning_rate"])
     start = time.perf_counter()
     # The suite's order of training images, epoch by epoch; Keras reads on across epochs.
     fit = model.fit(dataset("train", train.index_batches(n, config.batch_size, config.seed, config.epochs)),

@@ -110,7 +110,8 @@ class EpochLog(keras.callbacks.Callback):
             self.write(f"{self.name}  epoch {epoch + 1}/{self.epochs}  {metrics}  {self.seconds[-1]:.1f}s")
 
 
-def _compile(model: keras.Model, config: TrainConfig, learning_rate: float) -> None:
+def compile_model(model: keras.Model, config: TrainConfig, learning_rate: float) -> None:
+    """The suite's optimizer, loss and metrics (also used by the plain speed baseline)."""
     model.compile(
         optimizer=keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": learning_rate}}),
         loss="sparse_categorical_crossentropy",
@@ -158,7 +159,7 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
                 prefix, variant.frozen_until, x, xv, xt, batch_size=config.batch_size,
                 memory_limit=cache_memory_limit or features.default_memory_limit()))
             x, xv, xt, cache_info = cache.train, cache.val, cache.test, cache.info()
-        _compile(trainee, config, record["learning_rate"])
+        compile_model(trainee, config, record["learning_rate"])
         fit = trainee.fit(
             training_batches(x, splits.y_train, config.batch_size, config.seed, config.epochs),
             steps_per_epoch=math.ceil(len(x) / config.batch_size),
