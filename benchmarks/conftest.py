@@ -16,6 +16,16 @@ import pytest
 
 from flowers.models import VARIANTS
 
+# Interrupt and saving rules (SIGTERM like Ctrl-C, --benchmark-json never emptied); loaded here so
+# that they act only in sessions that run these cases.
+pytest_plugins = ["flowers.pytest_plugin"]
+
+# Installed distributions that can change a result or the suite's behaviour; recorded per run so
+# that the report's history names the ones that changed.
+PACKAGES = ("flowers-bench", "tensorflow", "tensorflow-cpu", "keras", "tensorflow-datasets", "numpy",
+            "pytest", "pytest-benchmark")
+_cases = pytest.StashKey[dict]()  # nodeid -> {"name", "variant", "seed", "status", "error"}
+
 OPTIONS = [
     # flag, dest, type, help
     ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 32 px, random weights, 2 epochs); default paper"),
@@ -62,11 +72,8 @@ def _run_config(config):
     return make_config(_option(config, "profile") or "paper", **overrides)
 
 
-_interrupted = False  # set by Ctrl-C / SIGTERM: the run is then recorded as incomplete
-
-
 def pytest_configure(config):
-    config._flowers_cases = {}  # nodeid -> {"name", "variant", "seed", "status", "error"}
+    config.stash[_cases] = {}
 
 
 def pytest_generate_tests(metafunc):
@@ -139,7 +146,7 @@ def pytest_runtest_makereport(item, call):
     report = yield
     callspec = getattr(item, "callspec", None)
     if callspec and {"variant", "seed"} <= set(callspec.params) and (report.when == "call" or report.failed):
-        record = item.config._flowers_cases.setdefault(item.nodeid, {
+        record = item.config.stash[_cases].setdefault(item.nodeid, {
             "name": item.name, "variant": callspec.params["variant"], "seed": callspec.params["seed"],
             "status": "ok", "error": None,
         })
@@ -158,11 +165,6 @@ def _one_line(report) -> str:
     return text.strip().splitlines()[0][:500] if text.strip() else "failed"
 
 
-def pytest_keyboard_interrupt(excinfo):
-    global _interrupted
-    _interrupted = True
-
-
 def pytest_benchmark_update_machine_info(config, machine_info):
     import keras
     import tensorflow as tf
@@ -174,13 +176,29 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     else:
         device, kind = f"CPU: {machine_info.get('cpu', {}).get('brand_raw', 'unknown')}", "cpu"
     machine_info["flowers"] = {"tensorflow": tf.__version__, "keras": keras.__version__,
-                               "device": device, "device_kind": kind, "gpu_count": len(gpus)}
+                               "device": device, "device_kind": kind, "gpu_count": len(gpus),
+                               "packages": installed_versions(PACKAGES)}
+
+
+def installed_versions(names) -> dict[str, str]:
+    """``{distribution: version}`` for those of ``names`` that are installed."""
+    from importlib import metadata
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
+    from flowers.pytest_plugin import interrupted  # imported by pytest_plugins above, not here: pytest rewrites it
+
     output_json["flowers"] = {
         "schema": 1,
         "profile": _option(config, "profile") or "paper",
-        "complete": not _interrupted,
-        "cases": list(config._flowers_cases.values()),
+        "complete": not interrupted(config),
+        "cases": list(config.stash[_cases].values()),
     }

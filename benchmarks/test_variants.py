@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from flowers import train
 from flowers.models import WeightsError
+from flowers.pytest_plugin import measuring
 
 
 def test_variant(benchmark, variant, seed, case_inputs, progress, request):
@@ -30,7 +31,8 @@ def test_variant(benchmark, variant, seed, case_inputs, progress, request):
                                                  f"try a smaller --batch-size"}
 
     # One round: training is the measurement (the calibrating benchmark(fn) would train many times).
-    result = benchmark.pedantic(case, rounds=1, iterations=1)
+    with measuring(benchmark):
+        result = benchmark.pedantic(case, rounds=1, iterations=1)
     benchmark.extra_info.update(result)
     if result["status"] != "ok":
         pytest.fail(f"{variant}: {result['error']}", pytrace=False)

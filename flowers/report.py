@@ -30,12 +30,12 @@ from flowers.results import Case, ResultsError, Run, load_runs
 
 # Three steps, each a plain function: build() turns loaded runs into a plain data model (display
 # strings and numbers, PNG bytes for the graphs); render_markdown() / render_html() feed it to the
-# Jinja2 templates in reports/templates/ (HTML autoescaped; Markdown escaped by the environment's
+# Jinja2 templates in flowers/templates/ (HTML autoescaped; Markdown escaped by the environment's
 # finalize hook); write() writes the graphs first, named by a hash of their content, then report.md
 # and report.html, each atomically and under a lock on the folder, so that two reports written into
 # one folder at once never leave a mix.
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "reports" / "templates"
+TEMPLATES = "templates"  # inside the flowers package, so that a wheel carries them
 KNOWN_VARIANTS = [
     "basic_cnn",
     "vgg16_transfer",
@@ -445,6 +445,25 @@ def _env(run: Run) -> dict[str, str]:
     return {k: fmt_value(f[k], 80) for k in ("tensorflow", "keras", "device") if f.get(k)}
 
 
+def _packages(run: Run) -> dict[str, str]:
+    f = run.machine.get("flowers") if isinstance(run.machine.get("flowers"), dict) else {}
+    packages = f.get("packages")
+    return {str(k): fmt_value(v, 40) for k, v in packages.items()} if isinstance(packages, dict) else {}
+
+
+def _environment_changes(prev: Run, run: Run) -> list[Change]:
+    """The device, and the installed versions that differ (each package recorded by both runs; for
+    runs that recorded no package list, the TensorFlow and Keras versions)."""
+    a_env, b_env = _env(prev), _env(run)
+    a_pkg, b_pkg = _packages(prev), _packages(run)
+    keys = ["device"] if a_pkg and b_pkg else ["tensorflow", "keras", "device"]
+    out = [Change("environment", key, a_env.get(key, "unknown"), b_env.get(key, "unknown"))
+           for key in keys if a_env.get(key) != b_env.get(key)]
+    out += [Change("environment", name, a_pkg[name], b_pkg[name])
+            for name in a_pkg if name in b_pkg and a_pkg[name] != b_pkg[name]]
+    return out
+
+
 def changes(prev: Run, run: Run) -> list[Change]:
     """What changed from ``prev`` to ``run``: config keys that differ (only those), seeds, the data
     fingerprint, the commit, the environment, and variants that appeared or disappeared."""
@@ -485,10 +504,7 @@ def changes(prev: Run, run: Run) -> list[Change]:
     a_id, b_id = prev.commit.get("id"), run.commit.get("id")
     if a_id != b_id or bool(prev.commit.get("dirty")) != bool(run.commit.get("dirty")):
         out.append(Change("commit", "commit", fmt_commit(prev.commit), fmt_commit(run.commit)))
-    a_env, b_env = _env(prev), _env(run)
-    for key in ("tensorflow", "keras", "device"):
-        if a_env.get(key) != b_env.get(key):
-            out.append(Change("environment", key, a_env.get(key, "unknown"), b_env.get(key, "unknown")))
+    out.extend(_environment_changes(prev, run))
     a_vars, b_vars = set(prev.variants), set(run.variants)
     added = [v for v in _ordered(run.variants) if v not in a_vars]
     gone = [v for v in _ordered(prev.variants) if v not in b_vars]
@@ -760,7 +776,7 @@ def _environment(markdown: bool):
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.PackageLoader("flowers", TEMPLATES),
         autoescape=not markdown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -860,10 +876,6 @@ def run(args: argparse.Namespace) -> int:
     report = build(load_runs(paths), title=args.title)
     for warning in report.warnings:
         print(f"flowers report: warning: {warning}", file=sys.stderr)
-    if not (TEMPLATES / "report.md.j2").is_file():
-        print(f"flowers report: error: templates not found in {TEMPLATES}; run from a checkout "
-              "(pip install -e .), where reports/templates/ sits beside the flowers package", file=sys.stderr)
-        return 1
     pages = render(report)
     try:
         written = write(report, args.output, pages)
