@@ -81,7 +81,7 @@ def pytest_sessionfinish(session, exitstatus):
         kept = f"; {json_path} was left as it was" if json_path else ""
         pytest.exit(f"interrupted before any case finished: nothing saved{kept}",
                           returncode=pytest.ExitCode.INTERRUPTED)
-    with _held_signals() as held:
+    with held_signals() as held:
         result = yield
     if held:
         pytest.exit(f"stopped by {held[0]} after saving", returncode=pytest.ExitCode.INTERRUPTED)
@@ -89,7 +89,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @contextlib.contextmanager
-def _held_signals():
+def held_signals():
     """Hold SIGINT/SIGTERM back while the block runs; yields the list of names that came."""
     held: list[str] = []
     if not _main_thread():

@@ -195,6 +195,19 @@ def test_config_change_for_some_variants_names_them(tmp_path):
     assert got == [("learning_rate", "0.0001", "0.001", "vgg16_transfer"), ("new_option", "(absent)", "true", "vgg16_transfer")]
 
 
+def test_changed_package_versions_are_named_like_config_keys(tmp_path):
+    a, b = make_run("2025-01-01T00:00:00+00:00"), make_run("2025-01-02T00:00:00+00:00")
+    packages = {"keras": "3.14.0", "numpy": "2.3.0", "pytest": "9.0.3", "pytest-benchmark": "5.3.0"}
+    a["machine_info"].setdefault("flowers", {})["packages"] = packages
+    b["machine_info"].setdefault("flowers", {})["packages"] = {**packages, "keras": "3.15.1", "pytest": "9.2.0",
+                                                                "tensorflow-cpu": "2.21.0"}
+    ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
+    got = [(c.kind, c.key, c.old, c.new) for c in rp.changes(ra, rb)]
+    assert got == [("environment", "keras", "3.14.0", "3.15.1"), ("environment", "pytest", "9.0.3", "9.2.0")]
+    history = report_md(tmp_path, tmp_path / "a.json", tmp_path / "b.json").split("## History")[1]
+    assert "**keras** 3.14.0 → 3.15.1" in history and "**pytest** 9.0.3 → 9.2.0" in history
+
+
 def test_three_seeds_give_mean_and_student_t_interval(tmp_path):
     from scipy import stats
 
