@@ -20,7 +20,7 @@ OPTIONS = [
     # flag, dest, type, help
     ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 32 px, random weights, 2 epochs); default paper"),
     ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
-    ("--weights", "weights", str, "imagenet, none, random-bn (random, BatchNorm statistics re-estimated on training images), or a folder of weight files (see README)"),
+    ("--weights", "weights", str, "imagenet, none, random-calibrated (random, calibrated on training images: smoke), or a folder of weight files (see README)"),
     ("--epochs", "epochs", int, "training epochs"),
     ("--image-size", "image_size", int, "images are resized to N x N pixels"),
     ("--batch-size", "batch_size", int, "batch size"),

@@ -120,7 +120,9 @@ def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
         if tag == "equal":
             for old, new in zip(a[i1:i2], b[j1:j2]):
                 for key in dict.fromkeys([*old, *new]):
-                    if key != "class" and old.get(key) != new.get(key):
+                    if key == "frozen" and old.get(key) != new.get(key):
+                        out.append(f"{_name(new)} {'frozen' if new.get(key) else 'unfrozen'}")
+                    elif key not in ("class", "frozen") and old.get(key) != new.get(key):
                         out.append(f"{_name(new)} {key} {_value(old.get(key, '(default)'))} → {_value(new.get(key, '(default)'))}")
             continue
         for entry in a[i1:i2]:
@@ -151,7 +153,7 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 
 def weights_label(w: Any) -> str:
-    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or ``random-bn (240 images)``."""
+    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or ``random-calibrated (240 training images)``."""
     if not isinstance(w, dict):
         return "not recorded"
     source = str(w.get("source", "?"))
@@ -159,8 +161,8 @@ def weights_label(w: Any) -> str:
         return f"imagenet ({w.get('file', '?')})"
     if source == "file":
         return f"{w.get('file', '?')} sha256 {str(w.get('sha256', '?'))[:12]}"
-    if source == "random-bn":
-        return f"random-bn (BatchNorm statistics from {w.get('images', '?')} training images)"
+    if source == "random-calibrated":
+        return f"random-calibrated on {w.get('images', '?')} training images"
     return source
 
 

@@ -21,13 +21,16 @@ from keras import layers
 from flowers.registry import VARIANTS, Variant, get_variant, register  # noqa: F401 - re-exported
 
 # Weights modes besides a folder: Keras' ImageNet download, random initialisation, and random
-# initialisation with the backbone's BatchNorm statistics re-estimated on training images.  The last
-# is for the smoke profile: a randomly initialised backbone keeps BatchNorm's initial moving
-# statistics (mean 0, variance 1), which do not match its activations, so a frozen MobileNetV2
-# outputs near-constant features (std ~1e-12 across images) and no head can learn from them.
-RANDOM_BN = "random-bn"
-WEIGHT_MODES = ("imagenet", "none", RANDOM_BN)
+# initialisation calibrated on training images (data-dependent initialisation, for the smoke
+# profile).  A randomly initialised backbone keeps BatchNorm's initial moving statistics (mean 0,
+# variance 1), which do not match its activations, so a frozen MobileNetV2 outputs near-constant
+# features (std ~1e-12 across images); VGG16 has no BatchNorm and its activations shrink layer by
+# layer.  Calibrating re-estimates every BatchNorm layer's statistics, or, in a backbone without
+# BatchNorm, scales each convolution to unit output variance (LSUV, Mishkin & Matas 2016).
+CALIBRATED = "random-calibrated"
+WEIGHT_MODES = ("imagenet", "none", CALIBRATED)
 CALIBRATION_IMAGES = 256  # training images used to re-estimate the BatchNorm statistics
+SCALING_IMAGES = 64  # of those, used to scale the convolutions of a backbone without BatchNorm
 
 # Backbones from keras.applications: constructor, preprocessing module, minimum input size, and the
 # weight file names looked up in a ``--weights DIR`` folder (our name first, then Keras' own
@@ -103,11 +106,11 @@ def mobilenet_head(x, num_classes):
 
 
 def resolve_weights(backbone: str, weights: str) -> str | None:
-    """``imagenet`` (Keras' download and cache), ``none`` / ``random-bn`` (random init) or a folder of
+    """``imagenet`` (Keras' download and cache), ``none`` / ``random-calibrated`` (random init) or a folder of
     weight files."""
     if weights == "imagenet":
         return "imagenet"
-    if weights in ("none", RANDOM_BN, None):
+    if weights in ("none", CALIBRATED, None):
         return None
     folder = Path(weights)
     if not folder.is_dir():
@@ -138,13 +141,13 @@ def weights_identity(name: str, weights: str, calibration_images: int = 0) -> di
     """Which weights a model of variant ``name`` started from, as recorded in a result.
 
     ``{"source": "none"}`` (random, or no backbone), ``{"source": "imagenet", "file": Keras' file
-    name}``, ``{"source": "file", "file", "sha256"}`` or ``{"source": "random-bn", "images": N}``.
+    name}``, ``{"source": "file", "file", "sha256"}`` or ``{"source": "random-calibrated", "images": N}``.
     """
     variant = get_variant(name)
     if not variant.backbone or weights in ("none", None):
         return {"source": "none"}
-    if weights == RANDOM_BN:
-        return {"source": RANDOM_BN, "images": int(calibration_images)}
+    if weights == CALIBRATED:
+        return {"source": CALIBRATED, "images": int(calibration_images)}
     if weights == "imagenet":
         return {"source": "imagenet", "file": BACKBONES[variant.backbone]["files"][1]}
     path = resolve_weights(variant.backbone, weights)
@@ -175,6 +178,26 @@ def recalibrate_batchnorm(model: keras.Model, images: np.ndarray) -> None:
             layer.momentum = momentum
 
 
+def scale_convolutions(model: keras.Model, images: np.ndarray) -> None:
+    """Scale each Conv2D kernel, in order, so that its output has unit standard deviation on ``images``.
+
+    For a backbone without BatchNorm: ReLU is positively homogeneous and the biases start at zero,
+    so dividing a kernel by its output's standard deviation makes that output's exactly 1.
+    """
+    for conv in [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]:
+        std = float(np.std(keras.Model(model.inputs, conv.output).predict_on_batch(images)))
+        if std > 0:
+            conv.kernel.assign(conv.kernel / std)
+
+
+def calibrate(model: keras.Model, images: np.ndarray) -> None:
+    """Data-dependent initialisation of a random backbone (see CALIBRATED)."""
+    if any(isinstance(layer, layers.BatchNormalization) for layer in model.layers):
+        recalibrate_batchnorm(model, images)
+    else:
+        scale_convolutions(model, images[:SCALING_IMAGES])
+
+
 def _backbone(variant: Variant, x, image_size: int, weights: str):
     spec = BACKBONES[variant.backbone]
     source = resolve_weights(variant.backbone, weights)
@@ -195,8 +218,8 @@ def create_model(name: str, num_classes: int, image_size: int, weights: str = "n
     """Build variant ``name`` as one flat functional model: raw RGB in, class probabilities out.
 
     Layers up to ``frozen_until`` are frozen (non-trainable, so BatchNorm runs in inference mode).
-    With ``weights="random-bn"`` the backbone's BatchNorm statistics are first re-estimated on
-    ``calibration`` (training images; see :func:`recalibrate_batchnorm`).
+    With ``weights="random-calibrated"`` the random backbone is first calibrated on ``calibration``
+    (training images; see :func:`calibrate`).
     """
     variant = get_variant(name)
     if image_size < variant.min_image_size:
@@ -207,10 +230,10 @@ def create_model(name: str, num_classes: int, image_size: int, weights: str = "n
     x = preprocess(variant, inputs)
     if variant.backbone:
         base = _backbone(variant, x, image_size, weights)
-        if weights == RANDOM_BN:
+        if weights == CALIBRATED:
             if calibration is None or not len(calibration):
-                raise ValueError(f"--weights {RANDOM_BN}: needs training images to re-estimate BatchNorm statistics")
-            recalibrate_batchnorm(base, calibration_sample(calibration))
+                raise ValueError(f"--weights {CALIBRATED}: needs training images to calibrate on")
+            calibrate(base, calibration_sample(calibration))
         for layer in base.layers:
             layer.trainable = False
             if layer.name == variant.frozen_until:
