@@ -132,6 +132,12 @@ def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
     return out
 
 
+def _layers(arch: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record's layer entries; anything else in a (hand-edited) file is ignored."""
+    entries = arch.get("layers")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
 def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """What changed from architecture record ``a`` to ``b``, one short phrase per change."""
     out: list[str] = []
@@ -141,7 +147,7 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     if (a.get("frozen_until"), a.get("frozen_layers")) != (b.get("frozen_until"), b.get("frozen_layers")):
         out.append(f"frozen until {a.get('frozen_until') or 'nothing'} → {b.get('frozen_until') or 'nothing'} "
                    f"({a.get('frozen_layers', 0)} → {b.get('frozen_layers', 0)} layers frozen)")
-    changes = _layer_changes(a.get("layers") or [], b.get("layers") or [])
+    changes = _layer_changes(_layers(a), _layers(b))
     if len(changes) > MAX_ITEMS:
         changes = changes[:MAX_ITEMS] + [f"… {len(changes) - MAX_ITEMS} more"]
     out += changes

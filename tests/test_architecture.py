@@ -98,6 +98,8 @@ def test_model_changes_name_weights_and_skip_old_records():
     b = {**a, "weights_identity": {"source": "none"}}
     assert architecture.model_changes(a, b) == ["weights imagenet (v.h5) → none"]
     assert architecture.model_changes({"test_accuracy": 0.5}, b) is None  # made before fingerprints
+    odd = {"model_fingerprint": "g", "architecture": {"layers": [1, "x", {"class": "Dense"}]}}
+    assert architecture.model_changes(a, odd)[0] == "architecture changed: + Dense() after the input"
 
 
 def test_weights_identity(tmp_path):
