@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from flowers.models import VARIANTS
+from flowers.registry import VARIANTS
 
 # Interrupt and saving rules (SIGTERM like Ctrl-C, --benchmark-json never emptied); loaded here so
 # that they act only in sessions that run these cases.
@@ -30,13 +30,14 @@ OPTIONS = [
     # flag, dest, type, help
     ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 32 px, random weights, 2 epochs); default paper"),
     ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
-    ("--weights", "weights", str, "imagenet, none, or a folder of weight files (see README)"),
+    ("--weights", "weights", str, "imagenet, none, random-calibrated (random, calibrated on training images: smoke), or a folder of weight files (see README)"),
     ("--epochs", "epochs", int, "training epochs"),
     ("--image-size", "image_size", int, "images are resized to N x N pixels"),
     ("--batch-size", "batch_size", int, "batch size"),
     ("--learning-rate", "learning_rate", float, "Adam learning rate (default: each variant's own, 1e-4 for the original four)"),
     ("--seed", "seed", int, "first seed (default 0)"),
     ("--seeds", "seeds", int, "run every variant with N seeds: seed, seed+1, ... (default 1)"),
+    ("--variants-from", "variants_from", str, "a Python file (or importable module) that registers your own variants with flowers.register; repeat for several"),
     ("--cache-memory-limit", "cache_memory_limit", int, "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)"),
 ]
 FLAGS = [
@@ -50,7 +51,8 @@ FLAGS = [
 def pytest_addoption(parser):
     group = parser.getgroup("flowers", "flowers-bench")
     for flag, dest, type_, help_ in OPTIONS:
-        group.addoption(flag, dest=f"flowers_{dest}", type=type_, default=None, help=help_)
+        action = "append" if dest == "variants_from" else "store"
+        group.addoption(flag, dest=f"flowers_{dest}", type=type_, default=None, action=action, help=help_)
     for flag, dest, help_ in FLAGS:
         group.addoption(flag, dest=f"flowers_{dest}", action="store_true", default=False, help=help_)
 
@@ -65,7 +67,7 @@ def _run_config(config):
     from flowers.profiles import make_config
 
     overrides = {dest: _option(config, dest) for _, dest, *_ in OPTIONS
-                 if dest not in ("profile", "seeds", "cache_memory_limit")}
+                 if dest not in ("profile", "seeds", "cache_memory_limit", "variants_from")}
     overrides["feature_cache"] = not _option(config, "no_feature_cache")
     overrides["mixed_precision"] = _option(config, "mixed_precision") or None
     overrides["jit_compile"] = _option(config, "jit_compile") or None
@@ -74,6 +76,32 @@ def _run_config(config):
 
 def pytest_configure(config):
     config.stash[_cases] = {}
+    for source in _option(config, "variants_from") or []:
+        _import_variants(source)
+
+
+def _import_variants(source: str) -> None:
+    """Run a user's file or module, whose ``flowers.register(...)`` calls add variants before collection."""
+    import importlib
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(source)
+    try:
+        if source.endswith(".py"):
+            if not path.is_file():
+                raise pytest.UsageError(f"--variants-from {source}: no such file; give a .py file or an importable module")
+            spec = importlib.util.spec_from_file_location(f"flowers_user_variants_{path.stem}", path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(source)
+    except pytest.UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's code: one line naming it
+        raise pytest.UsageError(f"--variants-from {source}: {type(exc).__name__}: {exc}") from None
 
 
 def pytest_generate_tests(metafunc):

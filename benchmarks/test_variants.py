@@ -7,13 +7,14 @@ import pytest
 import tensorflow as tf
 
 from flowers import train
-from flowers.models import WeightsError
+from flowers.models import WeightsError, get_variant
 from flowers.pytest_plugin import measuring
 
 
 def test_variant(benchmark, variant, seed, case_inputs, progress, request):
     benchmark.group = "variants"
     benchmark.extra_info.update(variant=variant, seed=seed, status="failed", error=None,
+                                description=get_variant(variant).description,
                                 profile=request.config.getoption("flowers_profile") or "paper")
     run_config, splits, cache_memory_limit = case_inputs()
     config = run_config.for_variant(variant)  # recorded for failed cases too

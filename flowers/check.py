@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from flowers import atomic
+from flowers import architecture, atomic
 from flowers.results import Case, ResultsError, Run, load_run, load_runs
 
 # --------------------------------------------------------------------------------------------
@@ -410,6 +410,8 @@ def _config_change(base: Sequence[Case], cur: Sequence[Case]) -> str:
     ha, hb = data_hash(base), data_hash(cur)
     if ha and hb and ha != hb:
         notes.append(f"dataset changed: {ha}->{hb}")
+    if base and cur:  # model and weights: on record since model fingerprints (None for older files)
+        notes += architecture.model_changes(base[0].info, cur[0].info) or []
     return "; ".join(notes)
 
 
@@ -517,8 +519,8 @@ def compare(
                 else:
                     v = gate_throughput(b, c, th)
                 row.verdict, row.change, row.threshold, row.how = v.verdict, v.change, v.threshold, v.how
-                if change_note:
-                    row.how += f"; {change_note}"
+            if change_note:  # whatever the verdict: a regression and its likely cause read together
+                row.how += f"; {change_note}"
             rows.append(row)
     return Comparison(baseline, current, tuple(metrics), rows, notes)
 

@@ -1,21 +1,36 @@
-"""Model variants: one registry of small declarative specs and one ``create_model()``.
+"""Building the registered variants: backbones, heads, weights and one ``create_model()``.
 
 Every model takes raw RGB images (0-255) and does its own backbone's ``preprocess_input`` as its
 first step, so a variant's data pipeline never needs to know which backbone it feeds.  A variant
 that starts with frozen layers names the last frozen layer (``frozen_until``); everything up to it
 runs in inference mode and is what :mod:`flowers.features` computes once and caches.
 
-Adding a variant touches one place: a ``register(Variant(...))`` call below.
+The variants themselves (names, descriptions, specs) live in :mod:`flowers.registry`, which imports
+no Keras; they are re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
 from pathlib import Path
-from typing import Callable
 
 import keras
+import numpy as np
 from keras import layers
+
+from flowers.registry import VARIANTS, Variant, get_variant, register  # noqa: F401 - re-exported
+
+# Weights modes besides a folder: Keras' ImageNet download, random initialisation, and random
+# initialisation calibrated on training images (data-dependent initialisation, for the smoke
+# profile).  A randomly initialised backbone keeps BatchNorm's initial moving statistics (mean 0,
+# variance 1), which do not match its activations, so a frozen MobileNetV2 outputs near-constant
+# features (std ~1e-12 across images); VGG16 has no BatchNorm and its activations shrink layer by
+# layer.  Calibrating re-estimates every BatchNorm layer's statistics, or, in a backbone without
+# BatchNorm, scales each convolution to unit output variance (LSUV, Mishkin & Matas 2016).
+CALIBRATED = "random-calibrated"
+WEIGHT_MODES = ("imagenet", "none", CALIBRATED)
+CALIBRATION_IMAGES = 256  # training images used to re-estimate the BatchNorm statistics
+SCALING_IMAGES = 64  # of those, used to scale the convolutions of a backbone without BatchNorm
 
 # Backbones from keras.applications: constructor, preprocessing module, minimum input size, and the
 # weight file names looked up in a ``--weights DIR`` folder (our name first, then Keras' own
@@ -24,19 +39,16 @@ BACKBONES = {
     "vgg16": dict(
         app=keras.applications.VGG16,
         preprocess=keras.applications.vgg16.preprocess_input,  # caffe: RGB->BGR, minus ImageNet means
-        min_size=32,
         files=("vgg16_imagenet_notop.weights.h5", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
     ),
     "resnet50v2": dict(
         app=keras.applications.ResNet50V2,
         preprocess=keras.applications.resnet_v2.preprocess_input,  # [-1, 1]
-        min_size=32,
         files=("resnet50v2_imagenet_notop.weights.h5", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
     ),
     "mobilenet_v2": dict(
         app=lambda **kw: keras.applications.MobileNetV2(alpha=1.0, **kw),
         preprocess=keras.applications.mobilenet_v2.preprocess_input,  # [-1, 1]
-        min_size=32,
         files=(
             "mobilenet_v2_1.0_imagenet_notop.weights.h5",
             "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
@@ -54,41 +66,9 @@ def scale_to_unit_range(x):
     return x / 127.5 - 1.0
 
 
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    description: str
-    head: Callable  # (features tensor, num_classes) -> logits tensor; the trainable layers on top
-    backbone: str | None = None  # key of BACKBONES
-    frozen_until: str | None = None  # name of the last frozen layer; None: nothing frozen
-    learning_rate: float = 1e-4
-    augment: bool = False
-    original: str | None = None  # model number in the original experiment
-    tags: tuple[str, ...] = field(default=())
-
-    @property
-    def min_image_size(self) -> int:
-        return BACKBONES[self.backbone]["min_size"] if self.backbone else 8
-
-    def preprocess(self, x):
-        return BACKBONES[self.backbone]["preprocess"](x) if self.backbone else scale_to_unit_range(x)
-
-
-VARIANTS: dict[str, Variant] = {}
-
-
-def register(variant: Variant) -> Variant:
-    if variant.name in VARIANTS:
-        raise ValueError(f"variant {variant.name!r} registered twice")
-    VARIANTS[variant.name] = variant
-    return variant
-
-
-def get_variant(name: str) -> Variant:
-    try:
-        return VARIANTS[name]
-    except KeyError:
-        raise ValueError(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}") from None
+def preprocess(variant: Variant, x):
+    """The variant's own input preprocessing: its backbone's ``preprocess_input``, else [-1, 1]."""
+    return BACKBONES[variant.backbone]["preprocess"](x) if variant.backbone else scale_to_unit_range(x)
 
 
 def classifier(num_classes: int):
@@ -96,7 +76,7 @@ def classifier(num_classes: int):
     return layers.Dense(num_classes, activation="softmax", name="predictions", dtype="float32")
 
 
-def _small_cnn_head(x, num_classes):
+def small_cnn_head(x, num_classes):
     for filters in (16, 32, 64):
         x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = layers.MaxPooling2D()(x)
@@ -105,13 +85,13 @@ def _small_cnn_head(x, num_classes):
     return classifier(num_classes)(x)
 
 
-def _vgg16_head(x, num_classes):
+def vgg16_head(x, num_classes):
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(1000, activation="relu")(x)
     return classifier(num_classes)(x)
 
 
-def _resnet_head(x, num_classes):
+def resnet_head(x, num_classes):
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(32, activation="relu")(x)
     x = layers.BatchNormalization()(x)
@@ -119,67 +99,103 @@ def _resnet_head(x, num_classes):
     return classifier(num_classes)(x)
 
 
-def _mobilenet_head(x, num_classes):
+def mobilenet_head(x, num_classes):
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(0.2)(x)
     return classifier(num_classes)(x)
 
 
-register(Variant(
-    name="basic_cnn",
-    description="small CNN: Conv16-Pool-Conv32-Pool-Conv64-Pool-Flatten-Dense512-Dense",
-    head=_small_cnn_head,
-    original="1",
-))
-register(Variant(
-    name="vgg16_transfer",
-    description="VGG16 (frozen) + GAP + Dense1000 + Dense",
-    backbone="vgg16",
-    frozen_until="block5_pool",  # the whole backbone
-    head=_vgg16_head,
-    original="2",
-))
-register(Variant(
-    name="resnet50v2_finetune",
-    description="ResNet50V2, layers[:86] frozen (to conv3_block4_out) + GAP + Dense32 + BN + Dense32 + Dense",
-    backbone="resnet50v2",
-    frozen_until="conv3_block4_out",
-    head=_resnet_head,
-    original="3.1",
-))
-register(Variant(
-    name="resnet50v2_finetune_aug",
-    description="resnet50v2_finetune + offline augmentation (x5: flips, brightness, contrast)",
-    backbone="resnet50v2",
-    frozen_until="conv3_block4_out",
-    head=_resnet_head,
-    augment=True,
-    original="3.2",
-))
-register(Variant(
-    name="mobilenet_v2_transfer",
-    description="MobileNetV2 1.0 (frozen) + GAP + Dropout0.2 + Dense",
-    backbone="mobilenet_v2",
-    frozen_until="out_relu",  # the whole backbone
-    head=_mobilenet_head,
-    learning_rate=1e-3,  # only a linear classifier trains: 1e-4 needs many more epochs to converge
-))
-
-
 def resolve_weights(backbone: str, weights: str) -> str | None:
-    """``imagenet`` (Keras' download and cache), ``none`` (random init) or a folder of weight files."""
+    """``imagenet`` (Keras' download and cache), ``none`` / ``random-calibrated`` (random init) or a folder of
+    weight files."""
     if weights == "imagenet":
         return "imagenet"
-    if weights in ("none", None):
+    if weights in ("none", CALIBRATED, None):
         return None
     folder = Path(weights)
     if not folder.is_dir():
-        raise WeightsError(f"--weights {weights}: not imagenet, none or an existing folder of weight files")
+        raise WeightsError(f"--weights {weights}: not {', '.join(WEIGHT_MODES)} or an existing folder of weight files")
     names = BACKBONES[backbone]["files"]
     for name in names:
         if (folder / name).is_file():
             return str(folder / name)
     raise WeightsError(f"--weights {weights}: no {backbone} weights there; expected a file named {' or '.join(names)}")
+
+
+_SHA256: dict[tuple, str] = {}  # (path, size, mtime) -> hex digest: each weights file is hashed once
+
+
+def file_sha256(path: str) -> str:
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        _SHA256[key] = digest.hexdigest()
+    return _SHA256[key]
+
+
+def weights_identity(name: str, weights: str, calibration_images: int = 0) -> dict:
+    """Which weights a model of variant ``name`` started from, as recorded in a result.
+
+    ``{"source": "none"}`` (random, or no backbone), ``{"source": "imagenet", "file": Keras' file
+    name}``, ``{"source": "file", "file", "sha256"}`` or ``{"source": "random-calibrated", "images": N}``.
+    """
+    variant = get_variant(name)
+    if not variant.backbone or weights in ("none", None):
+        return {"source": "none"}
+    if weights == CALIBRATED:
+        return {"source": CALIBRATED, "images": int(calibration_images)}
+    if weights == "imagenet":
+        return {"source": "imagenet", "file": BACKBONES[variant.backbone]["files"][1]}
+    path = resolve_weights(variant.backbone, weights)
+    return {"source": "file", "file": Path(path).name, "sha256": file_sha256(path)}
+
+
+def calibration_sample(images: np.ndarray) -> np.ndarray:
+    """Up to CALIBRATION_IMAGES images spread evenly over ``images`` (deterministic)."""
+    step = max(1, len(images) // CALIBRATION_IMAGES)
+    return images[::step][:CALIBRATION_IMAGES]
+
+
+def recalibrate_batchnorm(model: keras.Model, images: np.ndarray) -> None:
+    """Set every BatchNorm layer's moving mean and variance to the statistics of ``images``.
+
+    One forward pass in training mode with momentum 0: each BatchNorm layer normalises with, and
+    stores, the batch statistics of its own input, so later layers see the activations they will see
+    in inference mode.  The layers must still be trainable (Keras uses batch statistics only then).
+    """
+    norms = [layer for layer in model.layers if isinstance(layer, layers.BatchNormalization)]
+    momenta = [layer.momentum for layer in norms]
+    for layer in norms:
+        layer.momentum = 0.0
+    try:
+        model([images], training=True)
+    finally:
+        for layer, momentum in zip(norms, momenta):
+            layer.momentum = momentum
+
+
+def scale_convolutions(model: keras.Model, images: np.ndarray) -> None:
+    """Scale each Conv2D kernel, in order, so that its output has unit standard deviation on ``images``.
+
+    For a backbone without BatchNorm: ReLU is positively homogeneous and the biases start at zero,
+    so dividing a kernel by its output's standard deviation makes that output's exactly 1.
+    """
+    for conv in [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]:
+        std = float(np.std(keras.Model(model.inputs, conv.output).predict_on_batch(images)))
+        if std > 0:
+            conv.kernel.assign(conv.kernel / std)
+
+
+def calibrate(model: keras.Model, images: np.ndarray) -> None:
+    """Data-dependent initialisation of a random backbone (see CALIBRATED)."""
+    if any(isinstance(layer, layers.BatchNormalization) for layer in model.layers):
+        recalibrate_batchnorm(model, images)
+    else:
+        scale_convolutions(model, images[:SCALING_IMAGES])
 
 
 def _backbone(variant: Variant, x, image_size: int, weights: str):
@@ -197,10 +213,13 @@ def _backbone(variant: Variant, x, image_size: int, weights: str):
         raise WeightsError(f"{source}: not {variant.backbone} weights ({reason}); use the file for this backbone") from None
 
 
-def create_model(name: str, num_classes: int, image_size: int, weights: str = "none") -> keras.Model:
+def create_model(name: str, num_classes: int, image_size: int, weights: str = "none",
+                 calibration: np.ndarray | None = None) -> keras.Model:
     """Build variant ``name`` as one flat functional model: raw RGB in, class probabilities out.
 
     Layers up to ``frozen_until`` are frozen (non-trainable, so BatchNorm runs in inference mode).
+    With ``weights="random-calibrated"`` the random backbone is first calibrated on ``calibration``
+    (training images; see :func:`calibrate`).
     """
     variant = get_variant(name)
     if image_size < variant.min_image_size:
@@ -208,13 +227,17 @@ def create_model(name: str, num_classes: int, image_size: int, weights: str = "n
     if num_classes < 2:
         raise ValueError(f"{name}: needs at least 2 classes, the data has {num_classes}")
     inputs = keras.Input((image_size, image_size, 3), name="image")
-    x = variant.preprocess(inputs)
+    x = preprocess(variant, inputs)
     if variant.backbone:
         base = _backbone(variant, x, image_size, weights)
+        if weights == CALIBRATED:
+            if calibration is None or not len(calibration):
+                raise ValueError(f"--weights {CALIBRATED}: needs training images to calibrate on")
+            calibrate(base, calibration_sample(calibration))
         for layer in base.layers:
             layer.trainable = False
             if layer.name == variant.frozen_until:
                 break
         x = base.output
-    outputs = variant.head(x, num_classes)
+    outputs = variant.build_head()(x, num_classes)
     return keras.Model(inputs, outputs, name=name)

@@ -24,8 +24,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
-from flowers import __version__, atomic
-from flowers.original import ORIGINAL, VGG16_NOTE
+from flowers import __version__, architecture, atomic, registry
+from flowers.original import VGG16_NOTE
 from flowers.results import Case, ResultsError, Run, load_runs
 
 # Three steps, each a plain function: build() turns loaded runs into a plain data model (display
@@ -36,13 +36,6 @@ from flowers.results import Case, ResultsError, Run, load_runs
 # one folder at once never leave a mix.
 
 TEMPLATES = "templates"  # inside the flowers package, so that a wheel carries them
-KNOWN_VARIANTS = [
-    "basic_cnn",
-    "vgg16_transfer",
-    "resnet50v2_finetune",
-    "resnet50v2_finetune_aug",
-    "mobilenet_v2_transfer",
-]
 HISTORY_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
 VGG16_FAR_ABOVE = 0.10  # our VGG16 accuracy this far above the original's 0.4091 gets the note
 FIGURE_NAME = re.compile(r"^fig-[0-9a-f]{16}\.png$")
@@ -292,8 +285,10 @@ def figure(png: bytes, alt: str, title: str) -> Figure:
 
 
 def _ordered(names: list[str]) -> list[str]:
-    known = [v for v in KNOWN_VARIANTS if v in names]
-    return known + [v for v in dict.fromkeys(names) if v not in KNOWN_VARIANTS]
+    """Registered variants in registry order, then the others in first-seen order."""
+    registered = registry.list_variants()
+    known = [v for v in registered if v in names]
+    return known + [v for v in dict.fromkeys(names) if v not in registered]
 
 
 def _values(cases: list[Case], key: str) -> list[float]:
@@ -352,18 +347,18 @@ def _feature_cache(cases: list[Case]) -> tuple[str, str]:
 
 
 def _row(variant: str, cases: list[Case], run: Run, seen_in: str | None, notes: list[str]) -> Row:
-    orig = ORIGINAL.get(variant)
+    orig = registry.original(variant)
     status = _status(cases)
     ok = [c for c in cases if c.ok]
-    row = Row(variant=variant, model=orig["model"] if orig else "", status=status, n=str(len(ok)) if cases else "0")
+    row = Row(variant=variant, model=orig.model if orig else "", status=status, n=str(len(ok)) if cases else "0")
     if ok:
         losses, accs = _values(ok, "test_loss"), _values(ok, "test_accuracy")
         row.test_loss, row.test_accuracy = fmt_stat(losses), fmt_stat(accs)
         if orig:
-            row.test_loss_orig = f"{orig['test_loss']:.4f}"
-            row.test_accuracy_orig = f"{orig['test_accuracy']:.4f}"
-            row.test_loss_diff, row.test_loss_trend = _diff(_mean(losses), orig["test_loss"], False)
-            row.test_accuracy_diff, row.test_accuracy_trend = _diff(_mean(accs), orig["test_accuracy"], True)
+            row.test_loss_orig = f"{orig.test_loss:.4f}"
+            row.test_accuracy_orig = f"{orig.test_accuracy:.4f}"
+            row.test_loss_diff, row.test_loss_trend = _diff(_mean(losses), orig.test_loss, False)
+            row.test_accuracy_diff, row.test_accuracy_trend = _diff(_mean(accs), orig.test_accuracy, True)
         epochs = sorted({int(e) for e in _values(ok, "epochs")})
         row.epochs = "—" if not epochs else str(epochs[0]) if len(epochs) == 1 else f"{epochs[0]}–{epochs[-1]}"
         row.train_time = fmt_seconds(_mean(_values(ok, "train_seconds")))
@@ -377,14 +372,14 @@ def _row(variant: str, cases: list[Case], run: Run, seen_in: str | None, notes: 
         row.peak_memory = fmt_bytes(max(memory)) if memory else "—"
         row.feature_cache, row.feature_cache_detail = _feature_cache(ok)
         acc = _mean(accs)
-        if variant == "vgg16_transfer" and acc is not None and orig and acc > orig["test_accuracy"] + VGG16_FAR_ABOVE:
+        if variant == "vgg16_transfer" and acc is not None and orig and acc > orig.test_accuracy + VGG16_FAR_ABOVE:
             row.notes.append("far above the original's 0.4091: the preprocessing differs")
             if VGG16_NOTE not in notes:
                 notes.append(VGG16_NOTE)
             row.note_refs.append(notes.index(VGG16_NOTE) + 1)
     elif orig:
-        row.test_loss_orig = f"{orig['test_loss']:.4f}"
-        row.test_accuracy_orig = f"{orig['test_accuracy']:.4f}"
+        row.test_loss_orig = f"{orig.test_loss:.4f}"
+        row.test_accuracy_orig = f"{orig.test_accuracy:.4f}"
     for c in cases:
         if not c.ok:
             seed = f" (seed {c.seed})" if c.seed is not None and len(cases) > 1 else ""
@@ -489,6 +484,7 @@ def changes(prev: Run, run: Run) -> list[Change]:
             seed_pairs.setdefault(pair, []).append(v)
     for (old, new), variants in seed_pairs.items():
         out.append(Change("seeds", "seeds", old, new, "" if len(variants) == len(common) else ", ".join(variants)))
+    out += _model_changes(prev, run, common)
     a_data, b_data = prev.dataset or {}, run.dataset or {}
     if (a_data.get("hash"), a_data.get("name")) != (b_data.get("hash"), b_data.get("name")):
 
@@ -513,6 +509,38 @@ def changes(prev: Run, run: Run) -> list[Change]:
     if gone:
         out.append(Change("variants", "variants missing", ", ".join(gone), ""))
     return out
+
+
+def _model_info(run: Run) -> dict[str, dict[str, Any]]:
+    """Per variant, the extra_info of its first ok case (where the model record lives)."""
+    return {v: next((c.info for c in cases if c.ok), {}) for v, cases in run.by_variant().items()}
+
+
+def _model_changes(prev: Run, run: Run, common: list[str]) -> list[Change]:
+    """Per variant, what changed in the model or its weights (:func:`flowers.architecture.model_changes`)."""
+    out: list[Change] = []
+    a_info, b_info = _model_info(prev), _model_info(run)
+    for v in common:
+        a, b = a_info.get(v) or {}, b_info.get(v) or {}
+        if not a or not b:
+            continue
+        words = architecture.model_changes(a, b)
+        if words is None:
+            if a.get("model_fingerprint") or b.get("model_fingerprint"):
+                which = "previous" if b.get("model_fingerprint") else "this"
+                out.append(Change("model", v, "", f"architecture not recorded in the {which} run"))
+            continue
+        if words:
+            out.append(Change("model", v, "", "; ".join(words)))
+    return out
+
+
+def _fingerprint_text(info: dict[str, Any]) -> str:
+    if not info.get("model_fingerprint"):
+        return "architecture not recorded"
+    arch = info.get("architecture") if isinstance(info.get("architecture"), dict) else {}
+    cut = f", frozen until {fmt_value(arch['frozen_until'], 40)}" if arch.get("frozen_until") else ""
+    return fmt_value(info["model_fingerprint"], 20) + cut
 
 
 def _details(run: Run, label: str) -> Details:
@@ -575,6 +603,12 @@ def _details(run: Run, label: str) -> Details:
         found = list(dict.fromkeys(fmt_value(c.info["config_hash"], 40) for c in run.by_variant()[v] if c.info.get("config_hash")))
         hashes.append(", ".join(found) or "—")
     differing.append(("config_hash", hashes))
+    info = _model_info(run)
+    differing.append(("description", [fmt_value((info.get(v) or {}).get("description") or registry.description(v) or "—", 160)
+                                      for v in variants]))
+    differing.append(("model fingerprint", [_fingerprint_text(info.get(v) or {}) for v in variants]))
+    differing.append(("weights used", [architecture.weights_label((info.get(v) or {}).get("weights_identity"))
+                                  for v in variants]))
     return Details(
         label=label,
         source=Path(run.source).name,
@@ -675,7 +709,7 @@ def _group(profile: str, runs: list[Run], several: bool) -> Group:
                 times.append(_mean(_values(ok, "train_seconds")))
             acc_lines.append((v, accs, colors[v]))
             time_lines.append((v, times, colors[v]))
-        marked = [i for i, ch in enumerate(all_changes) if ch and any(c.kind in ("config", "data", "seeds") for c in ch)]
+        marked = [i for i, ch in enumerate(all_changes) if ch and any(c.kind in ("config", "data", "seeds", "model") for c in ch)]
         png = plots.trend(labels, acc_lines, time_lines, marked)
         history = History(variants=variants, rows=hrows, trend=figure(png, "Test accuracy and train time of every variant per run", "History"))
 

@@ -17,7 +17,12 @@ writes.  The parts this module reads:
   ``variant, status ("ok"|"failed"), error, test_loss, test_accuracy, history{loss, accuracy,
   val_loss, val_accuracy}, epochs, train_seconds, epoch_seconds, eval_seconds,
   train_images_per_second, params_total, params_trainable, seed, config{...}, config_hash,
-  dataset{name, splits{train, validation, test}, class_names, hash, ...}``.
+  dataset{name, splits{train, validation, test}, class_names, hash, ...}``.  Cases made since
+  model fingerprints also hold ``description``, ``model_fingerprint``, ``architecture{input,
+  classes, backbone, frozen_until, frozen_layers, layers[{class, ...non-default settings}],
+  params_total, params_trainable}`` and ``weights_identity{source: none|imagenet|file|
+  random-calibrated, file, sha256, images}`` (see :mod:`flowers.architecture`); older files lack
+  them and read as "architecture not recorded".
 
 Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
 path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line

@@ -19,9 +19,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import features, measure
+from flowers import architecture, features, measure
 from flowers.data import Splits, augment
-from flowers.models import create_model, get_variant
+from flowers.models import CALIBRATION_IMAGES, create_model, get_variant, weights_identity
 
 
 class TrainingFailed(RuntimeError):
@@ -146,7 +146,7 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
     if variant.augment:
         splits = augment(splits, config.seed)
 
-    model = create_model(name, splits.num_classes, config.image_size, config.weights)
+    model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train)
     log = EpochLog(name, config.epochs, progress)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
@@ -197,6 +197,9 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
         "train_images_per_second": n_train * epochs_run / train_seconds,
         "params_total": int(model.count_params()),
         "params_trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        "description": variant.description,
+        **architecture.record(model, variant, config.image_size, splits.num_classes),
+        "weights_identity": weights_identity(name, config.weights, min(len(splits.x_train), CALIBRATION_IMAGES)),
         "config": record,
         "config_hash": config_hash(record),
         "dataset": splits.fingerprint,

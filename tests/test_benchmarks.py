@@ -12,7 +12,7 @@ EXTRA_INFO_KEYS = {
     "variant", "status", "test_loss", "test_accuracy", "history", "epochs", "train_seconds", "epoch_seconds",
     "eval_seconds", "train_images_per_second", "params_total", "params_trainable", "seed", "config",
     "config_hash", "dataset", "feature_cache", "flops_per_image", "achieved_gflops", "peak_gflops",
-    "peak_memory_bytes", "profile",
+    "peak_memory_bytes", "profile", "description", "model_fingerprint", "architecture", "weights_identity",
 }
 CONFIG_KEYS = {"variant", "data", "image_size", "weights", "optimizer", "learning_rate", "batch_size", "epochs",
                "augment", "seed", "feature_cache", "mixed_precision", "jit_compile"}
@@ -43,6 +43,8 @@ def test_smoke_json_holds_every_key(smoke_run):
         assert all(len(values) == info["epochs"] == 1 for values in info["history"].values())
         assert CONFIG_KEYS <= set(info["config"])
         assert {"name", "splits", "class_names", "hash"} <= set(info["dataset"])
+        assert info["weights_identity"]["source"] == ("none" if info["variant"] == "basic_cnn" else "random-calibrated")
+        assert info["architecture"]["params_total"] == info["params_total"]
         assert info["status"] == "ok" and info["profile"] == "smoke"
         assert 0 < info["achieved_gflops"] <= 2 * info["peak_gflops"]
         assert info["peak_memory_bytes"] > 0 and info["flops_per_image"] > 0

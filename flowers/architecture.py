@@ -1,0 +1,188 @@
+"""What a model is, as data: a fingerprint, a compact architecture record, and their differences.
+
+:func:`record` reads a built Keras model (through its public ``layers``, ``operations`` and
+``get_config()``) and returns what a result keeps: ``model_fingerprint`` (a hash of every layer and
+operation's class and config in order, the trainable flags, input size and class count; not the
+weights) and ``architecture`` (backbone, frozen cut, and the layers of the trainable part with only
+their non-default settings, so that the JSON stays small).  :func:`diff` and :func:`weights_label`
+turn two records into words for reports and checks; they import nothing heavy.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import inspect
+import json
+import math
+from typing import Any
+
+MAX_ITEMS = 6  # architecture differences listed before "… N more"
+# Layer config keys that are bookkeeping rather than architecture (the dtype policy follows
+# --mixed-precision, which the config already records).
+NOISE_KEYS = {"name", "dtype", "trainable", "registered_name"}
+DISPLAY_SKIP = {"data_format"}  # always channels_last here; still part of the fingerprint
+
+
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    try:
+        params = inspect.signature(cls.__init__).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: _json(p.default) for p in params if p.default is not inspect.Parameter.empty}
+
+
+def _config(op) -> dict[str, Any]:
+    try:
+        config = op.get_config()
+    except (NotImplementedError, TypeError):
+        return {}
+    return {k: v for k, v in _json(config).items() if k not in NOISE_KEYS}
+
+
+def layer_entry(layer) -> dict[str, Any]:
+    """``{"class": "Dense", "units": 512, "activation": "relu"}``: settings that differ from the
+    constructor's defaults (initializers and other nested objects left out), plus ``"frozen": true``."""
+    defaults = _defaults(type(layer))
+    entry: dict[str, Any] = {"class": type(layer).__name__}
+    for key, value in _config(layer).items():
+        if isinstance(value, dict) or key in DISPLAY_SKIP or key not in defaults and value is None:
+            continue
+        default = defaults.get(key, object())
+        if value == default or isinstance(value, list) and value == [default] * len(value):
+            continue  # e.g. strides [1, 1] for the default 1
+        entry[key] = value
+    if not layer.trainable and layer.weights:
+        entry["frozen"] = True
+    return entry
+
+
+def fingerprint(model, input_size: int, num_classes: int) -> str:
+    """sha256 (16 hex digits) of the architecture as built, weights left out."""
+    parts = [{"class": type(op).__name__, "config": _config(op),
+              "trainable": bool(getattr(op, "trainable", False))} for op in model.operations]
+    text = json.dumps({"input": input_size, "classes": num_classes, "operations": parts}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def record(model, variant, input_size: int, num_classes: int) -> dict[str, Any]:
+    """The ``model_fingerprint`` and ``architecture`` a result keeps for ``model`` of ``variant``."""
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    frozen = 0
+    if variant.frozen_until:
+        names = [layer.name for layer in layers]
+        frozen = names.index(variant.frozen_until) + 1 if variant.frozen_until in names else 0
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    return {
+        "model_fingerprint": fingerprint(model, input_size, num_classes),
+        "architecture": {
+            "input": [input_size, input_size, 3],
+            "classes": num_classes,
+            "backbone": variant.backbone,
+            "frozen_until": variant.frozen_until,
+            "frozen_layers": frozen,
+            "layers": [layer_entry(layer) for layer in layers[frozen:]],
+            "params_total": int(model.count_params()),
+            "params_trainable": int(trainable),
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Differences in words (no Keras needed)
+# --------------------------------------------------------------------------------------------
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, list) and v and all(x == v[0] for x in v):
+        v = v[0]  # kernel_size [3, 3] -> 3
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def layer_text(entry: dict[str, Any]) -> str:
+    """``Dropout(rate=0.5)``."""
+    args = ", ".join(f"{k}={_value(v)}" for k, v in entry.items() if k != "class")
+    return f"{entry.get('class', '?')}({args})"
+
+
+def _name(entry: dict[str, Any] | None) -> str:
+    return str(entry.get("class", "?")).lower() if entry else "the input"
+
+
+def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(a=[e.get("class") for e in a], b=[e.get("class") for e in b], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for old, new in zip(a[i1:i2], b[j1:j2]):
+                for key in dict.fromkeys([*old, *new]):
+                    if key == "frozen" and old.get(key) != new.get(key):
+                        out.append(f"{_name(new)} {'frozen' if new.get(key) else 'unfrozen'}")
+                    elif key not in ("class", "frozen") and old.get(key) != new.get(key):
+                        out.append(f"{_name(new)} {key} {_value(old.get(key, '(default)'))} → {_value(new.get(key, '(default)'))}")
+            continue
+        for entry in a[i1:i2]:
+            out.append(f"− {layer_text(entry)}")
+        for j in range(j1, j2):
+            out.append(f"+ {layer_text(b[j])} after {_name(b[j - 1] if j else None)}")
+    return out
+
+
+def _layers(arch: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record's layer entries; anything else in a (hand-edited) file is ignored."""
+    entries = arch.get("layers")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """What changed from architecture record ``a`` to ``b``, one short phrase per change."""
+    out: list[str] = []
+    for key, label in (("input", "input"), ("classes", "classes"), ("backbone", "backbone")):
+        if a.get(key) != b.get(key):
+            out.append(f"{label} {_value(a.get(key))} → {_value(b.get(key))}")
+    if (a.get("frozen_until"), a.get("frozen_layers")) != (b.get("frozen_until"), b.get("frozen_layers")):
+        out.append(f"frozen until {a.get('frozen_until') or 'nothing'} → {b.get('frozen_until') or 'nothing'} "
+                   f"({a.get('frozen_layers', 0)} → {b.get('frozen_layers', 0)} layers frozen)")
+    changes = _layer_changes(_layers(a), _layers(b))
+    if len(changes) > MAX_ITEMS:
+        changes = changes[:MAX_ITEMS] + [f"… {len(changes) - MAX_ITEMS} more"]
+    out += changes
+    for key, label in (("params_total", "params"), ("params_trainable", "trainable params")):
+        old, new = a.get(key), b.get(key)
+        if isinstance(old, int) and isinstance(new, int) and old != new:
+            out.append(f"{label} {old:,} → {new:,}")
+    return out
+
+
+def weights_label(w: Any) -> str:
+    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or ``random-calibrated (240 training images)``."""
+    if not isinstance(w, dict):
+        return "not recorded"
+    source = str(w.get("source", "?"))
+    if source == "imagenet":
+        return f"imagenet ({w.get('file', '?')})"
+    if source == "file":
+        return f"{w.get('file', '?')} sha256 {str(w.get('sha256', '?'))[:12]}"
+    if source == "random-calibrated":
+        return f"random-calibrated on {w.get('images', '?')} training images"
+    return source
+
+
+def model_changes(a: dict[str, Any], b: dict[str, Any]) -> list[str] | None:
+    """Changes between two cases' extra_info in model and weights, or None when either lacks a record."""
+    if not a.get("model_fingerprint") or not b.get("model_fingerprint"):
+        return None
+    out = []
+    if a["model_fingerprint"] != b["model_fingerprint"]:
+        arch_a, arch_b = a.get("architecture"), b.get("architecture")
+        words = diff(arch_a, arch_b) if isinstance(arch_a, dict) and isinstance(arch_b, dict) else []
+        out.append("architecture changed: " + ("; ".join(words) if words else
+                   f"fingerprint {a['model_fingerprint']} → {b['model_fingerprint']}"))
+    wa, wb = weights_label(a.get("weights_identity")), weights_label(b.get("weights_identity"))
+    if wa != wb:
+        out.append(f"weights {wa} → {wb}")
+    return out

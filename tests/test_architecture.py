@@ -1,0 +1,137 @@
+"""Model fingerprints, architecture records and their differences; the registry; calibrated weights."""
+
+import dataclasses
+import hashlib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from flowers import architecture, registry
+from flowers.data import load
+from flowers.models import (BACKBONES, CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head,
+                            weights_identity)
+
+
+def wider_head(x, num_classes):
+    """basic_cnn with Dense 256 and a Dropout before it (the README's example)."""
+    from keras import layers
+
+    from flowers.models import classifier
+
+    for filters in (16, 32, 64):
+        x = layers.MaxPooling2D()(layers.Conv2D(filters, 3, padding="same", activation="relu")(x))
+    x = layers.Dropout(0.5)(layers.Flatten()(x))
+    return classifier(num_classes)(layers.Dense(256, activation="relu")(x))
+
+
+def recorded(name, size=32, classes=5):
+    return architecture.record(create_model(name, classes, size), registry.get_variant(name), size, classes)
+
+
+@pytest.fixture
+def swap(monkeypatch):
+    """Replace a registered variant for one test (the registry is restored afterwards)."""
+    def replace(name, **changes):
+        monkeypatch.setitem(registry.VARIANTS, name, dataclasses.replace(registry.get_variant(name), **changes))
+    return replace
+
+
+def test_registry_report_and_check_import_no_keras():
+    code = ("import sys, flowers, flowers.registry, flowers.report, flowers.check; "
+            "assert not {'keras', 'tensorflow'} & set(sys.modules), 'heavy import'; "
+            "print(len(flowers.registry.list_variants()))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "5", proc.stderr
+
+
+def test_registry_holds_the_originals_numbers():
+    assert registry.original("resnet50v2_finetune_aug") == registry.Original("3.2", 0.3177, 0.9101)
+    assert registry.original("mobilenet_v2_transfer") is None
+    with pytest.raises(ValueError, match="registered twice; pass override=True"):
+        registry.register(registry.get_variant("basic_cnn"))
+    with pytest.raises(ValueError, match="unknown backbone 'efficientnet'"):
+        registry.register(registry.Variant("x", "x", head=small_cnn_head, backbone="efficientnet"))
+
+
+def test_fingerprint_is_stable_and_ignores_weights():
+    first, second = recorded("basic_cnn"), recorded("basic_cnn")  # new random weights, new layer names
+    assert first == second
+    assert recorded("basic_cnn", size=48)["model_fingerprint"] != first["model_fingerprint"]
+    assert recorded("basic_cnn", classes=3)["model_fingerprint"] != first["model_fingerprint"]
+
+
+def test_backbone_record_is_compact_with_the_trainable_part_in_full():
+    rec = recorded("resnet50v2_finetune")
+    arch = rec["architecture"]
+    assert (arch["backbone"], arch["frozen_until"], arch["frozen_layers"]) == ("resnet50v2", "conv3_block4_out", 85)
+    assert arch["layers"][-1] == {"class": "Dense", "activation": "softmax", "units": 5}
+    assert not any(layer.get("frozen") for layer in arch["layers"])
+    assert len(json.dumps(rec)) < 10_000
+
+
+def test_head_change_is_named_in_words(swap):
+    before = recorded("basic_cnn", size=160)
+    swap("basic_cnn", head=wider_head)
+    after = recorded("basic_cnn", size=160)
+    assert architecture.diff(before["architecture"], after["architecture"]) == [
+        "+ Dropout(rate=0.5) after flatten",
+        "dense units 512 → 256",
+        "params 13,133,861 → 6,578,725",
+        "trainable params 13,133,861 → 6,578,725",
+    ]
+
+
+def test_frozen_cut_change_is_named(swap):
+    before = recorded("resnet50v2_finetune")
+    swap("resnet50v2_finetune", frozen_until="conv4_block6_out")
+    after = recorded("resnet50v2_finetune")
+    words = architecture.diff(before["architecture"], after["architecture"])
+    assert words[0] == "frozen until conv3_block4_out → conv4_block6_out (85 → 153 layers frozen)"
+    assert words[-1].startswith("trainable params ")
+
+
+def test_model_changes_name_weights_and_skip_old_records():
+    a = {"model_fingerprint": "f", "architecture": {}, "weights_identity": {"source": "imagenet", "file": "v.h5"}}
+    b = {**a, "weights_identity": {"source": "none"}}
+    assert architecture.model_changes(a, b) == ["weights imagenet (v.h5) → none"]
+    assert architecture.model_changes({"test_accuracy": 0.5}, b) is None  # made before fingerprints
+    odd = {"model_fingerprint": "g", "architecture": {"layers": [1, "x", {"class": "Dense"}]}}
+    assert architecture.model_changes(a, odd)[0] == "architecture changed: + Dense() after the input"
+
+
+def test_weights_identity(tmp_path):
+    assert weights_identity("basic_cnn", "imagenet") == {"source": "none"}  # no backbone
+    assert weights_identity("vgg16_transfer", "imagenet") == {
+        "source": "imagenet", "file": "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"}
+    path = tmp_path / BACKBONES["vgg16"]["files"][0]
+    path.write_bytes(b"not really weights")
+    identity = weights_identity("vgg16_transfer", str(tmp_path))
+    assert identity == {"source": "file", "file": path.name, "sha256": file_sha256(str(path))}
+    assert identity["sha256"] == hashlib.sha256(b"not really weights").hexdigest()
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2_transfer", "vgg16_transfer"])
+def test_calibrated_random_backbones_carry_signal(name):
+    """Random frozen backbones: with BatchNorm's initial statistics (MobileNetV2) or shrinking
+    activations (VGG16) their features hardly vary between images; calibrated, they do."""
+    import keras
+
+    splits = load("synthetic", 32)
+    cut = registry.get_variant(name).frozen_until
+    spread = {}
+    for weights in ("none", "random-calibrated"):
+        keras.utils.set_random_seed(0)
+        model = create_model(name, 5, 32, weights, calibration=splits.x_train)
+        features = np.asarray(keras.Model(model.inputs, model.get_layer(cut).output).predict(splits.x_test, verbose=0))
+        spread[weights] = float(features.std(axis=0).mean())
+    assert spread["random-calibrated"] > 0.1
+    assert spread["random-calibrated"] > 10 * spread["none"]  # MobileNetV2: ~1e-12 uncalibrated; VGG16: ~0.02
+    assert weights_identity(name, "random-calibrated", CALIBRATION_IMAGES)["source"] == "random-calibrated"
+
+
+def test_calibrated_weights_need_training_images():
+    with pytest.raises(ValueError, match="--weights random-calibrated: needs training images"):
+        create_model("mobilenet_v2_transfer", 5, 32, "random-calibrated")

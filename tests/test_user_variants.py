@@ -1,0 +1,110 @@
+"""Variants from user code: the README's example end to end, and CI's check catching a broken fine-tune.
+
+Each test runs ``pytest benchmarks`` in a subprocess (as a user would), then ``flowers report`` and
+``flowers check`` on the results.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS="400")
+
+# A fine-tune broken by mistake: the same variant, but every layer of its head frozen, so nothing trains.
+FROZEN_BY_MISTAKE = '''
+from dataclasses import replace
+
+from keras import layers
+
+from flowers import get_variant, register
+
+
+def frozen_head(x, num_classes):
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(1000, activation="relu", trainable=False)(x)
+    return layers.Dense(num_classes, activation="softmax", name="predictions", trainable=False)(x)
+
+
+register(replace(get_variant("vgg16_transfer"), head=frozen_head), override=True)
+'''
+
+
+def readme_example() -> str:
+    """The README's ``my_variants.py`` code block, as written there."""
+    text = (ROOT / "README.md").read_text()
+    match = re.search(r"```python\n(# my_variants\.py.*?)```", text, re.S)
+    assert match, "README.md lost its my_variants.py example"
+    return match.group(1)
+
+
+def bench(*args, cwd):
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-p", "no:cacheprovider",
+                           "--rootdir", str(ROOT), *map(str, args)],
+                          cwd=cwd, env=ENV, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    return proc
+
+
+def flowers(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "flowers", *map(str, args)], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+
+
+def cases(path: Path) -> dict:
+    return {b["extra_info"]["variant"]: b["extra_info"] for b in json.loads(path.read_text())["benchmarks"]}
+
+
+@pytest.mark.slow
+def test_readme_example_changes_a_head_and_adds_a_variant(tmp_path):
+    (tmp_path / "my_variants.py").write_text(readme_example())
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    bench("--profile", "smoke", "--epochs", "2", "-k", "basic_cnn", "--benchmark-json", before, cwd=tmp_path)
+    proc = bench("--profile", "smoke", "--epochs", "2", "--variants-from", "my_variants.py",
+                 "-k", "basic_cnn or tiny_cnn", "--benchmark-json", after, cwd=tmp_path)
+    assert "test_variant[tiny_cnn-seed=0]" in proc.stdout  # a case like the built-ins
+
+    old, new = cases(before), cases(after)
+    assert set(new) == {"basic_cnn", "tiny_cnn"}
+    assert old["basic_cnn"]["config_hash"] == new["basic_cnn"]["config_hash"]  # same settings...
+    assert old["basic_cnn"]["model_fingerprint"] != new["basic_cnn"]["model_fingerprint"]  # ...another model
+    assert new["tiny_cnn"]["test_accuracy"] > 0.4  # it learned (chance is 0.2)
+
+    report = flowers("report", before, after, "-o", tmp_path / "reports", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    md = (tmp_path / "reports" / "report.md").read_text()
+    history = md[md.index("## History"):md.index("## Learning curves")]
+    assert ("**basic_cnn**: architecture changed: + Dropout(rate=0.5) after flatten; dense units 512 → 256; "
+            "params ") in history
+    assert re.search(r"params [\d,]+ → [\d,]+", history)
+    assert "**variants added**: tiny_cnn" in history
+    assert re.search(r"^\| tiny_cnn \| [\d.]+ \|", md, re.M)  # a row of the results table
+    assert "Conv32-GAP-Dense, a variant of my own" in md  # its description
+
+    check = flowers("check", before, after, "--metrics", "accuracy", cwd=tmp_path)
+    assert check.returncode in (0, 1), check.stderr
+    rows = {line.split()[0]: line for line in check.stdout.splitlines() if line.startswith(("basic_cnn", "tiny_cnn"))}
+    assert "architecture changed: + Dropout(rate=0.5) after flatten; dense units 512 → 256" in rows["basic_cnn"]
+    assert "  new  " in rows["tiny_cnn"]
+
+
+@pytest.mark.slow
+def test_ci_check_catches_a_fine_tune_frozen_by_mistake(tmp_path):
+    """What CI runs (tox -e check: the smoke profile, then the accuracy gate against the committed
+    baseline), for one variant whose trainable layers were all frozen by mistake."""
+    (tmp_path / "frozen.py").write_text(FROZEN_BY_MISTAKE)
+    out = tmp_path / "out.json"
+    bench("--profile", "smoke", "--variants-from", "frozen.py", "-k", "vgg16_transfer", "--benchmark-json", out,
+          cwd=tmp_path)
+    assert cases(out)["vgg16_transfer"]["params_trainable"] == 0
+    check = flowers("check", BASELINE, out, "--metrics", "accuracy", "--variants", "vgg16_transfer", cwd=tmp_path)
+    assert check.returncode == 1, check.stdout
+    (row,) = [line for line in check.stdout.splitlines() if line.startswith("vgg16_transfer")]
+    assert "REGRESSED" in row
+    assert "architecture changed: dense frozen; dense frozen; trainable params 518,005 → 0" in row
