@@ -61,7 +61,7 @@ class EpochScalars(keras.callbacks.Callback):
 
 
 @functools.cache
-def _plugin_data_class():
+def plugin_data_class():
     """``HParamsPluginData`` (with ``SessionStartInfo``), the subset of plugin_data.proto used here."""
     file = descriptor_pb2.FileDescriptorProto(
         name="flowers_hparams_plugin_data.proto", package="tensorboard.hparams", syntax="proto3",
@@ -97,7 +97,7 @@ def _set_hparam(target, value) -> None:
 
 def hparams_summary(config: dict) -> tf.compat.v1.Summary:
     """One summary holding ``config`` as a TensorBoard HParams session start."""
-    data = _plugin_data_class()(version=0)
+    data = plugin_data_class()(version=0)
     for key, value in config.items():
         _set_hparam(data.session_start_info.hparams[key], value)
     data.session_start_info.start_time_secs = time.time()
