@@ -296,6 +296,28 @@ def _forward_flops(model: keras.Model, variant) -> tuple[int, int]:
     return _FORWARD_FLOPS[key]
 
 
+def prefix_suffix_flops(name: str, num_classes: int, image_size: int) -> tuple[int, int]:
+    """Forward FLOPs per image of variant ``name``'s frozen prefix and of its trainable suffix
+    (the whole model's when nothing is frozen: prefix 0), counted once per architecture."""
+    variant = get_variant(name)
+    whole, trainable = _forward_flops(create_model(name, num_classes, image_size, "none"), variant)
+    return whole - trainable, trainable
+
+
+def ideal_speedup(prefix: float, suffix: float, splits: dict[str, int], epochs: int) -> float:
+    """How much less work the feature cache leaves, in FLOPs: plain ``model.fit`` over suite.
+
+    Plain: every epoch runs the whole model forward on the training and validation images and the
+    suffix backward (twice its forward FLOPs) on the training images; the test images once.  Suite:
+    the prefix once per image of every split, then the same suffix work.
+    """
+    n_train, n_val, n_test = splits["train"], splits["validation"], splits["test"]
+    suffix_work = epochs * (n_train * 3 * suffix + n_val * suffix) + n_test * suffix
+    plain = suffix_work + (epochs * (n_train + n_val) + n_test) * prefix
+    suite = suffix_work + (n_train + n_val + n_test) * prefix
+    return plain / suite
+
+
 def _flops(model: keras.Model, variant, n_cached: int) -> tuple[int, int]:
     """(training FLOPs per image as executed, one-off FLOPs of building the feature cache).
 
