@@ -16,7 +16,11 @@ writes.  The parts this module reads:
   ``variant, status ("ok"|"failed"), error, test_loss, test_accuracy, history{loss, accuracy,
   val_loss, val_accuracy}, epochs, train_seconds, epoch_seconds, eval_seconds,
   train_images_per_second, params_total, params_trainable, seed, config{...}, config_hash,
-  dataset{name, splits{train, validation, test}, class_names, hash, ...}``.
+  dataset{name, splits{train, validation, test}, class_names, hash, ...}``.  Newer results add
+  ``epoch_step_seconds``, ``steady_images_per_second`` (epochs 2+; null with one epoch),
+  ``wall_seconds``, ``data_cached`` and ``breakdown{data_load, setup, feature_cache, first_epoch,
+  later_epochs, evaluation, bookkeeping}`` (seconds, adding up to ``wall_seconds``); readers treat
+  them as optional, so older files still load.
 
 Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
 path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line
