@@ -73,7 +73,7 @@ def load(data: str, image_size: int, *, strict: bool = False, progress: Progress
         raise DataError(f"image_size must be a positive integer, got {image_size!r}")
     image_size = int(image_size)
     if data == "tf_flowers":
-        return load_tfds(image_size)
+        return load_tfds(image_size, progress)
     if data == "synthetic":
         return load_synthetic(image_size)
     return load_folder(data, image_size, strict=strict, progress=progress)
@@ -102,7 +102,7 @@ def load_synthetic(image_size: int) -> Splits:
 # --- tf_flowers --------------------------------------------------------------------------------
 
 
-def load_tfds(image_size: int) -> Splits:
+def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
     """``tf_flowers`` through TensorFlow Datasets, split train[:80%] / [80%:90%] / [90%:]."""
     try:
         import tensorflow_datasets as tfds
@@ -113,7 +113,12 @@ def load_tfds(image_size: int) -> Splits:
     tfds_names = list(info.features["label"].names)
     names = sorted(tfds_names)
     relabel = np.array([names.index(name) for name in tfds_names], np.int32)  # tfds order -> sorted
-    arrays = [(x, relabel[y]) for x, y in (dataset_to_arrays(ds, image_size) for ds in datasets)]
+    arrays = []
+    for split, ds in zip(TFDS_SPLITS, datasets):
+        count = int(ds.cardinality())  # negative when unknown
+        bar = (progress or SILENT).bar(count if count >= 0 else None, f"decoding tf_flowers {split}", unit="image")
+        x, y = dataset_to_arrays(ds, image_size, bar)
+        arrays.append((x, relabel[y]))
     version = str(info.version)
     fingerprint = {
         "name": "tf_flowers",
@@ -126,12 +131,17 @@ def load_tfds(image_size: int) -> Splits:
     return splits_from_parts(arrays, names, fingerprint, image_size, skipped=[])
 
 
-def dataset_to_arrays(dataset, image_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images (resized like folder images) and int32 labels of a supervised tf.data dataset."""
+def dataset_to_arrays(dataset, image_size: int, bar=None) -> tuple[np.ndarray, np.ndarray]:
+    """Images (resized like folder images) and int32 labels of a supervised tf.data dataset;
+    ``bar`` (tqdm) advanced per image and closed at the end."""
     images, labels = [], []
     for image, label in dataset.as_numpy_iterator():
         images.append(resize(Image.fromarray(image).convert("RGB"), image_size))
         labels.append(label)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
     return stack_images(images, image_size), np.asarray(labels, np.int32)
 
 
