@@ -30,7 +30,7 @@ from flowers.synthetic import write_folder
 
 pytestmark = pytest.mark.speed
 
-# 5 classes x 96 synthetic images: 385 to train on (77 per class), 48 + 48 to validate and test.
+# 5 classes x 96 synthetic images: 380 to train on (76 per class), 50 + 50 to validate and test.
 IMAGES_PER_CLASS, IMAGE_SIZE, EPOCHS = 96, 96, 10
 ROUNDS = 2  # of each pipeline, by default
 NOISY_SPREAD = 0.25  # rounds of one pipeline further apart than this (max / min - 1): the ratio is noise
