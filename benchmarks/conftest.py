@@ -39,6 +39,8 @@ OPTIONS = [
     ("--seeds", "seeds", int, "run every variant with N seeds: seed, seed+1, ... (default 1)"),
     ("--variants-from", "variants_from", str, "a Python file (or importable module) that registers your own variants with flowers.register; repeat for several"),
     ("--cache-memory-limit", "cache_memory_limit", int, "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)"),
+    ("--tensorboard", "tensorboard", str, "write each case's TensorBoard logs (per-epoch scalars, config as HParams) into DIR/<variant>-seed=<k>/; default off"),
+    ("--speed-rounds", "speed_rounds", int, "speed group: rounds of each pipeline, interleaved plain, suite, suite, plain... (default 2)"),
 ]
 FLAGS = [
     ("--no-feature-cache", "no_feature_cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
@@ -67,7 +69,7 @@ def _run_config(config):
     from flowers.profiles import make_config
 
     overrides = {dest: _option(config, dest) for _, dest, *_ in OPTIONS
-                 if dest not in ("profile", "seeds", "cache_memory_limit", "variants_from")}
+                 if dest not in ("profile", "seeds", "cache_memory_limit", "variants_from", "tensorboard", "speed_rounds")}
     overrides["feature_cache"] = not _option(config, "no_feature_cache")
     overrides["mixed_precision"] = _option(config, "mixed_precision") or None
     overrides["jit_compile"] = _option(config, "jit_compile") or None
@@ -123,17 +125,30 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not item.get_closest_marker("speed")]
 
 
-@functools.lru_cache(maxsize=4)
-def _load(data: str, image_size: int, strict: bool):
-    """Decode and resize each image once per session, whatever the number of variants and seeds."""
+_LOADED: dict[tuple, object] = {}  # (data, image_size, strict) -> Splits, for this session
+_LOADED_MAX = 4
+
+
+def _load(data: str, image_size: int, strict: bool, progress) -> tuple[object, bool]:
+    """(Splits, whether they came from this session's cache): each image is decoded and resized
+    once per session, whatever the number of variants and seeds."""
     from flowers.data import load
 
-    return load(data, image_size, strict=strict)
+    key = (data, image_size, strict)
+    if key in _LOADED:
+        return _LOADED[key], True
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[key] = load(data, image_size, strict=strict, progress=progress)
+    return _LOADED[key], False
 
 
 @pytest.fixture
 def progress(request):
-    """Writes a line to the terminal while pytest captures output, so progress shows without -s."""
+    """A :class:`flowers.progress.Progress` that writes to the terminal while pytest captures output,
+    so progress shows without -s: lines through pytest's terminal reporter, live bars on a terminal."""
+    from flowers.progress import Progress
+
     capman = request.config.pluginmanager.getplugin("capturemanager")
     reporter = request.config.pluginmanager.getplugin("terminalreporter")
 
@@ -141,29 +156,40 @@ def progress(request):
         with capman.global_and_fixture_disabled():
             reporter.write_line(f"  {line}")
 
-    return write
+    return Progress(write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty))
 
 
 @pytest.fixture
-def case_inputs(request, seed):
-    """A function giving this case's (TrainConfig, Splits, cache memory limit).
+def case_inputs(request, seed, progress):
+    """A function giving this case's (TrainConfig, data loader, cache memory limit, TensorBoard dir).
 
-    Called inside the test, so that bad options or data fail the case itself with one line.
+    Called inside the test, so that bad options fail the case itself with one line.  The loader
+    gives (Splits, cached) and fails the case in one line on bad data; it is meant to be called
+    inside the case's clock, so that a case's time includes loading (or finding) its data.
     """
     from dataclasses import replace
+    from pathlib import Path
 
     from flowers.data import DataError
     from flowers.measure import peak_gflops
 
+    def load_data(config):
+        try:
+            return _load(config.data, config.image_size, _option(request.config, "strict_data"), progress)
+        except DataError as exc:  # a ValueError too
+            message = str(exc)
+        pytest.fail(message, pytrace=False)
+
     def inputs():
         try:
             config = replace(_run_config(request.config), seed=seed)
-            splits = _load(config.data, config.image_size, _option(request.config, "strict_data"))
-        except (ValueError, DataError) as exc:  # DataError is a ValueError too
+        except ValueError as exc:
             message = str(exc)
         else:
             peak_gflops()  # measured once per session, before any case's clock starts
-            return config, splits, _option(request.config, "cache_memory_limit")
+            tensorboard = _option(request.config, "tensorboard")
+            log_dir = Path(tensorboard) / request.node.callspec.id if tensorboard else None
+            return config, functools.partial(load_data, config), _option(request.config, "cache_memory_limit"), log_dir
         pytest.fail(message, pytrace=False)
 
     return inputs

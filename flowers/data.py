@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from flowers import synthetic
+from flowers.progress import SILENT, Progress
 
 SPLIT_SEED = 1234  # fixed seed of every split this module makes; independent of the training seed
 TFDS_SPLITS = ["train[:80%]", "train[80%:90%]", "train[90%:]"]  # the original experiment's split
@@ -63,16 +64,19 @@ class Splits:
         return len(self.class_names)
 
 
-def load(data: str, image_size: int, *, strict: bool = False) -> Splits:
-    """Load ``data`` ("tf_flowers", "synthetic" or a folder path) at ``image_size`` px."""
+def load(data: str, image_size: int, *, strict: bool = False, progress: Progress | None = None) -> Splits:
+    """Load ``data`` ("tf_flowers", "synthetic" or a folder path) at ``image_size`` px.
+
+    ``progress``: shows a live bar while a folder's images are decoded (:mod:`flowers.progress`).
+    """
     if not isinstance(image_size, (int, np.integer)) or isinstance(image_size, bool) or image_size < 1:
         raise DataError(f"image_size must be a positive integer, got {image_size!r}")
     image_size = int(image_size)
     if data == "tf_flowers":
-        return load_tfds(image_size)
+        return load_tfds(image_size, progress)
     if data == "synthetic":
         return load_synthetic(image_size)
-    return load_folder(data, image_size, strict=strict)
+    return load_folder(data, image_size, strict=strict, progress=progress)
 
 
 # --- synthetic -------------------------------------------------------------------------------
@@ -98,7 +102,7 @@ def load_synthetic(image_size: int) -> Splits:
 # --- tf_flowers --------------------------------------------------------------------------------
 
 
-def load_tfds(image_size: int) -> Splits:
+def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
     """``tf_flowers`` through TensorFlow Datasets, split train[:80%] / [80%:90%] / [90%:]."""
     try:
         import tensorflow_datasets as tfds
@@ -109,7 +113,12 @@ def load_tfds(image_size: int) -> Splits:
     tfds_names = list(info.features["label"].names)
     names = sorted(tfds_names)
     relabel = np.array([names.index(name) for name in tfds_names], np.int32)  # tfds order -> sorted
-    arrays = [(x, relabel[y]) for x, y in (dataset_to_arrays(ds, image_size) for ds in datasets)]
+    arrays = []
+    for split, ds in zip(TFDS_SPLITS, datasets):
+        count = int(ds.cardinality())  # negative when unknown
+        bar = (progress or SILENT).bar(count if count >= 0 else None, f"decoding tf_flowers {split}", unit="image")
+        x, y = dataset_to_arrays(ds, image_size, bar)
+        arrays.append((x, relabel[y]))
     version = str(info.version)
     fingerprint = {
         "name": "tf_flowers",
@@ -122,19 +131,24 @@ def load_tfds(image_size: int) -> Splits:
     return splits_from_parts(arrays, names, fingerprint, image_size, skipped=[])
 
 
-def dataset_to_arrays(dataset, image_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images (resized like folder images) and int32 labels of a supervised tf.data dataset."""
+def dataset_to_arrays(dataset, image_size: int, bar=None) -> tuple[np.ndarray, np.ndarray]:
+    """Images (resized like folder images) and int32 labels of a supervised tf.data dataset;
+    ``bar`` (tqdm) advanced per image and closed at the end."""
     images, labels = [], []
     for image, label in dataset.as_numpy_iterator():
         images.append(resize(Image.fromarray(image).convert("RGB"), image_size))
         labels.append(label)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
     return stack_images(images, image_size), np.asarray(labels, np.int32)
 
 
 # --- folders ------------------------------------------------------------------------------------
 
 
-def load_folder(data: str, image_size: int, *, strict: bool = False) -> Splits:
+def load_folder(data: str, image_size: int, *, strict: bool = False, progress: Progress | None = None) -> Splits:
     """A folder with one sub-folder per class, or train/ [validation/] test/ of class folders."""
     root = existing_folder(data)
     layout = "splits" if "train" in visible_dirs(root) else "classes"
@@ -142,7 +156,8 @@ def load_folder(data: str, image_size: int, *, strict: bool = False) -> Splits:
     names = common_class_names(groups)
     files = [(group, label, path)
              for group, folder in groups.items() for label, path in list_class_files(folder, names)]
-    decoded = decode_all([path for _, _, path in files], image_size)
+    decoded = decode_all([path for _, _, path in files], image_size, (progress or SILENT).bar(
+        len(files), f"decoding {len(files)} images of {root.name}", unit="image"))
     bad = [(path, result) for (_, _, path), (_, result) in zip(files, decoded) if isinstance(result, str)]
     if bad and strict:
         path, reason = bad[0]
@@ -262,10 +277,17 @@ def readable_arrays(files, decoded, groups: dict[str, Path], names: list[str], i
             for group, (images, labels) in kept.items()}
 
 
-def decode_all(paths: list[Path], image_size: int) -> list[tuple[str, np.ndarray | str]]:
-    """:func:`decode_file` over ``paths`` in a thread pool, results in order."""
+def decode_all(paths: list[Path], image_size: int, bar=None) -> list[tuple[str, np.ndarray | str]]:
+    """:func:`decode_file` over ``paths`` in a thread pool, results in order; ``bar`` (tqdm) advanced per image."""
+    results = []
     with ThreadPoolExecutor(max_workers=min(16, (os.cpu_count() or 1) + 4)) as pool:
-        return list(pool.map(lambda path: decode_file(path, image_size), paths))
+        for result in pool.map(lambda path: decode_file(path, image_size), paths):
+            results.append(result)
+            if bar is not None:
+                bar.update()
+    if bar is not None:
+        bar.close()
+    return results
 
 
 def decode_file(path: Path, image_size: int) -> tuple[str, np.ndarray | str]:

@@ -64,15 +64,21 @@ class Cache:
 DISABLED = {"enabled": False, "layer": None, "bytes": 0, "seconds": 0.0, "storage": None}
 
 
-def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_size: int) -> np.ndarray:
+def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_size: int, bar) -> np.ndarray:
     for start in range(0, len(x), batch_size):
         out[start:start + batch_size] = prefix.predict_on_batch(x[start:start + batch_size])
+        if bar is not None:
+            bar.update(len(out[start:start + batch_size]))
     return out
 
 
 @contextmanager
-def build(prefix: keras.Model, cut_layer: str, x_train, x_val, x_test, *, batch_size: int, memory_limit: int):
-    """Compute the prefix's outputs for every split; yields a :class:`Cache`, removed on exit."""
+def build(prefix: keras.Model, cut_layer: str, x_train, x_val, x_test, *, batch_size: int, memory_limit: int,
+          bar=None):
+    """Compute the prefix's outputs for every split; yields a :class:`Cache`, removed on exit.
+
+    ``bar``: a tqdm-like progress bar (``update(n)``, ``close()``) advanced per image, closed when built.
+    """
     start = time.perf_counter()
     shape = tuple(prefix.output.shape[1:])
     per_image = int(np.prod(shape)) * 4  # float32
@@ -84,7 +90,9 @@ def build(prefix: keras.Model, cut_layer: str, x_train, x_val, x_test, *, batch_
             out = np.empty((len(x), *shape), np.float32)
         else:
             out = np.lib.format.open_memmap(f"{tmp.name}/{split_name}.npy", "w+", np.float32, (len(x), *shape))
-        outputs.append(_predict_into(prefix, x, out, batch_size))
+        outputs.append(_predict_into(prefix, x, out, batch_size, bar))
+    if bar is not None:
+        bar.close()
     cache = Cache(cut_layer, *outputs, seconds=time.perf_counter() - start,
                   storage="memory" if tmp is None else "disk", _tmp=tmp)
     try:

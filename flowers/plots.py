@@ -162,3 +162,25 @@ def trend(
         ax_time.set_xlabel("run (oldest first)" + ("; dotted: config or data changed" if changed else ""))
         _top_legend(fig, ax_acc, "History: test accuracy and train time per run", height, cols)
         return _png(fig)
+
+
+def breakdown(parts: list[str], bars: list[tuple[str, list[float]]]) -> bytes:
+    """Where each variant's time went: one horizontal bar per variant, stacked in ``parts`` order.
+
+    ``bars``: ``(label, seconds of each part)``; the bar's length is the case's wall time.
+    """
+    height = 1.3 + 0.42 * len(bars) + 0.24 * _legend_rows(len(parts))[1]
+    cols = _legend_rows(len(parts))[0]
+    with matplotlib.rc_context(STYLE):
+        fig, (ax,) = _new(7.6, height, top=0.5 + 0.24 * _legend_rows(len(parts))[1])
+        fig.subplots_adjust(left=2.2 / 7.6)
+        labels = [text(label, 30) for label, _ in bars][::-1]
+        left = [0.0] * len(bars)
+        for i, part in enumerate(parts):
+            widths = [max(0.0, 0.0 if math.isnan(s) else s) for s in _finite([sec[i] for _, sec in bars])][::-1]
+            ax.barh(labels, widths, left=left, color=color(i), label=part, height=0.6)
+            left = [a + b for a, b in zip(left, widths)]
+        ax.set_xlabel("seconds")
+        ax.grid(axis="y", visible=False)
+        _top_legend(fig, ax, "Where the time goes", height, cols)
+        return _png(fig)

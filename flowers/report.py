@@ -37,6 +37,12 @@ from flowers.results import Case, ResultsError, Run, load_runs
 
 TEMPLATES = "templates"  # inside the flowers package, so that a wheel carries them
 HISTORY_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
+# A case's time breakdown (extra_info "breakdown", see flowers/results.py): key, label; in time order.
+BREAKDOWN_PARTS = (
+    ("data_load", "data load"), ("setup", "model setup"), ("feature_cache", "feature cache"),
+    ("first_epoch", "first epoch"), ("later_epochs", "later epochs"), ("evaluation", "evaluation"),
+    ("bookkeeping", "bookkeeping"),
+)
 VGG16_FAR_ABOVE = 0.10  # our VGG16 accuracy this far above the original's 0.4091 gets the note
 FIGURE_NAME = re.compile(r"^fig-[0-9a-f]{16}\.png$")
 DEFAULT_INPUTS = ("out.json", ".benchmarks")
@@ -89,6 +95,24 @@ class Row:
     peak_memory: str = "—"
     feature_cache: str = "—"
     feature_cache_detail: str = ""
+
+
+@dataclass
+class BreakdownRow:
+    """One variant's time breakdown (means over its seeds), as display strings in BREAKDOWN_PARTS order."""
+
+    variant: str
+    parts: list[str]
+    total: str  # the parts added up
+    wall: str  # the case's measured wall time
+    steady: str  # steady_images_per_second (epochs 2+)
+
+
+@dataclass
+class Breakdown:
+    parts: list[str]  # part labels
+    rows: list[BreakdownRow]
+    figure: Figure
 
 
 @dataclass
@@ -158,6 +182,7 @@ class Group:
     overlay: Figure | None
     details: Details
     history: History | None
+    breakdown: Breakdown | None = None
 
 
 @dataclass
@@ -174,7 +199,8 @@ class Report:
     def figures(self) -> list[Figure]:
         seen: dict[str, Figure] = {}
         for g in self.groups:
-            for fig in [*g.curves, g.overlay, g.history.trend if g.history else None]:
+            for fig in [*g.curves, g.overlay, g.history.trend if g.history else None,
+                        g.breakdown.figure if g.breakdown else None]:
                 if fig is not None:
                     seen.setdefault(fig.file, fig)
         return list(seen.values())
@@ -393,6 +419,40 @@ def _row(variant: str, cases: list[Case], run: Run, seen_in: str | None, notes: 
     if not orig and status != "missing":
         row.notes.append("not in the original experiment")
     return row
+
+
+def _part_means(cases: list[Case]) -> list[float | None]:
+    """Each breakdown part's mean over ``cases`` (None where no case recorded it)."""
+    means = []
+    for key, _ in BREAKDOWN_PARTS:
+        values = [v for v in (_num((c.info.get("breakdown") or {}).get(key)) for c in cases) if v is not None]
+        means.append(_mean(values))
+    return means
+
+
+def _breakdown(variants: list[str], by_variant: dict[str, list[Case]]) -> Breakdown | None:
+    """Where each variant's time went (cases that recorded a breakdown), as a table and a stacked bar."""
+    from flowers import plots
+
+    rows, bars = [], []
+    for v in variants:
+        cases = [c for c in by_variant.get(v, []) if c.ok and isinstance(c.info.get("breakdown"), dict)]
+        if not cases:
+            continue
+        means = _part_means(cases)
+        parts = [fmt_seconds(m) for m in means]
+        if all(c.info.get("data_cached") is True for c in cases):
+            parts[0] = "cached"
+        total = sum(m for m in means if m is not None)
+        steady = _mean(_values(cases, "steady_images_per_second"))
+        rows.append(BreakdownRow(v, parts, fmt_seconds(total), fmt_seconds(_mean(_values(cases, "wall_seconds"))),
+                                 "—" if steady is None else f"{steady:,.1f}"))
+        bars.append((v, [m or 0.0 for m in means]))
+    if not rows:
+        return None
+    labels = [label for _, label in BREAKDOWN_PARTS]
+    png = plots.breakdown(labels, bars)
+    return Breakdown(labels, rows, figure(png, "Time per variant, stacked by part: " + ", ".join(labels), "Where the time goes"))
 
 
 def _series(cases: list[Case]) -> dict[str, dict[str, list[float]]]:
@@ -730,6 +790,7 @@ def _group(profile: str, runs: list[Run], several: bool) -> Group:
         overlay=overlay,
         details=_details(latest, labels[-1]),
         history=history,
+        breakdown=_breakdown(variants, by_variant),
     )
 
 

@@ -23,6 +23,11 @@ writes.  The parts this module reads:
   params_total, params_trainable}`` and ``weights_identity{source: none|imagenet|file|
   random-calibrated, file, sha256, images}`` (see :mod:`flowers.architecture`); older files lack
   them and read as "architecture not recorded".
+  Results since the time breakdown add
+  ``epoch_step_seconds``, ``steady_images_per_second`` (epochs 2+; null with one epoch),
+  ``wall_seconds``, ``data_cached`` and ``breakdown{data_load, setup, feature_cache, first_epoch,
+  later_epochs, evaluation, bookkeeping}`` (seconds, adding up to ``wall_seconds``); readers treat
+  them as optional, so older files still load.
 
 Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
 path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line

@@ -13,15 +13,17 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import architecture, features, measure
+from flowers import architecture, features, measure, tensorboard_log
 from flowers.data import Splits, augment
 from flowers.models import CALIBRATION_IMAGES, create_model, get_variant, weights_identity
+from flowers.progress import Progress, as_progress
 
 
 class TrainingFailed(RuntimeError):
@@ -91,23 +93,54 @@ def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, e
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Times each epoch and reports a one-line progress message per epoch to ``write``."""
+    """Times each epoch and reports a one-line progress message per epoch to ``write``.
+
+    ``seconds``: each epoch, validation included; ``step_seconds``: its training steps alone (up to
+    the validation pass, which Keras' fit announces with ``on_test_begin``); ``ends``: when each
+    epoch ended (``time.perf_counter``).
+    """
 
     def __init__(self, name: str, epochs: int, write: Callable[[str], None] | None):
         super().__init__()
         self.name, self.epochs, self.write = name, epochs, write
         self.seconds: list[float] = []
+        self.step_seconds: list[float] = []
+        self.ends: list[float] = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
+        self._steps_end = None
+
+    def on_test_begin(self, logs=None):
+        self._steps_end = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
+        self.ends.append(time.perf_counter())
+        self.seconds.append(self.ends[-1] - self._start)
+        self.step_seconds.append((self._steps_end or self.ends[-1]) - self._start)
         if self.write:
             logs = logs or {}
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
                                 ("loss", "accuracy", "val_loss", "val_accuracy"))
             self.write(f"{self.name}  epoch {epoch + 1}/{self.epochs}  {metrics}  {self.seconds[-1]:.1f}s")
+
+
+class BatchBar(keras.callbacks.Callback):
+    """A live bar of the batches within each epoch (see :mod:`flowers.progress`)."""
+
+    def __init__(self, progress: Progress, name: str, epochs: int, steps: int):
+        super().__init__()
+        self.progress, self.name, self.epochs, self.steps = progress, name, epochs, steps
+        self.bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar = self.progress.bar(self.steps, f"{self.name} epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.close()
 
 
 def compile_model(model: keras.Model, config: TrainConfig, learning_rate: float) -> None:
@@ -130,17 +163,20 @@ def _check_finite(history: dict) -> None:
         raise TrainingFailed("loss became non-finite in epoch 1; lower the learning rate", 1)
 
 
-def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str], None] | None = None,
-        cache_memory_limit: int | None = None) -> dict:
+def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Callable[[str], None] | None = None,
+        cache_memory_limit: int | None = None, tensorboard: str | Path | None = None) -> dict:
     """Train variant ``name`` on ``splits`` and evaluate it on the test split.
 
-    ``progress`` gets a line per epoch; feature caches above ``cache_memory_limit`` bytes (default
-    a quarter of RAM) are streamed from disk.
+    ``progress`` gets a line per epoch and, on a terminal, live bars (:mod:`flowers.progress`);
+    feature caches above ``cache_memory_limit`` bytes (default a quarter of RAM) are streamed from
+    disk; ``tensorboard``: a folder for Keras' TensorBoard logs of this run (and its config as HParams).
     """
     variant = get_variant(name)
     record = config.for_variant(name)
     if splits.x_train.shape[1:3] != (config.image_size, config.image_size):
         raise ValueError(f"images are {splits.x_train.shape[1]} px but the config says {config.image_size}; load them at that size")
+    progress = as_progress(progress)
+    clock = Stopwatch()
     keras.utils.set_random_seed(config.seed)
     keras.config.set_dtype_policy("mixed_float16" if config.mixed_precision else "float32")
     if variant.augment:
@@ -148,6 +184,7 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
 
     model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train)
     log = EpochLog(name, config.epochs, progress)
+    clock.lap("setup")
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         memory = stack.enter_context(measure.PeakMemory())
@@ -157,32 +194,43 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
             prefix, trainee = features.split(model, variant.frozen_until)
             cache = stack.enter_context(features.build(
                 prefix, variant.frozen_until, x, xv, xt, batch_size=config.batch_size,
-                memory_limit=cache_memory_limit or features.default_memory_limit()))
+                memory_limit=cache_memory_limit or features.default_memory_limit(),
+                bar=progress.bar(len(x) + len(xv) + len(xt), f"{name} feature cache", unit="image")))
             x, xv, xt, cache_info = cache.train, cache.val, cache.test, cache.info()
         compile_model(trainee, config, record["learning_rate"])
+        steps = math.ceil(len(x) / config.batch_size)
+        callbacks = [keras.callbacks.TerminateOnNaN(), log, BatchBar(progress, name, config.epochs, steps)]
+        if tensorboard:
+            callbacks.append(tensorboard_log.callback(tensorboard))
+        clock.lap("feature_cache")
         fit = trainee.fit(
             training_batches(x, splits.y_train, config.batch_size, config.seed, config.epochs),
-            steps_per_epoch=math.ceil(len(x) / config.batch_size),
+            steps_per_epoch=steps,
             shuffle=False,  # the order is index_batches'; Keras must not reorder
             validation_data=(xv, splits.y_val),
             validation_batch_size=config.batch_size,
             epochs=config.epochs,
-            callbacks=[keras.callbacks.TerminateOnNaN(), log],
+            callbacks=callbacks,
             verbose=0,
         )
         train_seconds = time.perf_counter() - start
+        clock.lap("first_epoch", until=log.ends[0] if log.ends else None)
+        clock.lap("later_epochs")
         history = {k: [float(v) for v in fit.history.get(k, [])] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
         _check_finite(history)
         eval_start = time.perf_counter()
         test_loss, test_accuracy = trainee.evaluate(xt, splits.y_test, batch_size=config.batch_size, verbose=0)
         eval_seconds = time.perf_counter() - eval_start
+        clock.lap("evaluation")
 
     epochs_run = len(history["loss"])
     n_train = len(splits.y_train)
     n_cached = len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if cache_info["enabled"] else 0
     flops_per_image, cache_flops = _flops(model, variant, n_cached)
     executed = flops_per_image * n_train * epochs_run + cache_flops
-    return {
+    if tensorboard:
+        tensorboard_log.write_hparams(tensorboard, record, {"test_loss": test_loss, "test_accuracy": test_accuracy})
+    result = {
         "variant": name,
         "status": "ok",
         "error": None,
@@ -193,8 +241,10 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
         "epochs": epochs_run,
         "train_seconds": train_seconds,
         "epoch_seconds": log.seconds,
+        "epoch_step_seconds": log.step_seconds,
         "eval_seconds": eval_seconds,
         "train_images_per_second": n_train * epochs_run / train_seconds,
+        "steady_images_per_second": steady_throughput(n_train, log.step_seconds),
         "params_total": int(model.count_params()),
         "params_trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
         "description": variant.description,
@@ -209,6 +259,31 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
         "peak_gflops": measure.peak_gflops(),
         "peak_memory_bytes": memory.bytes,
     }
+    clock.lap("bookkeeping")
+    return {**result, "breakdown": clock.laps}
+
+
+def steady_throughput(n_train: int, step_seconds: list[float]) -> float | None:
+    """Training images per second in the training steps of epochs 2 and later (None: one epoch).
+
+    Epoch 1 also traces the graph; validation is left out (it processes other images).
+    """
+    later = sum(step_seconds[1:])
+    return n_train * len(step_seconds[1:]) / later if later > 0 else None
+
+
+class Stopwatch:
+    """Consecutive named intervals (``laps``, seconds) from its creation: they add up to the whole."""
+
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str, until: float | None = None) -> None:
+        """Ends the interval ``name`` now (or at ``until``, a ``time.perf_counter`` value)."""
+        end = time.perf_counter() if until is None else until
+        self.laps[name] = self.laps.get(name, 0.0) + end - self._last
+        self._last = end
 
 
 _FORWARD_FLOPS: dict[tuple, tuple[int, int]] = {}  # architecture -> (whole model, trainable suffix)
@@ -222,6 +297,28 @@ def _forward_flops(model: keras.Model, variant) -> tuple[int, int]:
         suffix = features.split(model, variant.frozen_until)[1] if variant.frozen_until else None
         _FORWARD_FLOPS[key] = (whole, measure.forward_flops(suffix) if suffix else whole)
     return _FORWARD_FLOPS[key]
+
+
+def prefix_suffix_flops(name: str, num_classes: int, image_size: int) -> tuple[int, int]:
+    """Forward FLOPs per image of variant ``name``'s frozen prefix and of its trainable suffix
+    (the whole model's when nothing is frozen: prefix 0), counted once per architecture."""
+    variant = get_variant(name)
+    whole, trainable = _forward_flops(create_model(name, num_classes, image_size, "none"), variant)
+    return whole - trainable, trainable
+
+
+def ideal_speedup(prefix: float, suffix: float, splits: dict[str, int], epochs: int) -> float:
+    """How much less work the feature cache leaves, in FLOPs: plain ``model.fit`` over suite.
+
+    Plain: every epoch runs the whole model forward on the training and validation images and the
+    suffix backward (twice its forward FLOPs) on the training images; the test images once.  Suite:
+    the prefix once per image of every split, then the same suffix work.
+    """
+    n_train, n_val, n_test = splits["train"], splits["validation"], splits["test"]
+    suffix_work = epochs * (n_train * 3 * suffix + n_val * suffix) + n_test * suffix
+    plain = suffix_work + (epochs * (n_train + n_val) + n_test) * prefix
+    suite = suffix_work + (n_train + n_val + n_test) * prefix
+    return plain / suite
 
 
 def _flops(model: keras.Model, variant, n_cached: int) -> tuple[int, int]:

@@ -13,7 +13,9 @@ EXTRA_INFO_KEYS = {
     "eval_seconds", "train_images_per_second", "params_total", "params_trainable", "seed", "config",
     "config_hash", "dataset", "feature_cache", "flops_per_image", "achieved_gflops", "peak_gflops",
     "peak_memory_bytes", "profile", "description", "model_fingerprint", "architecture", "weights_identity",
+    "epoch_step_seconds", "steady_images_per_second", "breakdown", "data_cached", "wall_seconds",
 }
+BREAKDOWN_PARTS = ["data_load", "setup", "feature_cache", "first_epoch", "later_epochs", "evaluation", "bookkeeping"]
 CONFIG_KEYS = {"variant", "data", "image_size", "weights", "optimizer", "learning_rate", "batch_size", "epochs",
                "augment", "seed", "feature_cache", "mixed_precision", "jit_compile"}
 
@@ -25,9 +27,10 @@ def run_benchmarks(*args, cwd=ROOT):
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("smoke") / "out.json"
+    folder = tmp_path_factory.mktemp("smoke")
+    out, tensorboard = folder / "out.json", folder / "tb"
     proc = run_benchmarks("--profile", "smoke", "-k", "basic_cnn or mobilenet_v2_transfer", "--seeds", "2",
-                          "--epochs", "1", "--benchmark-json", str(out))
+                          "--epochs", "1", "--benchmark-json", str(out), "--tensorboard", str(tensorboard))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc, json.loads(out.read_text())
 
@@ -65,6 +68,39 @@ def test_seeds_run_as_separate_cases(smoke_run):
     for b in result["benchmarks"]:
         hashes[b["extra_info"]["variant"]].add(b["extra_info"]["config_hash"])
     assert all(len(h) == 1 for h in hashes.values())  # seeds share a configuration
+
+
+@pytest.mark.slow
+def test_breakdown_adds_up_to_the_measured_round(smoke_run):
+    _, result = smoke_run
+    cached = []
+    for bench in result["benchmarks"]:
+        info = bench["extra_info"]
+        assert list(info["breakdown"]) == BREAKDOWN_PARTS
+        # pytest-benchmark's own time of the case's one round, and the parts measured inside it.
+        assert sum(info["breakdown"].values()) == pytest.approx(bench["stats"]["max"], rel=0.05)
+        assert info["wall_seconds"] == pytest.approx(bench["stats"]["max"], rel=0.05)
+        assert info["steady_images_per_second"] is None  # one epoch: no steady figure
+        cached.append(info["data_cached"])
+    assert cached == [False, True, True, True]  # the data is decoded once per session
+
+
+@pytest.mark.slow
+def test_tensorboard_option_writes_event_files_per_case(smoke_run):
+    import tensorflow as tf
+
+    proc, result = smoke_run
+    tensorboard = Path(proc.args[proc.args.index("--tensorboard") + 1])
+    assert sorted(p.name for p in tensorboard.iterdir()) == [
+        "basic_cnn-seed=0", "basic_cnn-seed=1", "mobilenet_v2_transfer-seed=0", "mobilenet_v2_transfer-seed=1"]
+    for bench in result["benchmarks"]:
+        info = bench["extra_info"]
+        case = tensorboard / f"{info['variant']}-seed={info['seed']}"
+        (events,) = (case / "train").glob("events.out.tfevents.*")
+        losses = [float(tf.make_ndarray(v.tensor)) for e in tf.compat.v1.train.summary_iterator(str(events))
+                  for v in e.summary.value if v.tag == "epoch_loss"]
+        assert losses == pytest.approx(info["history"]["loss"], rel=1e-6)
+        assert list((case / "validation").glob("events.out.tfevents.*"))
 
 
 @pytest.mark.slow

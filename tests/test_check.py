@@ -229,6 +229,29 @@ def test_ten_percent_slower_is_ok_and_faster_is_improved(tmp_path):
     assert {r.verdict for r in comp.rows} == {"improved"}
 
 
+def with_steady(run, factor=1.0):
+    """The run with ``steady_images_per_second`` (epochs 2+) recorded in every ok case."""
+    run = copy.deepcopy(run)
+    for bench in run["benchmarks"]:
+        if bench["extra_info"]["status"] == "ok":
+            bench["extra_info"]["steady_images_per_second"] = 400.0 * factor
+    return run
+
+
+def test_time_gate_uses_the_steady_figure_when_both_runs_have_it(tmp_path):
+    # Whole-training throughput 30% down (say, a slower cache build), steady epochs unchanged: ok.
+    comp = compare_dicts(tmp_path, with_steady(standard()), with_steady(standard(ips_factor=0.7)), metrics=["time"])
+    assert {(r.metric, r.verdict, r.baseline) for r in comp.rows} == {("steady_images_per_second", "ok", "400.0")}
+    # Steady epochs 30% slower: regressed, whatever the whole-training figure says.
+    comp = compare_dicts(tmp_path, with_steady(standard()), with_steady(standard(), factor=0.7), metrics=["time"])
+    assert {(r.metric, r.verdict, r.change) for r in comp.rows} == {("steady_images_per_second", "REGRESSED", "-30.0%")}
+
+
+def test_time_gate_falls_back_to_train_images_per_second_when_one_run_lacks_steady(tmp_path):
+    comp = compare_dicts(tmp_path, standard(), with_steady(standard(ips_factor=0.7)), metrics=["time"])
+    assert {(r.metric, r.verdict) for r in comp.rows} == {("train_images_per_second", "REGRESSED")}
+
+
 @pytest.mark.parametrize("what", ["node", "device"])
 def test_other_machine_skips_time(tmp_path, flowers, what):
     other = {"node": "laptop"} if what == "node" else {"device": "gpu: NVIDIA H100"}

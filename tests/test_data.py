@@ -345,6 +345,9 @@ def test_tf_flowers_arrays_and_fingerprint(monkeypatch):
         def as_numpy_iterator(self):
             return iter(self.items)
 
+        def cardinality(self):  # tf.data's, known for a TFDS split
+            return len(self.items)
+
     tfds_names = ["dandelion", "daisy", "tulips", "sunflowers", "roses"]  # tf_flowers' own label order
     info = types.SimpleNamespace(version="3.0.1", features={"label": types.SimpleNamespace(names=tfds_names)})
     calls = []

@@ -171,6 +171,29 @@ def test_efficiency_columns_only_when_recorded(tmp_path):
     assert "efficiency" not in md.lower() and "feature cache" not in md
 
 
+def test_time_breakdown_table_and_stacked_bar_when_recorded(tmp_path):
+    data = make_run("2026-11-27T10:00:00", variants=VARIANTS[:2])
+    parts = {"data_load": 1.5, "setup": 0.5, "feature_cache": 3.0, "first_epoch": 4.0, "later_epochs": 6.0,
+             "evaluation": 0.5, "bookkeeping": 0.5}
+    for i, bench in enumerate(data["benchmarks"]):
+        bench["extra_info"].update(breakdown=dict(parts), data_cached=i > 0, wall_seconds=16.2,
+                                   steady_images_per_second=120.0 + i)
+    out = tmp_path / "r"
+    assert cli.main(["report", str(save(tmp_path / "b.json", data)), "-o", str(out), "-q"]) == 0
+    md, html = (out / "report.md").read_text(), (out / "report.html").read_text()
+    assert "## Where the time goes" in md and "Where the time goes</h2>" in html
+    first, second = (row for row in table_rows(md, VARIANTS[0]) + table_rows(md, VARIANTS[1]) if len(row) == 11)
+    assert first[1:] == ["1.5 s", "0.5 s", "3.0 s", "4.0 s", "6.0 s", "0.5 s", "0.5 s", "16.0 s", "16.2 s", "120.0"]
+    assert second[1] == "cached" and second[-1] == "121.0"  # the second case found the data loaded
+    graph = re.search(r"\]\((fig-[0-9a-f]{16}\.png)\)", md[md.index("## Where the time goes"):]).group(1)
+    assert (out / graph).stat().st_size > 1000
+
+
+def test_results_without_a_breakdown_have_no_time_section(tmp_path):
+    md = report_md(tmp_path, FIXTURES / "one_run.json", *HISTORY)
+    assert "Where the time goes" not in md
+
+
 def test_history_shows_what_changed(tmp_path):
     runs = load_runs(HISTORY)
     first = rp.changes(runs[0], runs[1])

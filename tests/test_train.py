@@ -1,6 +1,7 @@
 """Training: the smoke profile learns, the feature cache is exact, failures are reported, runs repeat."""
 
 import dataclasses
+import time
 
 import numpy as np
 import pytest
@@ -98,3 +99,52 @@ def test_profile_options_are_validated():
     with pytest.raises(ValueError, match="--epochs 0: must be at least 1"):
         make_config("smoke", epochs=0)
     assert make_config("paper", epochs=3).epochs == 3 and make_config("paper").image_size == 160
+
+
+def test_breakdown_adds_up_to_the_run_and_steady_throughput_counts_epochs_two_on(smoke_data):
+    data = subset(smoke_data, 96, 16)
+    start = time.perf_counter()
+    result = train.run("basic_cnn", data, make_config("smoke", epochs=3))
+    wall = time.perf_counter() - start
+    parts = result["breakdown"]
+    assert list(parts) == ["setup", "feature_cache", "first_epoch", "later_epochs", "evaluation", "bookkeeping"]
+    assert all(seconds >= 0 for seconds in parts.values())
+    assert sum(parts.values()) == pytest.approx(wall, rel=0.05)
+    assert parts["later_epochs"] >= sum(result["epoch_seconds"][1:])  # epochs 2 and 3, validation included
+    steps = result["epoch_step_seconds"]
+    assert len(steps) == 3 and all(0 < s <= e for s, e in zip(steps, result["epoch_seconds"]))
+    assert result["steady_images_per_second"] == pytest.approx(96 * 2 / (steps[1] + steps[2]))
+    assert result["test_accuracy"] > 0.4  # it learned (chance is 0.2)
+
+
+def test_one_epoch_has_no_steady_throughput(tiny):
+    assert train.run("basic_cnn", tiny, make_config("smoke", epochs=1))["steady_images_per_second"] is None
+
+
+def test_tensorboard_logs_read_back_with_the_history_and_the_config(tiny, tmp_path):
+    import tensorflow as tf
+
+    from flowers import tensorboard_log
+
+    log_dir = tmp_path / "basic_cnn-seed=0"
+    result = train.run("basic_cnn", tiny, make_config("smoke"), tensorboard=log_dir)
+    scalars, hparams = {}, []
+    for path in sorted(log_dir.rglob("events.out.tfevents.*")):
+        split = path.parent.name if path.parent != log_dir else "run"
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "hparams":
+                    hparams.append(value.metadata.plugin_data.content)
+                else:
+                    scalars.setdefault((split, value.tag), []).append((event.step, float(tf.make_ndarray(value.tensor))))
+    history = result["history"]
+    for split, prefix in (("train", ""), ("validation", "val_")):
+        for metric in ("loss", "accuracy"):
+            steps, values = zip(*scalars[(split, f"epoch_{metric}")])
+            assert steps == (0, 1)
+            np.testing.assert_allclose(values, history[prefix + metric], rtol=1e-6)
+    assert scalars[("run", "test_accuracy")][0][1] == pytest.approx(result["test_accuracy"], rel=1e-6)
+    (content,) = hparams
+    start = tensorboard_log.plugin_data_class().FromString(content).session_start_info
+    assert start.hparams["variant"].string_value == "basic_cnn"
+    assert start.hparams["epochs"].number_value == 2 and start.hparams["feature_cache"].bool_value is True
