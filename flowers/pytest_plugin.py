@@ -7,8 +7,9 @@ session; this module makes the end of a session safe for that file:
 
 * SIGTERM during the session raises ``KeyboardInterrupt``, so a terminated run ends like Ctrl-C:
   pytest-benchmark saves the cases that finished and the run is recorded ``"complete": false``.
-* A case stopped mid-measurement is marked an error (:func:`measuring`): pytest-benchmark marks
-  only ``Exception`` s, and a case without timings cannot be saved.
+* A case stopped mid-measurement (Ctrl-C, or ``pytest.fail``/``skip`` inside the measured function)
+  is marked an error (:func:`measuring`): pytest-benchmark marks only ``Exception`` s, and a case
+  without timings cannot be saved.
 * Interrupted before any case finished: the session ends before pytest-benchmark saves, so an
   earlier file at PATH keeps its bytes instead of being replaced by an empty run.
 * While pytest-benchmark writes PATH, SIGINT and SIGTERM are held back and acted on afterwards,
@@ -37,10 +38,11 @@ def interrupted(config: pytest.Config) -> bool:
 
 @contextlib.contextmanager
 def measuring(benchmark):
-    """Around ``benchmark.pedantic``: an interrupted measurement is an error case, left out of the JSON."""
+    """Around ``benchmark.pedantic``: a measurement cut short by a ``BaseException`` (an interrupt,
+    pytest's fail/skip outcomes) is an error case, left out of the JSON."""
     try:
         yield
-    except KeyboardInterrupt:
+    except BaseException:
         benchmark.has_error = True  # public flag that pytest-benchmark's JSON writer skips on
         raise
 
