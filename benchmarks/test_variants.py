@@ -24,10 +24,10 @@ def test_variant(benchmark, variant, seed, case_inputs, progress, request):
 
     def case():
         start = time.perf_counter()
-        splits, cached = load_data()
-        benchmark.extra_info["dataset"] = splits.fingerprint
-        loaded = time.perf_counter()
         try:
+            splits, cached = load_data()  # DataError (a ValueError): a failed case, in one line
+            benchmark.extra_info["dataset"] = splits.fingerprint
+            loaded = time.perf_counter()
             result = train.run(variant, splits, run_config, progress, cache_memory_limit=cache_memory_limit,
                                tensorboard=tensorboard)
         except train.TrainingFailed as exc:

@@ -268,7 +268,7 @@ def test_strict_data_fails_with_one_line_naming_the_first_bad_file(bad_folder):
 # option -> (its arguments, the case that fails, its one-line error, whether it got as far as the benchmark)
 OPTION_ERRORS = {
     "unknown profile": (["--profile", "fast"], "basic_cnn", "--profile fast: unknown profile; choose from paper, smoke", False),
-    "unknown data name": (["--data", "imagenet21k"], "basic_cnn", "unknown data 'imagenet21k': expected tf_flowers, synthetic or a folder", False),
+    "unknown data name": (["--data", "imagenet21k"], "basic_cnn", "unknown data 'imagenet21k': expected tf_flowers, synthetic or a folder", True),
     "epochs below 1": (["--epochs", "0"], "basic_cnn", "--epochs 0: must be at least 1", False),
     "image size below 32 for vgg16": (["--image-size", "16"], "vgg16_transfer", "--image-size 16: vgg16_transfer needs at least 32 px", True),
     "weights folder without the file": (["--weights", "{empty}", "--image-size", "32"], "vgg16_transfer", "--weights {empty}: no vgg16 weights there; expected a file named vgg16_imagenet_notop.weights.h5", True),
