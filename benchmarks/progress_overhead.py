@@ -5,7 +5,7 @@
 Prints (a) the cost of one bar update when the bar is live (drawn to a terminal stand-in, at most
 every flowers.progress.REDRAW_SECONDS, as in a case) and when it is off (output not a terminal), per
 update, and of one redraw; (b) the time of one training batch of the smallest case the bars run in
-(basic_cnn, smoke profile: 32 px, batch 16) from a short train.run; (c) the bars' share of a batch.
+(basic_cnn, smoke profile, 32 px) from a short train.run; (c) the bars' share of a batch.
 A batch makes one update, so (c) is the slowdown of training by the bars; larger images or models
 only make it smaller.
 """

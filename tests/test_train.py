@@ -127,7 +127,7 @@ def test_tensorboard_logs_read_back_with_the_history_and_the_config(tiny, tmp_pa
     from flowers import tensorboard_log
 
     log_dir = tmp_path / "basic_cnn-seed=0"
-    result = train.run("basic_cnn", tiny, make_config("smoke"), tensorboard=log_dir)
+    result = train.run("basic_cnn", tiny, make_config("smoke", epochs=2), tensorboard=log_dir)
     scalars, hparams = {}, []
     for path in sorted(log_dir.rglob("events.out.tfevents.*")):
         split = path.parent.name if path.parent != log_dir else "run"
