@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from flowers import atomic
-from flowers.results import ResultsError, load_run
+from flowers.results import ResultsError, expand, load_run
 
 Part = tuple[str, dict[str, Any]]  # (source, the part's JSON)
 
@@ -120,15 +120,16 @@ def read_part(path: str) -> Part:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("parts", nargs="+", metavar="PART", help="--benchmark-json files of the shards of one run")
+    parser.add_argument("parts", nargs="+", metavar="PART", help="--benchmark-json files of the shards of one run (a folder: its *.json)")
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the merged result file")
 
 
 def run(args: argparse.Namespace) -> int:
-    merged = merge([read_part(p) for p in args.parts])
+    paths = expand(args.parts)
+    merged = merge([read_part(p) for p in paths])
     atomic.write_text(args.output, json.dumps(merged, indent=4) + "\n")
     missing = [c for c in merged["flowers"]["cases"] if c.get("status") == "missing"]
-    print(f"flowers merge: {len(merged['benchmarks'])} cases from {len(args.parts)} parts -> {args.output}")
+    print(f"flowers merge: {len(merged['benchmarks'])} cases from {len(paths)} parts -> {args.output}")
     if missing:
         print(f"flowers merge: warning: {len(missing)} cases missing (no part holds them): "
               + ", ".join(c["name"] for c in missing), file=sys.stderr)
