@@ -39,6 +39,7 @@ OPTIONS = [
     ("--seed", "seed", int, "first seed (default 0)"),
     ("--seeds", "seeds", int, "run every variant with N seeds: seed, seed+1, ... (default 1)"),
     ("--cache-memory-limit", "cache_memory_limit", int, "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)"),
+    ("--distribute", "distribute", str, "none (default: one device) or mirrored (tf.distribute.MirroredStrategy over the visible GPUs; global batch = --batch-size)"),
     ("--shard", "shard", str, "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see README)"),
     ("--shard-times", "shard_times", str, "a previous run's --benchmark-json whose case times balance --shard (default: a FLOPs estimate)"),
 ]

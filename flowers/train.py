@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import features, measure
+from flowers import distribute, features, measure
 from flowers.data import Splits, augment
 from flowers.models import create_model, get_variant
 
@@ -47,11 +47,14 @@ class TrainConfig:
     feature_cache: bool = True
     jit_compile: bool = False
     mixed_precision: bool = False
+    distribute: str = "none"  # or "mirrored" (flowers.distribute)
 
     def for_variant(self, name: str) -> dict:
         """The config as recorded in a result: this config resolved for variant ``name``."""
         variant = get_variant(name)
         record = asdict(self)
+        if record["distribute"] == "none":  # recorded (with the replica count) only when set
+            del record["distribute"]
         record["learning_rate"] = self.learning_rate or variant.learning_rate
         return {"variant": name, **record, "augment": variant.augment}
 
@@ -146,10 +149,14 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Callable[[str]
     if variant.augment:
         splits = augment(splits, config.seed)
 
-    model = create_model(name, splits.num_classes, config.image_size, config.weights)
+    strategy = distribute.strategy(config.distribute)
+    record.update(distribute.record(config.distribute, strategy))
+    with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
+        model = create_model(name, splits.num_classes, config.image_size, config.weights)
     log = EpochLog(name, config.epochs, progress)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(strategy.scope())
         memory = stack.enter_context(measure.PeakMemory())
         trainee, x, xv, xt = model, splits.x_train, splits.x_val, splits.x_test
         cache_info = dict(features.DISABLED)
