@@ -25,7 +25,7 @@ pytest_plugins = ["flowers.pytest_plugin"]
 PACKAGES = ("flowers-bench", "tensorflow", "tensorflow-cpu", "keras", "tensorflow-datasets", "numpy",
             "pytest", "pytest-benchmark")
 _cases = pytest.StashKey[dict]()  # nodeid -> {"name", "variant", "seed", "status", "error"}
-_shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"name", "variant", "seed", "shard"}]}
+_shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"name", "variant", "seed", "shard", "cost"}]}
 
 OPTIONS = [
     # flag, dest, type, help
