@@ -25,6 +25,7 @@ pytest_plugins = ["flowers.pytest_plugin"]
 PACKAGES = ("flowers-bench", "tensorflow", "tensorflow-cpu", "keras", "tensorflow-datasets", "numpy",
             "pytest", "pytest-benchmark")
 _cases = pytest.StashKey[dict]()  # nodeid -> {"name", "variant", "seed", "status", "error"}
+_shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"name", "variant", "seed", "shard", "cost"}]}
 
 OPTIONS = [
     # flag, dest, type, help
@@ -41,6 +42,9 @@ OPTIONS = [
     ("--cache-memory-limit", "cache_memory_limit", int, "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)"),
     ("--tensorboard", "tensorboard", str, "write each case's TensorBoard logs (per-epoch scalars, config as HParams) into DIR/<variant>-seed=<k>/; default off"),
     ("--speed-rounds", "speed_rounds", int, "speed group: rounds of each pipeline, interleaved plain, suite, suite, plain... (default 2)"),
+    ("--distribute", "distribute", str, "none (default: one device) or mirrored (tf.distribute.MirroredStrategy over the visible GPUs; global batch = --batch-size)"),
+    ("--shard", "shard", str, "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see README)"),
+    ("--shard-times", "shard_times", str, "a previous run's --benchmark-json whose case times balance --shard (default: a FLOPs estimate)"),
 ]
 FLAGS = [
     ("--no-feature-cache", "no_feature_cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
@@ -69,7 +73,8 @@ def _run_config(config):
     from flowers.profiles import make_config
 
     overrides = {dest: _option(config, dest) for _, dest, *_ in OPTIONS
-                 if dest not in ("profile", "seeds", "cache_memory_limit", "variants_from", "tensorboard", "speed_rounds")}
+                 if dest not in ("profile", "seeds", "cache_memory_limit", "variants_from", "tensorboard", "speed_rounds",
+                                 "shard", "shard_times")}
     overrides["feature_cache"] = not _option(config, "no_feature_cache")
     overrides["mixed_precision"] = _option(config, "mixed_precision") or None
     overrides["jit_compile"] = _option(config, "jit_compile") or None
@@ -115,14 +120,51 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize(("variant", "seed"), cases, ids=[f"{v}-seed={s}" for v, s in cases])
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection, so that the shards split what is left
 def pytest_collection_modifyitems(config, items):
     """The side-by-side speed cases are slow: they run only when asked for (-k speed or -m speed)."""
-    if "speed" in (config.getoption("keyword") or "") + (config.getoption("markexpr") or ""):
-        return
-    deselected = [item for item in items if item.get_closest_marker("speed")]
+    if "speed" not in (config.getoption("keyword") or "") + (config.getoption("markexpr") or ""):
+        _deselect(config, items, [item for item in items if not item.get_closest_marker("speed")])
+    if _option(config, "shard"):
+        _select_shard(config, items)
+
+
+def _deselect(config, items, keep):
+    deselected = [item for item in items if item not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("speed")]
+        items[:] = keep
+
+
+def _select_shard(config, items):
+    """``--shard K/N``: keep this shard's variant cases (other tests stay in shard 1)."""
+    from flowers import shards
+
+    try:
+        k, n = shards.parse(_option(config, "shard"))
+        seconds = shards.previous_seconds(_option(config, "shard_times")) if _option(config, "shard_times") else None
+        run_config = _run_config(config)
+    except ValueError as exc:  # ResultsError is a ValueError too
+        raise pytest.UsageError(str(exc)) from None
+    cases = {item.name: item for item in items if _variant_seed(item)}
+
+    @functools.cache
+    def variant_cost(variant):
+        return shards.estimate_flops(variant, run_config.image_size, run_config.epochs, run_config.feature_cache)
+
+    costs = shards.case_costs(((name, _variant_seed(item)[0]) for name, item in cases.items()), variant_cost, seconds)
+    owner = shards.shard_of(costs, n)
+    config.stash[_shard] = {"index": k, "count": n, "basis": "previous run" if seconds else "flops estimate",
+                            "selection": [{"name": name, "variant": _variant_seed(item)[0],
+                                           "seed": _variant_seed(item)[1], "shard": owner[name], "cost": costs[name]}
+                                          for name, item in cases.items()]}
+    _deselect(config, items, [item for item in items if (item.name not in cases and k == 1) or owner.get(item.name) == k])
+
+
+def _variant_seed(item):
+    """(variant, seed) of a variant case, else None."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return (params["variant"], params["seed"]) if {"variant", "seed"} <= set(params) else None
 
 
 _LOADED: dict[tuple, object] = {}  # (data, image_size, strict) -> Splits, for this session
@@ -252,3 +294,18 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         "complete": not interrupted(config),
         "cases": list(config.stash[_cases].values()),
     }
+    if _shard in config.stash:
+        output_json["flowers"]["shard"] = config.stash[_shard]
+    output_json["flowers"]["config_hash"] = _run_config_hash(config)
+
+
+def _run_config_hash(config) -> str | None:
+    """The session's settings (seed aside), so that ``flowers merge`` can refuse parts of other runs."""
+    from dataclasses import asdict
+
+    from flowers.train import config_hash
+
+    try:
+        return config_hash(asdict(_run_config(config)))
+    except ValueError:
+        return None

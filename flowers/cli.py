@@ -1,4 +1,4 @@
-"""The ``flowers`` command: ``flowers report`` and ``flowers check`` over result JSON files.
+"""The ``flowers`` command: ``flowers report``, ``flowers check`` and ``flowers merge`` over result JSON files.
 
 Each sub-command lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
 unusable input (:class:`flowers.results.ResultsError`) exits 2 with a one-line reason.
@@ -15,6 +15,7 @@ from flowers.results import ResultsError
 COMMANDS = {
     "report": "flowers.report",
     "check": "flowers.check",
+    "merge": "flowers.merge",
 }
 
 

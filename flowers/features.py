@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 import psutil
+import tensorflow as tf
+
+DISTRIBUTED_CHUNK_BATCHES = 64  # batches per predict() call under a strategy: memory-bounded, few calls
 
 
 def default_memory_limit() -> int:
@@ -65,10 +68,16 @@ DISABLED = {"enabled": False, "layer": None, "bytes": 0, "seconds": 0.0, "storag
 
 
 def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_size: int, bar) -> np.ndarray:
-    for start in range(0, len(x), batch_size):
-        out[start:start + batch_size] = prefix.predict_on_batch(x[start:start + batch_size])
+    # Under a tf.distribute strategy (--distribute mirrored) predict_on_batch gives every replica the
+    # whole batch and returns their outputs stacked; predict() splits each batch across the replicas.
+    chunk = batch_size * (DISTRIBUTED_CHUNK_BATCHES if tf.distribute.has_strategy() else 1)
+    for start in range(0, len(x), chunk):
+        if chunk == batch_size:
+            out[start:start + chunk] = prefix.predict_on_batch(x[start:start + chunk])
+        else:
+            out[start:start + chunk] = prefix.predict(x[start:start + chunk], batch_size=batch_size, verbose=0)
         if bar is not None:
-            bar.update(len(out[start:start + batch_size]))
+            bar.update(len(out[start:start + chunk]))
     return out
 
 

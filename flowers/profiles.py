@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
+from flowers import distribute
 from flowers.train import TrainConfig
 
 PROFILES = {
@@ -30,6 +31,7 @@ def make_config(profile: str, **overrides) -> TrainConfig:
         raise ValueError(f"--epochs {config.epochs}: must be at least 1")
     if config.batch_size < 1:
         raise ValueError(f"--batch-size {config.batch_size}: must be at least 1")
+    distribute.check(config.distribute)
     if config.image_size < 8:
         raise ValueError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
     return config

@@ -12,7 +12,10 @@ writes.  The parts this module reads:
 * ``flowers``: run-level record added by our ``pytest_benchmark_update_json`` hook:
   ``{"schema": 1, "profile", "complete": bool, "cases": [{"name", "variant", "seed",
   "status", "error"}]}``; ``cases`` lists every selected case, failed ones included, and
-  ``complete`` is false when the run was interrupted.
+  ``complete`` is false when the run was interrupted.  Also ``"config_hash"`` (the session's
+  settings, seed aside); with ``--shard K/N``, ``"shard": {"index", "count", "basis", "selection":
+  [{"name", "variant", "seed", "shard", "cost"}]}`` (the whole selection); in a file written by
+  ``flowers merge``, ``"merged_from"`` and cases of missing shards with status ``"missing"``.
 * ``benchmarks[i]``: pytest-benchmark's ``name``, ``stats``... and ``extra_info`` with at least
   ``variant, status ("ok"|"failed"), error, test_loss, test_accuracy, history{loss, accuracy,
   val_loss, val_accuracy}, epochs, train_seconds, epoch_seconds, eval_seconds,

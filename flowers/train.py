@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import architecture, features, measure, tensorboard_log
+from flowers import architecture, distribute, features, measure, tensorboard_log
 from flowers.data import Splits, augment
 from flowers.models import CALIBRATION_IMAGES, create_model, get_variant, weights_identity
 from flowers.progress import Progress, as_progress
@@ -49,11 +49,14 @@ class TrainConfig:
     feature_cache: bool = True
     jit_compile: bool = False
     mixed_precision: bool = False
+    distribute: str = "none"  # or "mirrored" (flowers.distribute)
 
     def for_variant(self, name: str) -> dict:
         """The config as recorded in a result: this config resolved for variant ``name``."""
         variant = get_variant(name)
         record = asdict(self)
+        if record["distribute"] == "none":  # recorded (with the replica count) only when set
+            del record["distribute"]
         record["learning_rate"] = self.learning_rate or variant.learning_rate
         return {"variant": name, **record, "augment": variant.augment}
 
@@ -182,11 +185,15 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
     if variant.augment:
         splits = augment(splits, config.seed)
 
-    model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train)
+    strategy = distribute.strategy(config.distribute)
+    record.update(distribute.record(config.distribute, strategy))
+    with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
+        model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train)
     log = EpochLog(name, config.epochs, progress)
     clock.lap("setup")
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(strategy.scope())
         memory = stack.enter_context(measure.PeakMemory())
         trainee, x, xv, xt = model, splits.x_train, splits.x_val, splits.x_test
         cache_info = dict(features.DISABLED)

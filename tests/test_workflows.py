@@ -29,7 +29,7 @@ from flowers import check
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI, NIGHTLY = WORKFLOWS / "ci.yml", WORKFLOWS / "nightly.yml"
-ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact"}
+ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/download-artifact"}
 
 
 def load(path: Path) -> dict:
@@ -144,13 +144,51 @@ def test_nightly_triggers_and_runners():
     gpu = [job for job, r in runners.items() if isinstance(r, list) and {"self-hosted", "gpu"} <= set(r)]
     assert len(gpu) == 1
     gpu_runs = [line for s in wf["jobs"][gpu[0]]["steps"] if "run" in s for line in commands(s["run"])]
-    assert "tox -e nightly-gpu" in gpu_runs
+    assert "tox -e nightly-gpu-shard" in gpu_runs
+
+
+def test_nightly_gpu_job_is_a_shard_matrix_merged_by_a_final_job():
+    wf = load(NIGHTLY)
+    shard_job = wf["jobs"]["paper-gpu"]
+    shards = shard_job["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1)) and len(shards) >= 2
+    assert shard_job["strategy"]["fail-fast"] is False  # the other shards finish and upload
+    assert shard_job["env"]["FLOWERS_SHARD_INDEX"] == "${{ matrix.shard }}"
+    assert int(shard_job["env"]["FLOWERS_SHARD_COUNT"]) == len(shards)
+    upload = [s for s in shard_job["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert len(upload) == 1 and re.search(r"!cancelled\(\)", upload[0]["if"]) and upload[0]["with"]["path"] == "parts/"
+    prefix = upload[0]["with"]["name"].replace("${{ matrix.shard }}", "")
+
+    merge_job = wf["jobs"]["paper-gpu-merge"]
+    assert merge_job["needs"] == "paper-gpu" and "!cancelled()" in merge_job["if"]  # runs when a shard failed
+    download = [s for s in merge_job["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact")]
+    assert len(download) == 1 and download[0]["with"]["pattern"] == prefix + "*"
+    assert download[0]["with"]["path"] == "parts/" and download[0]["with"]["merge-multiple"] is True
+    runs = [line for s in merge_job["steps"] if "run" in s for line in commands(s["run"])]
+    assert "tox -e nightly-gpu-merge" in runs
+
+
+def test_shard_and_merge_envs():
+    shard = [c for c in tox_commands("nightly-gpu-shard") if c.lstrip("- ").startswith("pytest benchmarks")]
+    argv = shlex.split(shard[0].lstrip("- "))
+    assert argv[argv.index("--profile") + 1] == "paper" and argv[argv.index("--seeds") + 1] == "3"
+    assert argv[argv.index("--shard") + 1] == "1/1"  # FLOWERS_SHARD_INDEX/FLOWERS_SHARD_COUNT
+    assert argv[argv.index("--benchmark-json") + 1] == "parts/part-1.json"
+    assert "unlink" in tox_commands("nightly-gpu-shard")[0] and "parts/part-1.json" in tox_commands("nightly-gpu-shard")[0]
+    cmds = tox_commands("nightly-gpu-merge")
+    assert "unlink" in cmds[0] and "out.json" in cmds[0]
+    assert "flowers merge parts -o out.json" in cmds  # not ignored: unmergeable parts fail the job
+    args = _check_parser().parse_args(shlex.split(cmds[-1])[2:])
+    assert args.baseline == "benchmarks/baselines/paper-gpu.json" and args.current == "out.json"
+    assert set(args.metrics) == set(check.ALL_METRICS) and not args.force
 
 
 def test_nightly_jobs_fail_on_regression_and_still_upload_the_report():
     wf = load(NIGHTLY)
     for job_name, job in wf["jobs"].items():
-        checking = [s for s in job["steps"] if "run" in s and re.search(r"tox -e (check|nightly-gpu)\b", s["run"])]
+        if "matrix" in job.get("strategy", {}):
+            continue  # a shard: its part is checked by the merge job (test above)
+        checking = [s for s in job["steps"] if "run" in s and re.search(r"tox -e (check|nightly-gpu|nightly-gpu-merge)\b", s["run"])]
         assert len(checking) == 1, f"{job_name}: one step must run the check"
         assert "if" not in checking[0] and not checking[0].get("continue-on-error"), (
             f"{job_name}: the check step must be able to fail the job"
@@ -165,7 +203,7 @@ def test_nightly_jobs_fail_on_regression_and_still_upload_the_report():
         assert job["steps"].index(upload) > job["steps"].index(checking[0])
         # the report is rendered: by the env itself or by a later step
         runs_report = any("run" in s and "tox -e report" in s["run"] for s in job["steps"])
-        env = "nightly-gpu" if "nightly-gpu" in checking[0]["run"] else "check"
+        env = re.search(r"tox -e (\S+)", checking[0]["run"])[1]
         assert runs_report or any(c.lstrip("- ").startswith("flowers report") for c in tox_commands(env))
 
 
@@ -207,7 +245,7 @@ def test_check_envs_run_the_benchmark_then_the_check(env, profile, baseline, ext
 def test_tox_accepts_the_config():
     if shutil.which("tox") is None:
         pytest.skip("tox is not installed")
-    envs = ["tests", "check", "nightly-gpu", "report"]
+    envs = ["tests", "check", "nightly-gpu", "nightly-gpu-shard", "nightly-gpu-merge", "report"]
     result = subprocess.run(["tox", "config", "-e", ",".join(envs), "-k", "commands"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,109 @@
+"""Split the selected cases into N shards: deterministic, disjoint, covering, balanced by expected cost.
+
+``pytest benchmarks --shard K/N`` runs shard K of N (1-based).  Every shard computes the same split
+from the same inputs (the selected case names and their costs), so any scheduler can start the N
+processes independently: a GitHub Actions matrix, a SLURM job array, a Kubernetes Indexed Job, or N
+processes on one host.
+
+The split is longest-processing-time-first: cases in order of falling cost (ties by name) each go to
+the shard with the least cost so far (ties to the lower index).  The two most expensive cases
+therefore always land in different shards when N >= 2.
+
+Costs are a previous run's recorded seconds per case (``--shard-times FILE``) where given, else an
+estimate in training FLOPs (:func:`estimate_flops`) counted from each variant's model at the
+configured image size.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from typing import Callable, Iterable, Mapping
+
+SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+AUGMENT_FACTOR = 5  # an augmented training set holds each image and 4 modified copies
+HELD_OUT_FRACTION = 0.25  # validation + test images per training image (80/10/10)
+
+
+def parse(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N), with 1 <= K <= N; ValueError with a one-line reason otherwise."""
+    match = SHARD_PATTERN.fullmatch(text or "")
+    if not match:
+        raise ValueError(f"--shard {text}: expected K/N, e.g. 1/2 (shard K of N, counted from 1)")
+    k, n = int(match[1]), int(match[2])
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {text}: K must be between 1 and N (here N = {n})")
+    return k, n
+
+
+def assign(costs: Mapping[str, float], n: int) -> list[list[str]]:
+    """The N shards (lists of case names), each in the given order of ``costs``; a pure function."""
+    order = {name: i for i, name in enumerate(costs)}
+    loads = [0.0] * n
+    shards: list[list[str]] = [[] for _ in range(n)]
+    for name in sorted(costs, key=lambda c: (-costs[c], c)):
+        target = min(range(n), key=lambda i: (loads[i], i))
+        shards[target].append(name)
+        loads[target] += costs[name]
+    return [sorted(shard, key=order.__getitem__) for shard in shards]
+
+
+def shard_of(costs: Mapping[str, float], n: int) -> dict[str, int]:
+    """Case name -> its shard K (1-based)."""
+    return {name: k for k, shard in enumerate(assign(costs, n), start=1) for name in shard}
+
+
+def fill_missing(seconds: Mapping[str, float], estimates: Mapping[str, float]) -> dict[str, float]:
+    """Seconds for every case of ``estimates``: recorded where known, else the estimate converted
+    with the median seconds-per-unit of the cases known in both (so both kinds of cost share units)."""
+    known = [seconds[c] / estimates[c] for c in estimates if c in seconds and estimates[c] > 0]
+    rate = statistics.median(known) if known else 1.0
+    return {c: float(seconds[c]) if c in seconds else estimates[c] * rate for c in estimates}
+
+
+def previous_seconds(path: str) -> dict[str, float]:
+    """Case name -> recorded training seconds (else the timed round) of the finished cases in ``path``."""
+    from flowers.results import load_run
+
+    found = {}
+    for case in load_run(path).cases:
+        value = case.metric("train_seconds") or case.stats.get("mean")
+        if case.ok and isinstance(value, (int, float)) and value > 0:
+            found[case.name] = float(value)
+    return found
+
+
+def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bool, num_classes: int = 5) -> float:
+    """Expected training FLOPs per training image of the un-augmented set.
+
+    Mirrors how :mod:`flowers.train` counts executed FLOPs: with the feature cache, the frozen
+    prefix runs once per image (training, validation and test) and each epoch runs the trainable
+    suffix forward and backward (3 x its forward FLOPs); without it, each epoch runs the whole model
+    forward plus the trainable part backward.  The augmented variant trains on 5x the images.
+    """
+    import keras
+
+    from flowers import features, measure
+    from flowers.models import create_model, get_variant
+
+    spec = get_variant(variant)
+    model = create_model(variant, num_classes, image_size, "none")
+    whole = measure.forward_flops(model)
+    trainable = measure.forward_flops(features.split(model, spec.frozen_until)[1]) if spec.frozen_until else whole
+    keras.backend.clear_session()
+    images = AUGMENT_FACTOR if spec.augment else 1
+    if feature_cache and spec.frozen_until:
+        per_image = epochs * images * 3 * trainable + (images + HELD_OUT_FRACTION) * whole
+    else:
+        per_image = epochs * images * (whole + 2 * trainable)
+    return float(per_image)
+
+
+def case_costs(cases: Iterable[tuple[str, str]], variant_cost: Callable[[str], float],
+               seconds: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Case name -> cost, for (case name, variant) pairs: previous seconds where given, else estimates."""
+    cases = list(cases)
+    if seconds and all(name in seconds for name, _ in cases):
+        return {name: float(seconds[name]) for name, _ in cases}
+    estimates = {name: variant_cost(variant) for name, variant in cases}
+    return fill_missing(seconds, estimates) if seconds else estimates

@@ -1,0 +1,79 @@
+"""The shard split (flowers/shards.py): deterministic, disjoint, covering, cost-balanced."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from flowers import shards
+
+# Smoke-profile FLOPs estimates per training image (from shards.estimate_flops at 32 px, 2 epochs).
+SMOKE = {"basic_cnn": 4.03e7, "vgg16_transfer": 7.91e8, "resnet50v2_finetune": 6.69e8,
+         "resnet50v2_finetune_aug": 3.2e9, "mobilenet_v2_transfer": 1.59e7}
+
+
+def paper_cases(seeds=3):
+    return {f"test_variant[{v}-seed={s}]": cost for v, cost in SMOKE.items() for s in range(seeds)}
+
+
+@pytest.mark.parametrize("text, expected", [("1/2", (1, 2)), ("2/2", (2, 2)), (" 3 / 8 ", (3, 8))])
+def test_parse(text, expected):
+    assert shards.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1/0", "2", "a/b", "", "1/2/3"])
+def test_parse_rejects_in_one_line(text):
+    with pytest.raises(ValueError, match="--shard") as info:
+        shards.parse(text)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 20])
+def test_shards_are_disjoint_and_cover_every_case(n):
+    costs = paper_cases()
+    parts = shards.assign(costs, n)
+    assert len(parts) == n
+    flat = list(itertools.chain.from_iterable(parts))
+    assert sorted(flat) == sorted(costs) and len(flat) == len(set(flat))
+
+
+def test_split_is_deterministic_whatever_the_order_of_equal_costs():
+    costs = {f"case{i}": 1.0 for i in range(9)}
+    reordered = dict(reversed(list(costs.items())))
+    assert shards.shard_of(costs, 4) == shards.shard_of(reordered, 4)
+    assert shards.assign(costs, 2) == [["case0", "case2", "case4", "case6", "case8"], ["case1", "case3", "case5", "case7"]]
+
+
+def test_the_two_resnet_cases_land_in_different_shards():
+    owner = shards.shard_of(dict(SMOKE), 2)
+    assert owner["resnet50v2_finetune"] != owner["resnet50v2_finetune_aug"]
+
+
+def test_balanced_within_the_largest_case():
+    costs = paper_cases()
+    loads = [sum(costs[c] for c in part) for part in shards.assign(costs, 3)]
+    # LPT's guarantee: no shard exceeds the ideal share by more than the largest single case.
+    assert max(loads) - sum(loads) / 3 <= max(costs.values())
+    assert max(loads) / min(loads) < 1.6
+
+
+def test_previous_times_take_precedence_and_unknown_cases_are_scaled():
+    estimates = {"a": 10.0, "b": 20.0, "c": 40.0}
+    seconds = {"a": 1.0, "b": 2.0}
+    costs = shards.case_costs([("a", "x"), ("b", "y"), ("c", "z")], {"x": 10.0, "y": 20.0, "z": 40.0}.__getitem__, seconds)
+    assert costs == {"a": 1.0, "b": 2.0, "c": 4.0}
+    assert shards.fill_missing(seconds, estimates) == costs
+    # previous times alone decide when they cover every case: here "a" is the slow one
+    assert shards.case_costs([("a", "x"), ("b", "y")], pytest.fail, {"a": 9.0, "b": 1.0}) == {"a": 9.0, "b": 1.0}
+
+
+def test_previous_seconds_read_from_a_result_file(tmp_path):
+    def bench(name, status, seconds):
+        return {"name": name, "stats": {"mean": seconds + 1}, "extra_info": {
+            "variant": name, "status": status, "train_seconds": seconds, "test_loss": 1.0, "test_accuracy": 0.5,
+            "config": {}, "config_hash": "h", "dataset": {}}}
+    path = tmp_path / "prev.json"
+    path.write_text(json.dumps({"machine_info": {}, "benchmarks": [bench("a", "ok", 3.0), bench("b", "failed", 5.0)]}))
+    assert shards.previous_seconds(str(path)) == {"a": 3.0}
