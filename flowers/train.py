@@ -111,16 +111,16 @@ class EpochLog(keras.callbacks.Callback):
         self.ends: list[float] = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-        self._steps_end = None
+        self.epoch_start = time.perf_counter()
+        self.steps_end = None
 
     def on_test_begin(self, logs=None):
-        self._steps_end = time.perf_counter()
+        self.steps_end = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.ends.append(time.perf_counter())
-        self.seconds.append(self.ends[-1] - self._start)
-        self.step_seconds.append((self._steps_end or self.ends[-1]) - self._start)
+        self.seconds.append(self.ends[-1] - self.epoch_start)
+        self.step_seconds.append((self.steps_end or self.ends[-1]) - self.epoch_start)
         if self.write:
             logs = logs or {}
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
