@@ -269,7 +269,15 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         device, kind = f"CPU: {machine_info.get('cpu', {}).get('brand_raw', 'unknown')}", "cpu"
     machine_info["flowers"] = {"tensorflow": tf.__version__, "keras": keras.__version__,
                                "device": device, "device_kind": kind, "gpu_count": len(gpus),
+                               "cores": usable_cores(tf.config.threading.get_intra_op_parallelism_threads()),
                                "packages": installed_versions(PACKAGES)}
+
+
+def usable_cores(intra_op_threads: int) -> int:
+    """CPU cores this process may run TensorFlow's ops on: its affinity (taskset, cgroups' cpusets),
+    capped by TensorFlow's intra-op thread setting when one is given (0: TensorFlow's default)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cores, intra_op_threads) if intra_op_threads > 0 else cores
 
 
 def installed_versions(names) -> dict[str, str]:

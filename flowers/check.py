@@ -360,6 +360,9 @@ def machine_difference(baseline: Run, current: Run) -> str | None:
     if all(v is None for v in a) or all(v is None for v in b):
         return "machine unknown"
     diffs = [f"{name} {x}!={y}" for name, x, y in zip(MACHINE_FIELDS, a, b) if x != y]
+    cores = [(run.machine.get("flowers") or {}).get("cores") for run in (baseline, current)]
+    if None not in cores and cores[0] != cores[1]:  # e.g. a shard pinned to one core (recorded since 0.1)
+        diffs.append(f"cores {cores[0]}!={cores[1]}")
     if diffs:
         return "different machine: " + "; ".join(diffs)
     return None

@@ -72,6 +72,9 @@ def _machine(parts: list[Part]) -> dict:
         machine["node"] = " + ".join(nodes)
     if len(devices) > 1:
         machine.setdefault("flowers", {})["device"] = "several: " + "; ".join(devices)
+    cores = {(m.get("flowers") or {}).get("cores") for m in infos}
+    if len(cores) > 1:  # parts given different numbers of cores: no one figure for the run
+        machine.setdefault("flowers", {})["cores"] = None
     return machine
 
 

@@ -4,9 +4,9 @@ A result file is what ``pytest benchmarks --benchmark-json FILE`` (or ``--benchm
 writes.  The parts this module reads:
 
 * ``machine_info``: pytest-benchmark's, plus ``machine_info["flowers"]`` =
-  ``{"tensorflow", "keras", "device", "device_kind", "gpu_count", "packages"}`` (device: GPU name
-  or CPU model; kind ``"gpu"`` or ``"cpu"``; packages: ``{distribution: version}``, absent in
-  files made before it was recorded).
+  ``{"tensorflow", "keras", "device", "device_kind", "gpu_count", "cores", "packages"}`` (device:
+  GPU name or CPU model; kind ``"gpu"`` or ``"cpu"``; cores: CPU cores the process could use;
+  packages: ``{distribution: version}``; the last two absent in files made before they were recorded).
 * ``commit_info``: pytest-benchmark's (``id``, ``dirty``, ``time``, ``branch``...).
 * ``datetime``: when the run was saved (ISO 8601).
 * ``flowers``: run-level record added by our ``pytest_benchmark_update_json`` hook:

@@ -266,6 +266,18 @@ def test_other_machine_skips_time(tmp_path, flowers, what):
     assert "skipped" in out and "different machine" in out
 
 
+def test_fewer_cores_skip_time_and_unrecorded_cores_do_not(tmp_path):
+    """A shard pinned to one core is not the baseline's two-core machine; files without the figure compare as before."""
+    def with_cores(run, cores):
+        run["machine_info"].setdefault("flowers", {})["cores"] = cores
+        return run
+
+    comp = compare_dicts(tmp_path, with_cores(standard(), 2), with_cores(standard(ips_factor=0.5), 1), metrics=["time"])
+    assert {(r.verdict, r.how) for r in comp.rows} == {("skipped", "different machine: cores 2!=1")}
+    comp = compare_dicts(tmp_path, standard(), with_cores(standard(ips_factor=0.5), 1), metrics=["time"])
+    assert {r.verdict for r in comp.rows} == {"REGRESSED"}
+
+
 def test_unknown_machine_skips_time(tmp_path):
     base, cur = standard(), standard(ips_factor=0.5)
     for run in (base, cur):
