@@ -360,7 +360,7 @@ def machine_difference(baseline: Run, current: Run) -> str | None:
     if all(v is None for v in a) or all(v is None for v in b):
         return "machine unknown"
     diffs = [f"{name} {x}!={y}" for name, x, y in zip(MACHINE_FIELDS, a, b) if x != y]
-    cores = [(run.machine.get("flowers") or {}).get("cores") for run in (baseline, current)]
+    cores = [run.environment.get("cores") for run in (baseline, current)]
     if None not in cores and cores[0] != cores[1]:  # e.g. a shard pinned to one core (recorded since 0.1)
         diffs.append(f"cores {cores[0]}!={cores[1]}")
     if diffs:
@@ -549,7 +549,7 @@ def _describe(run: Run) -> str:
     commit = str(run.commit.get("id") or "")[:10] or "?"
     if run.commit.get("dirty"):
         commit += "+dirty"
-    device = (run.machine.get("flowers") or {}).get("device") or (run.machine.get("cpu") or {}).get("brand_raw") or "?"
+    device = run.environment.get("device") or (run.machine.get("cpu") or {}).get("brand_raw") or "?"
     n_variants, n_cases = len(run.variants), len(run.cases)
     return (
         f"{run.source} (profile {run.profile or '?'}, commit {commit}, {run.datetime or 'no date'}, "

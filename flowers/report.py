@@ -499,12 +499,12 @@ def _seeds(run: Run) -> dict[str, list[int]]:
 
 
 def _env(run: Run) -> dict[str, str]:
-    f = run.machine.get("flowers") if isinstance(run.machine.get("flowers"), dict) else {}
+    f = run.environment
     return {k: fmt_value(f[k], 80) for k in ("tensorflow", "keras", "device") if f.get(k)}
 
 
 def _packages(run: Run) -> dict[str, str]:
-    f = run.machine.get("flowers") if isinstance(run.machine.get("flowers"), dict) else {}
+    f = run.environment
     packages = f.get("packages")
     return {str(k): fmt_value(v, 40) for k, v in packages.items()} if isinstance(packages, dict) else {}
 
@@ -608,7 +608,7 @@ def _fingerprint_text(info: dict[str, Any]) -> str:
 
 def _details(run: Run, label: str) -> Details:
     commit = run.commit
-    env = run.machine.get("flowers") if isinstance(run.machine.get("flowers"), dict) else {}
+    env = run.environment
     items = [
         ("Date", fmt_date(run.datetime)),
         ("Commit", fmt_commit(commit)),

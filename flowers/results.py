@@ -107,10 +107,16 @@ class Run:
         return None
 
     @property
+    def environment(self) -> dict[str, Any]:
+        """``machine_info["flowers"]``: versions, device, cores, packages ({} when not recorded)."""
+        env = self.machine.get("flowers")
+        return env if isinstance(env, dict) else {}
+
+    @property
     def machine_key(self) -> tuple:
         """What makes two runs comparable in time: same machine and same device."""
         m = self.machine
-        flowers = m.get("flowers") or {}
+        flowers = self.environment
         cpu = m.get("cpu") or {}
         return (m.get("node"), m.get("machine"), cpu.get("brand_raw"), flowers.get("device"))
 
