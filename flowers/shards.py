@@ -83,13 +83,12 @@ def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bo
     """
     import keras
 
-    from flowers import features, measure
-    from flowers.models import create_model, get_variant
+    from flowers.registry import get_variant
+    from flowers.train import prefix_suffix_flops  # counted once per architecture, shared with the cases
 
     spec = get_variant(variant)
-    model = create_model(variant, num_classes, image_size, "none")
-    whole = measure.forward_flops(model)
-    trainable = measure.forward_flops(features.split(model, spec.frozen_until)[1]) if spec.frozen_until else whole
+    prefix, trainable = prefix_suffix_flops(variant, num_classes, image_size)
+    whole = prefix + trainable
     keras.backend.clear_session()
     images = AUGMENT_FACTOR if spec.augment else 1
     if feature_cache and spec.frozen_until:
