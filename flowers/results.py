@@ -49,6 +49,11 @@ REQUIRED_EXTRA = ("variant", "test_loss", "test_accuracy", "config", "config_has
 HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
 
 
+def without_seed(config: dict[str, Any]) -> dict[str, Any]:
+    """A case's config with its seed left out: what all seeds of one configuration share."""
+    return {k: v for k, v in config.items() if k != "seed"}
+
+
 class ResultsError(ValueError):
     """A result file that cannot be used; the message is one line naming the file and the fix."""
 

@@ -24,6 +24,7 @@ from flowers import architecture, distribute, features, measure, tensorboard_log
 from flowers.data import Splits, augment
 from flowers.models import CALIBRATION_IMAGES, create_model, get_variant, weights_identity
 from flowers.progress import Progress, as_progress
+from flowers.results import without_seed
 
 
 class TrainingFailed(RuntimeError):
@@ -63,8 +64,7 @@ class TrainConfig:
 
 def config_hash(config: dict) -> str:
     """Identifies a configuration across seeds: the hash leaves out ``seed``."""
-    same_across_seeds = {k: v for k, v in config.items() if k != "seed"}
-    return hashlib.sha256(json.dumps(same_across_seeds, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(without_seed(config), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
