@@ -295,9 +295,10 @@ def installed_versions(names) -> dict[str, str]:
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     from flowers.pytest_plugin import interrupted  # imported by pytest_plugins above, not here: pytest rewrites it
+    from flowers.results import SCHEMA
 
     output_json["flowers"] = {
-        "schema": 1,
+        "schema": SCHEMA,
         "profile": _option(config, "profile") or "paper",
         "complete": not interrupted(config),
         "cases": list(config.stash[_cases].values()),

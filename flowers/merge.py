@@ -128,7 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = expand(args.parts)
+    paths = [path for path, _ in expand(args.parts)]  # merging: every part must read, folder or not
     merged = merge([read_part(p) for p in paths])
     atomic.write_text(args.output, json.dumps(merged, indent=4) + "\n")
     missing = [c for c in merged["flowers"]["cases"] if c.get("status") == "missing"]

@@ -41,10 +41,13 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+SCHEMA = 1  # version of the run-level record ``flowers``; files of a newer one are refused on load
+STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s over epochs 2 and later
 REQUIRED_EXTRA = ("variant", "test_loss", "test_accuracy", "config", "config_hash", "dataset")
 HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
 
@@ -56,6 +59,14 @@ def without_seed(config: dict[str, Any]) -> dict[str, Any]:
 
 class ResultsError(ValueError):
     """A result file that cannot be used; the message is one line naming the file and the fix."""
+
+
+class SkippedResultWarning(UserWarning):
+    """An unreadable file found in a storage folder, skipped; the message names it and why."""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass
@@ -73,6 +84,49 @@ class Case:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The case's configuration as recorded ({} when absent, as for a case that never started)."""
+        return _dict(self.info.get("config"))
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Per-epoch curves (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``) that are lists."""
+        return {k: v for k, v in _dict(self.info.get("history")).items() if isinstance(v, list)}
+
+    @property
+    def dataset(self) -> dict[str, Any]:
+        return _dict(self.info.get("dataset"))
+
+    @property
+    def test_images(self) -> int | None:
+        """Size of the test split, when recorded."""
+        n = _dict(self.dataset.get("splits")).get("test")
+        return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+    @property
+    def feature_cache(self) -> dict[str, Any]:
+        return _dict(self.info.get("feature_cache"))
+
+    @property
+    def breakdown(self) -> dict[str, Any]:
+        return _dict(self.info.get("breakdown"))
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The model fingerprint (None in files made before fingerprints were recorded)."""
+        return self.info.get("model_fingerprint") or None
+
+    @property
+    def architecture(self) -> dict[str, Any] | None:
+        arch = self.info.get("architecture")
+        return arch if isinstance(arch, dict) else None
+
+    @property
+    def weights(self) -> dict[str, Any] | None:
+        w = self.info.get("weights_identity")
+        return w if isinstance(w, dict) else None
 
     def metric(self, key: str) -> float | None:
         value = self.info.get(key)
@@ -181,7 +235,11 @@ def load_run(path: str | Path) -> Run:
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list) or "machine_info" not in data:
         raise ResultsError(f"{path}: is JSON but not pytest-benchmark output (no 'benchmarks'); {HOW_TO_MAKE}")
     cases = [_case(path, b, i) for i, b in enumerate(data["benchmarks"])]
-    run_info = data.get("flowers") if isinstance(data.get("flowers"), dict) else {}
+    run_info = _dict(data.get("flowers"))
+    schema = run_info.get("schema", SCHEMA)
+    if not isinstance(schema, int) or schema > SCHEMA:
+        raise ResultsError(f"{path}: results schema {schema!r} is newer than this flowers-bench reads ({SCHEMA}); "
+                           "upgrade flowers-bench")
     seen = {c.name for c in cases}
     # Cases that failed before recording anything are only listed in the run-level record.
     for rec in run_info.get("cases", []):
@@ -213,22 +271,35 @@ def load_run(path: str | Path) -> Run:
     )
 
 
-def expand(paths: list[str | Path]) -> list[Path]:
-    """Result files named by ``paths``: files as given; folders (pytest-benchmark storage such as
-    ``.benchmarks/``) searched for ``*.json``."""
-    files: list[Path] = []
+def expand(paths: list[str | Path]) -> list[tuple[Path, bool]]:
+    """Result files named by ``paths``, each with whether it was found in a folder: files as given;
+    folders (pytest-benchmark storage such as ``.benchmarks/``) searched for ``*.json``."""
+    files: list[tuple[Path, bool]] = []
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(p.rglob("*.json"))
             if not found:
                 raise ResultsError(f"{p}: folder holds no result files; run pytest benchmarks --benchmark-autosave")
-            files.extend(found)
+            files.extend((f, True) for f in found)
         else:
-            files.append(p)
+            files.append((p, False))
     return files
 
 
 def load_runs(paths: list[str | Path]) -> list[Run]:
-    """Load every run named by ``paths`` (files or storage folders), oldest first."""
-    runs = [load_run(p) for p in expand(paths)]
+    """Load every run named by ``paths`` (files or storage folders), oldest first.
+
+    A file named on its own that cannot be read raises :class:`ResultsError`; one found in a folder
+    is skipped with a :class:`SkippedResultWarning` (one bad file does not hide a whole history).
+    """
+    runs = []
+    for path, in_folder in expand(paths):
+        try:
+            runs.append(load_run(path))
+        except ResultsError as exc:
+            if not in_folder:
+                raise
+            warnings.warn(f"skipped {exc}", SkippedResultWarning, stacklevel=2)
+    if not runs:
+        raise ResultsError(f"{', '.join(map(str, paths))}: no readable result files; {HOW_TO_MAKE}")
     return sorted(runs, key=lambda r: r.datetime)
