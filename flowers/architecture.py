@@ -159,7 +159,7 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 
 def weights_label(w: Any) -> str:
-    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or ``random-calibrated (240 training images)``."""
+    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or ``random-calibrated v2 on 240 training images``."""
     if not isinstance(w, dict):
         return "not recorded"
     source = str(w.get("source", "?"))
@@ -168,7 +168,7 @@ def weights_label(w: Any) -> str:
     if source == "file":
         return f"{w.get('file', '?')} sha256 {str(w.get('sha256', '?'))[:12]}"
     if source == "random-calibrated":
-        return f"random-calibrated on {w.get('images', '?')} training images"
+        return f"random-calibrated v{w.get('version', 1)} on {w.get('images', '?')} training images"
     return source
 
 

@@ -26,11 +26,16 @@ from flowers.registry import VARIANTS, Variant, get_variant, register  # noqa: F
 # variance 1), which do not match its activations, so a frozen MobileNetV2 outputs near-constant
 # features (std ~1e-12 across images); VGG16 has no BatchNorm and its activations shrink layer by
 # layer.  Calibrating re-estimates every BatchNorm layer's statistics, or, in a backbone without
-# BatchNorm, scales each convolution to unit output variance (LSUV, Mishkin & Matas 2016).
+# BatchNorm, scales each convolution to unit output variance (LSUV, Mishkin & Matas 2016).  Even
+# calibrated, 17 random MobileNetV2 blocks lose the classes (a linear probe on its last features
+# reaches 0.1-0.3 on the synthetic set), so calibration also starts each residual block as the
+# identity and makes depthwise filters smooth (see calibrate); CALIBRATION_VERSION names this
+# recipe in each result's weights record.
 CALIBRATED = "random-calibrated"
 WEIGHT_MODES = ("imagenet", "none", CALIBRATED)
 CALIBRATION_IMAGES = 256  # training images used to re-estimate the BatchNorm statistics
 SCALING_IMAGES = 64  # of those, used to scale the convolutions of a backbone without BatchNorm
+CALIBRATION_VERSION = 2  # 1: BatchNorm statistics only; 2: also identity residual blocks, smooth depthwise filters
 
 # Backbones from keras.applications: constructor, preprocessing module, minimum input size, and the
 # weight file names looked up in a ``--weights DIR`` folder (our name first, then Keras' own
@@ -141,13 +146,13 @@ def weights_identity(name: str, weights: str, calibration_images: int = 0) -> di
     """Which weights a model of variant ``name`` started from, as recorded in a result.
 
     ``{"source": "none"}`` (random, or no backbone), ``{"source": "imagenet", "file": Keras' file
-    name}``, ``{"source": "file", "file", "sha256"}`` or ``{"source": "random-calibrated", "images": N}``.
+    name}``, ``{"source": "file", "file", "sha256"}`` or ``{"source": "random-calibrated", "images": N, "version": CALIBRATION_VERSION}``.
     """
     variant = get_variant(name)
     if not variant.backbone or weights in ("none", None):
         return {"source": "none"}
     if weights == CALIBRATED:
-        return {"source": CALIBRATED, "images": int(calibration_images)}
+        return {"source": CALIBRATED, "images": int(calibration_images), "version": CALIBRATION_VERSION}
     if weights == "imagenet":
         return {"source": "imagenet", "file": BACKBONES[variant.backbone]["files"][1]}
     path = resolve_weights(variant.backbone, weights)
@@ -190,9 +195,37 @@ def scale_convolutions(model: keras.Model, images: np.ndarray) -> None:
             conv.kernel.assign(conv.kernel / std)
 
 
+def zero_residual_branches(model: keras.Model) -> None:
+    """Zero the scale of each BatchNorm that ends a residual branch, so that each residual block
+    starts as the identity (Goyal et al. 2017; torchvision's ``zero_init_residual``): a random
+    network then mixes its input only in its non-residual blocks.  Of an ``Add``'s inputs, the
+    branch is the one computed last (the skip was computed before the branch began)."""
+    order = {id(layer.output): (i, layer) for i, layer in enumerate(model.layers)}
+    for add in [layer for layer in model.layers if isinstance(layer, layers.Add)]:
+        _, last = max(order[id(tensor)] for tensor in add.input)
+        if isinstance(last, layers.BatchNormalization) and last.scale:
+            last.gamma.assign(np.zeros(last.gamma.shape, "float32"))
+
+
+def smooth_depthwise(model: keras.Model) -> None:
+    """Make every depthwise kernel non-negative.  A depthwise filter sees one channel; a random
+    zero-mean one removes most of that channel's local mean, which is where a random network carries
+    colour and coarse shape, while a non-negative one averages it (and its stride subsamples less noise)."""
+    for layer in model.layers:
+        if isinstance(layer, layers.DepthwiseConv2D):
+            layer.kernel.assign(keras.ops.abs(layer.kernel))
+
+
 def calibrate(model: keras.Model, images: np.ndarray) -> None:
-    """Data-dependent initialisation of a random backbone (see CALIBRATED)."""
+    """Data-dependent initialisation of a random backbone (see CALIBRATED and CALIBRATION_VERSION).
+
+    With BatchNorm: identity residual blocks, smooth depthwise filters, then BatchNorm statistics
+    re-estimated on ``images`` (on the synthetic set a linear probe on MobileNetV2's last features
+    goes from 0.1-0.3 to 0.8-1.0 test accuracy).  Without: each convolution scaled (LSUV).
+    """
     if any(isinstance(layer, layers.BatchNormalization) for layer in model.layers):
+        zero_residual_branches(model)
+        smooth_depthwise(model)
         recalibrate_batchnorm(model, images)
     else:
         scale_convolutions(model, images[:SCALING_IMAGES])

@@ -7,6 +7,8 @@ session; this module makes the end of a session safe for that file:
 
 * SIGTERM during the session raises ``KeyboardInterrupt``, so a terminated run ends like Ctrl-C:
   pytest-benchmark saves the cases that finished and the run is recorded ``"complete": false``.
+  During ``model.fit`` either signal first ends training at the next batch and then raises
+  (:mod:`flowers.interrupts`: TensorFlow's input threads are shut down before the exception unwinds).
 * A case stopped mid-measurement (Ctrl-C, or ``pytest.fail``/``skip`` inside the measured function)
   is marked an error (:func:`measuring`): pytest-benchmark marks only ``Exception`` s, and a case
   without timings cannot be saved.
@@ -25,9 +27,11 @@ import threading
 
 import pytest
 
+from flowers import interrupts
+
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-_old_sigterm = pytest.StashKey[object]()
+_old_handlers = pytest.StashKey[dict]()
 _state = pytest.StashKey[dict]()  # {"interrupted": bool, "finished": int}
 
 
@@ -51,18 +55,22 @@ def pytest_configure(config):
     config.stash[_state] = {"interrupted": False, "finished": 0}
 
 
-def _terminated(signum, frame):
-    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
-
-
 def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def _ours_to_replace(signum) -> bool:
+    """SIGTERM unless ignored (nohup & co.); SIGINT only while it has Python's own handler."""
+    handler = signal.getsignal(signum)
+    if signum == signal.SIGINT:
+        return handler is signal.default_int_handler
+    return handler is not signal.SIG_IGN
+
+
 def pytest_sessionstart(session):
-    # A SIGTERM that was ignored (nohup & co.) stays ignored.
-    if _main_thread() and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
-        session.config.stash[_old_sigterm] = signal.signal(signal.SIGTERM, _terminated)
+    if _main_thread():
+        session.config.stash[_old_handlers] = {
+            s: signal.signal(s, interrupts.handle) for s in HELD_SIGNALS if _ours_to_replace(s)}
 
 
 @pytest.hookimpl(wrapper=True)
@@ -109,6 +117,6 @@ def held_signals():
 
 
 def pytest_unconfigure(config):
-    old = config.stash.get(_old_sigterm, None)
-    if old is not None and _main_thread():
-        signal.signal(signal.SIGTERM, old)
+    if _main_thread():
+        for s, handler in config.stash.get(_old_handlers, {}).items():
+            signal.signal(s, handler)

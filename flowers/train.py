@@ -20,11 +20,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import architecture, distribute, features, measure, tensorboard_log
+from flowers import architecture, distribute, features, interrupts, measure, tensorboard_log
 from flowers.data import Splits, augment
-from flowers.models import CALIBRATION_IMAGES, create_model, get_variant, weights_identity
+from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
 from flowers.progress import Progress, as_progress
-from flowers.results import without_seed
+from flowers.results import STEADY_THROUGHPUT, without_seed
 
 
 class TrainingFailed(RuntimeError):
@@ -128,6 +128,14 @@ class EpochLog(keras.callbacks.Callback):
             self.write(f"{self.name}  epoch {epoch + 1}/{self.epochs}  {metrics}  {self.seconds[-1]:.1f}s")
 
 
+class StopOnSignal(keras.callbacks.Callback):
+    """Ends ``fit`` at the next batch once a Ctrl-C or SIGTERM came (see :mod:`flowers.interrupts`)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if interrupts.stop_requested():
+            self.model.stop_training = True
+
+
 class BatchBar(keras.callbacks.Callback):
     """A live bar of the batches within each epoch (see :mod:`flowers.progress`)."""
 
@@ -173,43 +181,70 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
     ``progress`` gets a line per epoch and, on a terminal, live bars (:mod:`flowers.progress`);
     feature caches above ``cache_memory_limit`` bytes (default a quarter of RAM) are streamed from
     disk; ``tensorboard``: a folder for Keras' TensorBoard logs of this run (and its config as HParams).
+    A Ctrl-C or SIGTERM during ``fit`` ends it at the next batch (:mod:`flowers.interrupts`) and
+    raises ``KeyboardInterrupt`` from here.
     """
     variant = get_variant(name)
-    record = config.for_variant(name)
     if splits.x_train.shape[1:3] != (config.image_size, config.image_size):
         raise ValueError(f"images are {splits.x_train.shape[1]} px but the config says {config.image_size}; load them at that size")
-    progress = as_progress(progress)
     clock = Stopwatch()
     keras.utils.set_random_seed(config.seed)
     keras.config.set_dtype_policy("mixed_float16" if config.mixed_precision else "float32")
     if variant.augment:
         splits = augment(splits, config.seed)
-
     strategy = distribute.strategy(config.distribute)
-    record.update(distribute.record(config.distribute, strategy))
+    record = {**config.for_variant(name), **distribute.record(config.distribute, strategy)}
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
         model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train)
-    log = EpochLog(name, config.epochs, progress)
-    clock.lap("setup")
+        clock.lap("setup")
+        outcome = _train_and_evaluate(model, variant, splits, config, record["learning_rate"], clock,
+                                      as_progress(progress), cache_memory_limit, tensorboard)
+    if tensorboard:
+        tensorboard_log.write_hparams(tensorboard, record, {k: outcome[k] for k in ("test_loss", "test_accuracy")})
+    result = {**_record(model, variant, splits, config, outcome), "config": record, "config_hash": config_hash(record)}
+    clock.lap("bookkeeping")
+    return {**result, "breakdown": clock.laps}
+
+
+def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: TrainConfig, learning_rate: float,
+                        clock: Stopwatch, progress: Progress, cache_memory_limit: int | None,
+                        tensorboard: str | Path | None) -> dict:
+    """Fit (only the trainable suffix, on cached features, when the variant has frozen layers) and
+    evaluate; laps ``feature_cache``, ``first_epoch``, ``later_epochs`` and ``evaluation`` on ``clock``."""
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(strategy.scope())
         memory = stack.enter_context(measure.PeakMemory())
-        trainee, x, xv, xt = model, splits.x_train, splits.x_val, splits.x_test
-        cache_info = dict(features.DISABLED)
+        trainee, data, cache_info = model, (splits.x_train, splits.x_val, splits.x_test), dict(features.DISABLED)
         if config.feature_cache and variant.frozen_until:
             prefix, trainee = features.split(model, variant.frozen_until)
             cache = stack.enter_context(features.build(
-                prefix, variant.frozen_until, x, xv, xt, batch_size=config.batch_size,
+                prefix, variant.frozen_until, *data, batch_size=config.batch_size,
                 memory_limit=cache_memory_limit or features.default_memory_limit(),
-                bar=progress.bar(len(x) + len(xv) + len(xt), f"{name} feature cache", unit="image")))
-            x, xv, xt, cache_info = cache.train, cache.val, cache.test, cache.info()
-        compile_model(trainee, config, record["learning_rate"])
-        steps = math.ceil(len(x) / config.batch_size)
-        callbacks = [keras.callbacks.TerminateOnNaN(), log, BatchBar(progress, name, config.epochs, steps)]
-        if tensorboard:
-            callbacks.append(tensorboard_log.callback(tensorboard))
+                bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image")))
+            data, cache_info = (cache.train, cache.val, cache.test), cache.info()
+        compile_model(trainee, config, learning_rate)
         clock.lap("feature_cache")
+        log = EpochLog(variant.name, config.epochs, progress)
+        history = _fit(trainee, data[0], data[1], splits, config, log, progress, tensorboard)
+        train_seconds = time.perf_counter() - start
+        clock.lap("first_epoch", until=log.ends[0] if log.ends else None)
+        clock.lap("later_epochs")
+        test_loss, test_accuracy = trainee.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
+        eval_seconds = time.perf_counter() - start - train_seconds
+        clock.lap("evaluation")
+    return dict(history=history, log=log, train_seconds=train_seconds, eval_seconds=eval_seconds,
+                test_loss=float(test_loss), test_accuracy=float(test_accuracy), cache_info=cache_info,
+                peak_memory_bytes=memory.bytes)
+
+
+def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: "EpochLog", progress: Progress,
+         tensorboard: str | Path | None) -> dict[str, list[float]]:
+    """``fit`` in :func:`index_batches` order; the per-epoch history, checked finite."""
+    steps = math.ceil(len(x) / config.batch_size)
+    callbacks = [keras.callbacks.TerminateOnNaN(), StopOnSignal(), log, BatchBar(progress, log.name, config.epochs, steps)]
+    if tensorboard:
+        callbacks.append(tensorboard_log.callback(tensorboard))
+    with interrupts.training():
         fit = trainee.fit(
             training_batches(x, splits.y_train, config.batch_size, config.seed, config.epochs),
             steps_per_epoch=steps,
@@ -220,54 +255,46 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
             callbacks=callbacks,
             verbose=0,
         )
-        train_seconds = time.perf_counter() - start
-        clock.lap("first_epoch", until=log.ends[0] if log.ends else None)
-        clock.lap("later_epochs")
-        history = {k: [float(v) for v in fit.history.get(k, [])] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
-        _check_finite(history)
-        eval_start = time.perf_counter()
-        test_loss, test_accuracy = trainee.evaluate(xt, splits.y_test, batch_size=config.batch_size, verbose=0)
-        eval_seconds = time.perf_counter() - eval_start
-        clock.lap("evaluation")
+    history = {k: [float(v) for v in fit.history.get(k, [])] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    _check_finite(history)
+    return history
 
-    epochs_run = len(history["loss"])
-    n_train = len(splits.y_train)
-    n_cached = len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if cache_info["enabled"] else 0
+
+def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, outcome: dict) -> dict:
+    """The case's results as recorded (``extra_info``), config aside."""
+    history, log, seconds = outcome["history"], outcome["log"], outcome["train_seconds"]
+    epochs_run, n_train = len(history["loss"]), len(splits.y_train)
+    n_cached = len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome["cache_info"]["enabled"] else 0
     flops_per_image, cache_flops = _flops(model, variant, n_cached)
-    executed = flops_per_image * n_train * epochs_run + cache_flops
-    if tensorboard:
-        tensorboard_log.write_hparams(tensorboard, record, {"test_loss": test_loss, "test_accuracy": test_accuracy})
-    result = {
-        "variant": name,
+    calibrated_on = len(calibration_sample(splits.x_train)) if config.weights == CALIBRATED else 0
+    model_record = architecture.record(model, variant, config.image_size, splits.num_classes)
+    return {
+        "variant": variant.name,
         "status": "ok",
         "error": None,
         "seed": config.seed,
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
+        "test_loss": outcome["test_loss"],
+        "test_accuracy": outcome["test_accuracy"],
         "history": history,
         "epochs": epochs_run,
-        "train_seconds": train_seconds,
+        "train_seconds": seconds,
         "epoch_seconds": log.seconds,
         "epoch_step_seconds": log.step_seconds,
-        "eval_seconds": eval_seconds,
-        "train_images_per_second": n_train * epochs_run / train_seconds,
-        "steady_images_per_second": steady_throughput(n_train, log.step_seconds),
-        "params_total": int(model.count_params()),
-        "params_trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        "eval_seconds": outcome["eval_seconds"],
+        "train_images_per_second": n_train * epochs_run / seconds,
+        STEADY_THROUGHPUT: steady_throughput(n_train, log.step_seconds),
+        "params_total": model_record["architecture"]["params_total"],
+        "params_trainable": model_record["architecture"]["params_trainable"],
         "description": variant.description,
-        **architecture.record(model, variant, config.image_size, splits.num_classes),
-        "weights_identity": weights_identity(name, config.weights, min(len(splits.x_train), CALIBRATION_IMAGES)),
-        "config": record,
-        "config_hash": config_hash(record),
+        **model_record,
+        "weights_identity": weights_identity(variant.name, config.weights, calibrated_on),
         "dataset": splits.fingerprint,
-        "feature_cache": cache_info,
+        "feature_cache": outcome["cache_info"],
         "flops_per_image": flops_per_image,
-        "achieved_gflops": executed / train_seconds / 1e9,
+        "achieved_gflops": (flops_per_image * n_train * epochs_run + cache_flops) / seconds / 1e9,
         "peak_gflops": measure.peak_gflops(),
-        "peak_memory_bytes": memory.bytes,
+        "peak_memory_bytes": outcome["peak_memory_bytes"],
     }
-    clock.lap("bookkeeping")
-    return {**result, "breakdown": clock.laps}
 
 
 def steady_throughput(n_train: int, step_seconds: list[float]) -> float | None:
