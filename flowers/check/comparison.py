@@ -146,7 +146,9 @@ def _variant_names(baseline: Run, current: Run, metrics: Sequence[str], variants
     return names
 
 
-def _unmatched_rows(name: str, base_all: list[Case], cur_all: list[Case], metrics: Sequence[Metric]) -> list[VerdictRow]:
+def _unmatched_rows(
+    name: str, base_all: list[Case], cur_all: list[Case], metrics: Sequence[Metric]
+) -> list[VerdictRow]:
     """A variant with no ok case on one side: ``new`` (baseline side) or ``missing`` (current side)."""
     base_ok, cur_ok = [c for c in base_all if c.ok], [c for c in cur_all if c.ok]
     cur_failed = [c for c in cur_all if not c.ok]

@@ -2,8 +2,9 @@
 
 ``worse`` is ``"lower"`` (a metric where lower is worse, e.g. accuracy) or ``"higher"`` (e.g. loss).
 Several seeds on both sides: Welch's t-test.  One value against several: the value taken as one
-more draw from the other side's seed spread.  One value a side: no p-value (:func:`seed_p` gives
-None and the gate falls back to its fixed limits).  scipy is imported only on these paths.
+more draw from the other side's seed spread.  One value a side, or no spread on the only side
+with several: no p-value (:func:`seed_p` gives None and the gate falls back to its fixed limits).
+scipy is imported only when a p-value is computed.
 """
 
 from __future__ import annotations
