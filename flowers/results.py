@@ -172,12 +172,22 @@ class Run:
         return env if isinstance(env, dict) else {}
 
     @property
-    def machine_key(self) -> tuple:
-        """What makes two runs comparable in time: same machine and same device."""
+    def machine_fields(self) -> dict[str, Any]:
+        """What makes two runs comparable in time, by name: ``node``, ``machine`` (architecture),
+        ``cpu`` (model) and ``device`` (GPU name or CPU model); None where not recorded."""
         m = self.machine
-        flowers = self.environment
         cpu = m.get("cpu") or {}
-        return (m.get("node"), m.get("machine"), cpu.get("brand_raw"), flowers.get("device"))
+        return {
+            "node": m.get("node"),
+            "machine": m.get("machine"),
+            "cpu": cpu.get("brand_raw"),
+            "device": self.environment.get("device"),
+        }
+
+    @property
+    def machine_key(self) -> tuple:
+        """:attr:`machine_fields` as a tuple: same machine and same device (values in that order)."""
+        return tuple(self.machine_fields.values())
 
 
 def _read_json(path: Path) -> Any:

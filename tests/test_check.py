@@ -409,6 +409,27 @@ def test_one_seed_against_several_uses_a_t_test_on_the_seed_spread():
     assert check.gate_loss([0.40, 0.41, 0.42], [0.60], th).verdict == "REGRESSED"
 
 
+def test_each_metric_carries_its_gate():
+    """The gate is the metric's own (no choice by name); its tolerance is a [tool.flowers.check] key."""
+    th = check.Thresholds()
+    for metric in check.METRICS.values():
+        assert metric.tolerance in check.THRESHOLD_KEYS
+        assert check.ALIASES[metric.key] == check.ALIASES[metric.name] == metric.name
+        worse = [0.5] if metric.higher_is_better else [2.0]
+        assert metric.gate([1.0], worse, th, 1000).verdict == "REGRESSED"
+        assert metric.gate([1.0], [1.0], th, 1000).verdict == "ok"
+    assert check.ALIASES["throughput"] == "time"
+    assert check.gate_throughput([100.0], [80.0], th) == check.METRICS["time"].gate([100.0], [80.0], th)
+
+
+def test_machine_fields_name_what_machine_key_holds(tmp_path):
+    run = load_run(write(tmp_path, "a.json", standard(node="runner-9", device="gpu: H100")))
+    assert run.machine_fields == {"node": "runner-9", "machine": "x86_64", "cpu": "AMD EPYC 7763", "device": "gpu: H100"}
+    assert run.machine_key == tuple(run.machine_fields.values())
+    other = load_run(write(tmp_path, "b.json", standard(node="runner-1", device="gpu: H100")))
+    assert check.machine_difference(run, other) == "different machine: node runner-9!=runner-1"
+
+
 def test_three_seed_run_against_one_seed_baseline_shows_the_t_test(tmp_path, flowers):
     base = write(tmp_path, "base.json", standard(seeds=1))
     cur = write(tmp_path, "cur.json", standard(seeds=3))

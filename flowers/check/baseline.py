@@ -1,0 +1,70 @@
+"""Make a run the new baseline: ``flowers check --update-baseline BASELINE CURRENT``.
+
+CURRENT must be a whole run (not interrupted), with no failed case and of the baseline's profile,
+unless forced; the comparison with the old baseline is printed first (what the update changes),
+and the file is copied over BASELINE atomically (:mod:`flowers.atomic`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from flowers import atomic
+from flowers.check.comparison import compare, failure_text
+from flowers.check.metrics import ALL_METRICS
+from flowers.check.settings import Config
+from flowers.check.table import describe, render
+from flowers.results import ResultsError, Run, load_run
+
+
+def _old_baseline(path: Path) -> Run | None:
+    """The baseline being replaced, or None when there is none or it cannot be read (said so)."""
+    if not path.exists():
+        return None
+    try:
+        return load_run(path)
+    except ResultsError as exc:
+        print(f"note: the old baseline is unusable and will be replaced: {exc}")
+        return None
+
+
+def _problems(current: Run, old: Run | None, baseline: str | Path) -> list[str]:
+    """Why ``current`` should not become the baseline (empty when it may)."""
+    problems = []
+    if not current.complete:
+        problems.append("it is from an interrupted run")
+    failed = [c for c in current.cases if not c.ok]
+    if failed:
+        problems.append(f"{len(failed)} case(s) failed ({failure_text(failed)})")
+    if old and old.profile and current.profile and old.profile != current.profile:
+        problems.append(f"it is profile {current.profile!r} but {baseline} holds {old.profile!r}")
+    return problems
+
+
+def update_baseline(
+    baseline: str | Path,
+    current: Run,
+    config: Config,
+    metrics: Sequence[str] = ALL_METRICS,
+    variants: Sequence[str] | None = None,
+    force: bool = False,
+) -> None:
+    """Copy the file ``current`` was read from over ``baseline``, after checking it may (``force``:
+    regardless) and printing how it compares with the old baseline (``metrics``, ``variants``)."""
+    target = Path(baseline)
+    old = _old_baseline(target)
+    problems = _problems(current, old, baseline)
+    if problems and not force:
+        raise ResultsError(
+            f"{current.source}: not made a baseline: {'; '.join(problems)}; rerun the benchmarks, or pass --force"
+        )
+    if old is not None:
+        try:
+            print(render(compare(old, current, config, metrics, variants)))
+            print()
+        except ResultsError as exc:
+            print(f"note: cannot compare with the old baseline: {exc}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_bytes(target, Path(current.source).read_bytes())
+    print(f"updated {target} from {describe(current)}; commit it: git add {target}")

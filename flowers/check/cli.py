@@ -1,0 +1,85 @@
+"""``flowers check`` on the command line: its arguments and :func:`run`, a thin layer that reads the
+settings and the two runs and hands them to :func:`~flowers.check.comparison.compare` or
+:func:`~flowers.check.baseline.update_baseline`.  Exit 0 when nothing regressed, 1 when something
+did (unusable input raises :class:`~flowers.results.ResultsError`: ``flowers`` exits 2)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from flowers.check.baseline import update_baseline
+from flowers.check.comparison import compare
+from flowers.check.metrics import ALIASES, ALL_METRICS
+from flowers.check.settings import load_config
+from flowers.check.table import render
+from flowers.results import ResultsError, Run, load_run, load_runs
+
+
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """``--metrics``: comma-separated names (or result keys, or aliases) of gates, in order, once each."""
+    chosen = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name = ALIASES.get(part)
+        if name is None:
+            raise argparse.ArgumentTypeError(f"unknown metric {part!r}; choose from {', '.join(ALL_METRICS)}")
+        if name not in chosen:
+            chosen.append(name)
+    if not chosen:
+        raise argparse.ArgumentTypeError("give at least one metric")
+    return tuple(chosen)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the gate list as written
+    parser.add_argument("baseline", metavar="BASELINE", help="baseline result file, e.g. benchmarks/baselines/smoke-cpu.json")
+    parser.add_argument(
+        "current",
+        metavar="CURRENT",
+        help="result file to check (--benchmark-json output or an autosave file; a folder means its newest run)",
+    )
+    parser.add_argument(
+        "--metrics",
+        type=parse_metrics,
+        default=ALL_METRICS,
+        help="comma-separated gates to apply: accuracy, loss, time (default: all); "
+        "use accuracy,loss to compare runs from different machines",
+    )
+    parser.add_argument("--variants", type=lambda s: [v for v in s.split(",") if v], help="only these variants (comma-separated)")
+    parser.add_argument("--config", type=Path, help="pyproject.toml with [tool.flowers.check] (default: nearest from the working folder up)")
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="validate CURRENT and copy it over BASELINE atomically (prints what changes; exits 0)",
+    )
+    parser.add_argument("--force", action="store_true", help="with --update-baseline: accept an interrupted run, failed cases or another profile")
+
+
+def _load(path: str) -> Run:
+    """One run: a file, or the newest run in a pytest-benchmark storage folder."""
+    if Path(path).is_dir():
+        return load_runs([path])[-1]
+    return load_run(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.update_baseline:
+        update_baseline(args.baseline, _load(args.current), config, args.metrics, args.variants, args.force)
+        return 0
+    if not Path(args.baseline).exists():
+        raise ResultsError(
+            f"{args.baseline}: no such baseline; make one with: flowers check --update-baseline "
+            f"{args.baseline} CURRENT"
+        )
+    comp = compare(_load(args.baseline), _load(args.current), config, args.metrics, args.variants)
+    code = 1 if comp.regressed else 0
+    try:
+        print(render(comp), flush=True)
+    except BrokenPipeError:  # e.g. `flowers check ... | head`: the verdict still decides the exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code

@@ -1,0 +1,102 @@
+"""The check's settings: gate thresholds from ``[tool.flowers.check]`` in pyproject.toml.
+
+Defaults are the documented ones (:class:`Thresholds`); the table overrides them for every variant
+and ``[tool.flowers.check.variants.NAME]`` for one.  A bad value is a one-line
+:class:`~flowers.results.ResultsError` naming the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from flowers.results import ResultsError
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Gate settings for one variant; the defaults are the documented ones."""
+
+    accuracy_tolerance: float = 0.02  # absolute drop in test accuracy
+    se_multiple: float = 2.0  # one seed a side: the drop must also exceed this many binomial SEs
+    loss_tolerance: float = 0.10  # relative rise in test loss
+    throughput_tolerance: float = 0.15  # relative fall in training images per second
+    alpha: float = 0.05  # significance of the one-sided Welch t-test (several seeds a side)
+
+
+THRESHOLD_KEYS = tuple(f.name for f in fields(Thresholds))
+
+
+@dataclass
+class Config:
+    """``[tool.flowers.check]``: defaults plus per-variant overrides."""
+
+    defaults: Thresholds = field(default_factory=Thresholds)
+    variants: dict[str, Thresholds] = field(default_factory=dict)
+    source: str = "built-in defaults"
+
+    def for_variant(self, variant: str) -> Thresholds:
+        return self.variants.get(variant, self.defaults)
+
+
+def _thresholds(base: Thresholds, table: dict[str, Any], where: str) -> Thresholds:
+    values: dict[str, float] = {}
+    for key, value in table.items():
+        if key not in THRESHOLD_KEYS:
+            raise ResultsError(f"{where}: unknown key {key!r}; known keys: {', '.join(THRESHOLD_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ResultsError(f"{where}: {key} must be a number, not {value!r}")
+        if value < 0 or (key == "alpha" and not 0 < value < 1):
+            raise ResultsError(f"{where}: {key} = {value} is out of range (tolerances >= 0, 0 < alpha < 1)")
+        values[key] = float(value)
+    return replace(base, **values)
+
+
+def parse_config(table: dict[str, Any], source: str = "pyproject.toml") -> Config:
+    """Build a :class:`Config` from the ``[tool.flowers.check]`` table."""
+    where = f"{source} [tool.flowers.check]"
+    if not isinstance(table, dict):
+        raise ResultsError(f"{where}: must be a table")
+    table = dict(table)
+    variant_tables = table.pop("variants", {})
+    if not isinstance(variant_tables, dict):
+        raise ResultsError(f"{where}: 'variants' must be a table of tables")
+    defaults = _thresholds(Thresholds(), table, where)
+    variants = {}
+    for name, sub in variant_tables.items():
+        sub_where = f"{source} [tool.flowers.check.variants.{name}]"
+        if not isinstance(sub, dict):
+            raise ResultsError(f"{sub_where}: must be a table")
+        variants[name] = _thresholds(defaults, sub, sub_where)
+    return Config(defaults=defaults, variants=variants, source=source)
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` from ``start`` (default: the working folder) upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read ``[tool.flowers.check]`` from ``path`` or the nearest pyproject.toml; defaults if absent."""
+    path = path or find_pyproject()
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file; give --config a pyproject.toml") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ResultsError(f"{path}: cannot be read as TOML ({exc}); fix the file") from None
+    table = data.get("tool", {}).get("flowers", {}).get("check")
+    if table is None:
+        return Config(source=f"{path} (no [tool.flowers.check]: defaults)")
+    return parse_config(table, str(path))

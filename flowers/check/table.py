@@ -1,0 +1,61 @@
+"""The comparison as plain aligned text: which runs, which gates, one line per row, PASS or FAIL.
+
+Stable in CI logs: columns padded to the widest cell, the last column ("how") left unpadded, no
+trailing spaces.
+"""
+
+from __future__ import annotations
+
+from flowers.check.comparison import Comparison
+from flowers.check.metrics import ALL_METRICS, IMPROVED, METRICS, MISSING, NEW, REGRESSED
+from flowers.results import Run
+
+HEADER = ("variant", "metric", "baseline", "current", "change", "threshold", "verdict", "how")
+
+
+def describe(run: Run) -> str:
+    """One line naming a run: file, profile, commit, date, device, how many variants and cases."""
+    commit = str(run.commit.get("id") or "")[:10] or "?"
+    if run.commit.get("dirty"):
+        commit += "+dirty"
+    machine = run.machine_fields
+    device = machine["device"] or machine["cpu"] or "?"
+    n_variants, n_cases = len(run.variants), len(run.cases)
+    return (
+        f"{run.source} (profile {run.profile or '?'}, commit {commit}, {run.datetime or 'no date'}, "
+        f"{device}, {n_variants} variant{'s' * (n_variants != 1)}, {n_cases} case{'s' * (n_cases != 1)})"
+    )
+
+
+def _heading(comp: Comparison) -> list[str]:
+    lines = [f"baseline: {describe(comp.baseline)}", f"current:  {describe(comp.current)}"]
+    left_out = [m for m in ALL_METRICS if m not in comp.metrics]
+    lines.append(
+        "gates:    " + ", ".join(METRICS[m].key for m in comp.metrics)
+        + (f" (not checked: {', '.join(METRICS[m].key for m in left_out)})" if left_out else "")
+    )
+    return lines + [f"note:     {n}" for n in comp.notes]
+
+
+def _summary(comp: Comparison) -> str:
+    counts = {v.lower(): comp.count(v) for v in (REGRESSED, MISSING, IMPROVED, NEW)}
+    n_variants = len({r.variant for r in comp.rows})
+    failing = sorted({r.variant for r in comp.rows if r.failing})
+    if failing:
+        bad = ", ".join(f"{counts[k]} {k}" for k in ("regressed", "missing") if counts[k])
+        return f"FAIL: {bad} of {n_variants} variant(s): {', '.join(failing)}"
+    good = ", ".join(f"{counts[k]} {k}" for k in ("improved", "new") if counts[k])
+    return f"PASS: nothing regressed in {n_variants} variant(s)" + (f" ({good})" if good else "")
+
+
+def render(comp: Comparison) -> str:
+    """The comparison as plain aligned text (stable in CI logs)."""
+    table = [HEADER] + [
+        (r.variant, r.metric, r.baseline, r.current, r.change, r.threshold, r.verdict, r.how) for r in comp.rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER) - 1)]
+    lines = _heading(comp) + [""]
+    for row in table:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    lines += ["", _summary(comp)]
+    return "\n".join(line.rstrip() for line in lines)
