@@ -69,6 +69,14 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number (not a bool), else None: how every number
+    read from a result file is taken."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 @dataclass
 class Case:
     """One benchmark case: a variant trained once with one seed."""
@@ -128,11 +136,23 @@ class Case:
         w = self.info.get("weights_identity")
         return w if isinstance(w, dict) else None
 
+    @property
+    def config_hash(self) -> str | None:
+        """The hash of the case's settings, seed aside (None when not recorded)."""
+        return self.info.get("config_hash") or None
+
+    @property
+    def description(self) -> str | None:
+        """The variant's description as recorded with the model (None in older files)."""
+        return self.info.get("description") or None
+
+    @property
+    def data_cached(self) -> bool:
+        """Whether the case found its data already loaded by an earlier case of the session."""
+        return self.info.get("data_cached") is True
+
     def metric(self, key: str) -> float | None:
-        value = self.info.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        return None
+        return finite(self.info.get(key))
 
 
 @dataclass
