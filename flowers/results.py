@@ -34,7 +34,8 @@ writes.  The parts this module reads:
 
 Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
 path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line
-message naming the file and the fix.
+message naming the file and the fix.  Report and check read a case through the accessors of
+:class:`Case` (and numbers through :func:`finite`), not through ``extra_info`` keys of their own.
 """
 
 from __future__ import annotations

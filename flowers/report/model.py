@@ -59,7 +59,8 @@ class ComparisonRow:
 
 @dataclass
 class BreakdownRow:
-    """One variant's time breakdown (means over its seeds), as display strings in BREAKDOWN_PARTS order."""
+    """One variant's time breakdown (means over its seeds), as display strings in the order of
+    :data:`flowers.report.breakdown.BREAKDOWN_PARTS`."""
 
     variant: str
     parts: list[str]
