@@ -7,7 +7,7 @@ from __future__ import annotations
 from flowers import registry
 from flowers.original import VGG16_NOTE
 from flowers.report.cases import mean, mean_of, status, values
-from flowers.report.format import fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value, NONE
+from flowers.report.format import NONE, fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value
 from flowers.report.model import ComparisonRow
 from flowers.results import Case, Run, finite
 from flowers.text import one_line

@@ -9,7 +9,7 @@ from typing import Any
 
 from flowers import architecture, registry
 from flowers.report.cases import model_cases, ordered, seeds, variant_configs
-from flowers.report.format import fmt_commit, fmt_date, fmt_value
+from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_value
 from flowers.report.model import Details
 from flowers.results import Case, Run
 
@@ -94,11 +94,11 @@ def _per_variant_rows(run: Run, variants: list[str]) -> list[tuple[str, list[str
     """Seeds, config hash, description, model fingerprint and weights of each variant."""
     seeds_of, by_variant, model = seeds(run), run.by_variant(), model_cases(run)
     hashes = [
-        ", ".join(dict.fromkeys(fmt_value(c.config_hash, 40) for c in by_variant[v] if c.config_hash)) or "—"
+        ", ".join(dict.fromkeys(fmt_value(c.config_hash, 40) for c in by_variant[v] if c.config_hash)) or NONE
         for v in variants
     ]
     return [
-        ("seeds", [", ".join(map(str, seeds_of.get(v, []))) or "—" for v in variants]),
+        ("seeds", [", ".join(map(str, seeds_of.get(v, []))) or NONE for v in variants]),
         ("config_hash", hashes),
         ("description", [fmt_value(_description(model.get(v), v), 160) for v in variants]),
         ("model fingerprint", [fingerprint_text(model.get(v)) for v in variants]),
@@ -107,7 +107,7 @@ def _per_variant_rows(run: Run, variants: list[str]) -> list[tuple[str, list[str
 
 
 def _description(case: Case | None, variant: str) -> str:
-    return (case.description if case else None) or registry.description(variant) or "—"
+    return (case.description if case else None) or registry.description(variant) or NONE
 
 
 def fingerprint_text(case: Case | None) -> str:

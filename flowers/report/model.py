@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from flowers.report.format import NONE
+
 
 @dataclass
 class Figure:
@@ -33,27 +35,27 @@ class ComparisonRow:
     model: str  # the original's model number ("1", "3.2"), "" when the original had no such model
     status: str  # ok | partial | failed | skipped | missing
     n: str
-    test_loss: str = "—"
+    test_loss: str = NONE
     test_loss_orig: str = ""
     test_loss_diff: str = ""
     test_loss_trend: str = ""  # better | worse | "" (for colouring)
-    test_accuracy: str = "—"
+    test_accuracy: str = NONE
     test_accuracy_orig: str = ""
     test_accuracy_diff: str = ""
     test_accuracy_trend: str = ""
     notes: list[str] = field(default_factory=list)
     note_refs: list[int] = field(default_factory=list)
-    epochs: str = "—"
-    train_time: str = "—"
-    images_per_second: str = "—"
-    params: str = "—"  # "total / trainable"
-    params_total: str = "—"
-    params_trainable: str = "—"
-    efficiency: str = "—"
+    epochs: str = NONE
+    train_time: str = NONE
+    images_per_second: str = NONE
+    params: str = NONE  # "total / trainable"
+    params_total: str = NONE
+    params_trainable: str = NONE
+    efficiency: str = NONE
     efficiency_detail: str = ""  # "achieved / peak GFLOP/s"
     efficiency_gflops: str = ""  # the same without the unit
-    peak_memory: str = "—"
-    feature_cache: str = "—"
+    peak_memory: str = NONE
+    feature_cache: str = NONE
     feature_cache_detail: str = ""
 
 
