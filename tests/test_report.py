@@ -218,6 +218,15 @@ def test_config_change_for_some_variants_names_them(tmp_path):
     assert got == [("learning_rate", "0.0001", "0.001", "vgg16_transfer"), ("new_option", "(absent)", "true", "vgg16_transfer")]
 
 
+def test_a_model_record_in_only_one_run_is_named_not_compared(tmp_path):
+    a, b = make_run("2025-01-01T00:00:00+00:00"), make_run("2025-01-02T00:00:00+00:00")
+    b["benchmarks"][0]["extra_info"]["model_fingerprint"] = "0123456789abcdef"
+    ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
+    assert [(c.kind, c.key, c.new) for c in rp.changes(ra, rb)] == [
+        ("model", "basic_cnn", "architecture not recorded in the previous run")]
+    assert [c.new for c in rp.changes(rb, ra)] == ["architecture not recorded in this run"]
+
+
 def test_changed_package_versions_are_named_like_config_keys(tmp_path):
     a, b = make_run("2025-01-01T00:00:00+00:00"), make_run("2025-01-02T00:00:00+00:00")
     packages = {"keras": "3.14.0", "numpy": "2.3.0", "pytest": "9.0.3", "pytest-benchmark": "5.3.0"}

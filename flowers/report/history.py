@@ -73,8 +73,8 @@ def _model_changes(prev: Run, run: Run, common: list[str]) -> list[Change]:
         words = architecture.model_changes(a.info, b.info)
         if words is None:
             if a.fingerprint or b.fingerprint:
-                which = "previous" if b.fingerprint else "this"
-                out.append(Change("model", v, "", f"architecture not recorded in the {which} run"))
+                which = "the previous" if b.fingerprint else "this"
+                out.append(Change("model", v, "", f"architecture not recorded in {which} run"))
             continue
         if words:
             out.append(Change("model", v, "", "; ".join(words)))
