@@ -34,7 +34,8 @@ writes.  The parts this module reads:
 
 Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
 path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line
-message naming the file and the fix.
+message naming the file and the fix.  Report and check read a case through the accessors of
+:class:`Case` (and numbers through :func:`finite`), not through ``extra_info`` keys of their own.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ class SkippedResultWarning(UserWarning):
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number (not a bool), else None: how every number
+    read from a result file is taken."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 @dataclass
@@ -128,11 +137,23 @@ class Case:
         w = self.info.get("weights_identity")
         return w if isinstance(w, dict) else None
 
+    @property
+    def config_hash(self) -> str | None:
+        """The hash of the case's settings, seed aside (None when not recorded)."""
+        return self.info.get("config_hash") or None
+
+    @property
+    def description(self) -> str | None:
+        """The variant's description as recorded with the model (None in older files)."""
+        return self.info.get("description") or None
+
+    @property
+    def data_cached(self) -> bool:
+        """Whether the case found its data already loaded by an earlier case of the session."""
+        return self.info.get("data_cached") is True
+
     def metric(self, key: str) -> float | None:
-        value = self.info.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        return None
+        return finite(self.info.get(key))
 
 
 @dataclass

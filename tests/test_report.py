@@ -29,7 +29,7 @@ import pytest
 from flowers import __version__, cli
 from flowers import report as rp
 from flowers.original import VGG16_NOTE
-from flowers.results import ResultsError, load_run, load_runs
+from flowers.results import SCHEMA, ResultsError, load_run, load_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "report"
@@ -216,6 +216,15 @@ def test_config_change_for_some_variants_names_them(tmp_path):
     ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
     got = [(c.key, c.old, c.new, c.scope) for c in rp.changes(ra, rb)]
     assert got == [("learning_rate", "0.0001", "0.001", "vgg16_transfer"), ("new_option", "(absent)", "true", "vgg16_transfer")]
+
+
+def test_a_model_record_in_only_one_run_is_named_not_compared(tmp_path):
+    a, b = make_run("2025-01-01T00:00:00+00:00"), make_run("2025-01-02T00:00:00+00:00")
+    b["benchmarks"][0]["extra_info"]["model_fingerprint"] = "0123456789abcdef"
+    ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
+    assert [(c.kind, c.key, c.new) for c in rp.changes(ra, rb)] == [
+        ("model", "basic_cnn", "architecture not recorded in the previous run")]
+    assert [c.new for c in rp.changes(rb, ra)] == ["architecture not recorded in this run"]
 
 
 def test_changed_package_versions_are_named_like_config_keys(tmp_path):
@@ -411,6 +420,48 @@ def test_empty_storage_folder_exits_2(tmp_path, capsys):
     (tmp_path / ".benchmarks").mkdir()
     assert cli.main(["report", str(tmp_path / ".benchmarks"), "-o", str(tmp_path / "o")]) == 2
     assert "holds no result files" in capsys.readouterr().err
+
+
+def test_unreadable_file_in_a_storage_folder_is_skipped_with_a_warning(tmp_path, capsys):
+    storage = tmp_path / ".benchmarks" / "Linux-CPython-3.11-64bit"
+    for i, src in enumerate(HISTORY[:2], 1):
+        save(storage / f"000{i}_run.json", json.loads(src.read_text()))
+    bad = storage / "0003_run.json"
+    bad.write_text(HISTORY[2].read_text()[:300])  # truncated, as by a killed run
+    md = report_md(tmp_path, tmp_path / ".benchmarks")
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert err.startswith(f"flowers report: warning: skipped {bad}: is not valid JSON"), err
+    assert len(table_rows(md, "#")) == 2 and "0003_run.json" not in md
+
+
+def test_storage_folder_of_unreadable_files_names_them_and_exits_2(tmp_path, capsys):
+    storage = tmp_path / ".benchmarks"
+    save(storage / "0001_run.json", {"machine_info": {}, "benchmarks": []})
+    assert cli.main(["report", str(storage), "-o", str(tmp_path / "o")]) == 2
+    *warned, error = capsys.readouterr().err.strip().splitlines()
+    assert warned == [f"flowers report: warning: skipped {storage / '0001_run.json'}: holds no benchmark cases "
+                      "(did every case fail to start?); make one with: pytest benchmarks --benchmark-json FILE"]
+    assert error.startswith("flowers report: error: ") and "no readable result files" in error
+    assert not (tmp_path / "o").exists()
+
+
+def test_unreadable_file_named_beside_good_ones_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(HISTORY[2].read_text()[:300])
+    assert cli.main(["report", str(HISTORY[0]), str(bad), "-o", str(tmp_path / "o")]) == 2
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert err.startswith(f"flowers report: error: {bad}: is not valid JSON"), err
+    assert not (tmp_path / "o").exists()
+
+
+def test_results_of_a_newer_schema_are_refused_in_one_line(tmp_path, capsys):
+    data = fixture("one_run.json")
+    data["flowers"]["schema"] = SCHEMA + 1
+    path = save(tmp_path / "future.json", data)
+    assert cli.main(["report", str(path), "-o", str(tmp_path / "o")]) == 2
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert err.startswith(f"flowers report: error: {path}: results schema {SCHEMA + 1} is newer"), err
+    assert "upgrade flowers-bench" in err and not (tmp_path / "o").exists()
 
 
 def test_build_without_runs_raises():

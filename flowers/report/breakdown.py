@@ -1,0 +1,49 @@
+"""Where the time goes: each variant's time breakdown (``extra_info["breakdown"]``, see
+:mod:`flowers.results`) as a table of means over its seeds and a stacked bar graph."""
+
+from __future__ import annotations
+
+from flowers.report.cases import mean, mean_of
+from flowers.report.format import fmt_rate, fmt_seconds
+from flowers.report.model import Breakdown, BreakdownRow, figure
+from flowers.results import STEADY_THROUGHPUT, Case, finite
+
+# key, label; in time order.
+BREAKDOWN_PARTS = (
+    ("data_load", "data load"), ("setup", "model setup"), ("feature_cache", "feature cache"),
+    ("first_epoch", "first epoch"), ("later_epochs", "later epochs"), ("evaluation", "evaluation"),
+    ("bookkeeping", "bookkeeping"),
+)
+
+
+def part_means(cases: list[Case]) -> list[float | None]:
+    """Each breakdown part's mean over ``cases`` (None where no case recorded it)."""
+    means = []
+    for key, _ in BREAKDOWN_PARTS:
+        means.append(mean([v for v in (finite(c.breakdown.get(key)) for c in cases) if v is not None]))
+    return means
+
+
+def breakdown(variants: list[str], by_variant: dict[str, list[Case]]) -> Breakdown | None:
+    """The table and stacked bar of the variants' ok cases that recorded a breakdown (None if none did)."""
+    from flowers import plots  # matplotlib is only imported when a report is built
+
+    rows, bars = [], []
+    for v in variants:
+        cases = [c for c in by_variant.get(v, []) if c.ok and c.breakdown]
+        if not cases:
+            continue
+        means = part_means(cases)
+        parts = [fmt_seconds(m) for m in means]
+        if all(c.data_cached for c in cases):
+            parts[0] = "cached"
+        total = sum(m for m in means if m is not None)
+        rows.append(BreakdownRow(v, parts, fmt_seconds(total), fmt_seconds(mean_of(cases, "wall_seconds")),
+                                 fmt_rate(mean_of(cases, STEADY_THROUGHPUT))))
+        bars.append((v, [m or 0.0 for m in means]))
+    if not rows:
+        return None
+    labels = [label for _, label in BREAKDOWN_PARTS]
+    png = plots.breakdown(labels, bars)
+    return Breakdown(labels, rows, figure(png, "Time per variant, stacked by part: " + ", ".join(labels),
+                                          "Where the time goes"))

@@ -1,0 +1,66 @@
+"""Readings of a run's cases, per variant, that several sections of the report share: the order of
+the variants, a variant's status over its seeds, means of a metric, configs, seeds and the case that
+holds the model record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowers import registry
+from flowers.results import Case, Run, without_seed
+
+
+def ordered(names: list[str]) -> list[str]:
+    """Registered variants in registry order, then the others in first-seen order."""
+    registered = registry.list_variants()
+    known = [v for v in registered if v in names]
+    return known + [v for v in dict.fromkeys(names) if v not in registered]
+
+
+def values(cases: list[Case], key: str) -> list[float]:
+    """The metric ``key`` of each case that recorded it as a finite number."""
+    return [v for v in (c.metric(key) for c in cases) if v is not None]
+
+
+def mean(numbers: list[float]) -> float | None:
+    return sum(numbers) / len(numbers) if numbers else None
+
+
+def mean_of(cases: list[Case], key: str) -> float | None:
+    """The mean of metric ``key`` over ``cases`` (None when none recorded it)."""
+    return mean(values(cases, key))
+
+
+def status(cases: list[Case]) -> str:
+    """ok | partial (some seeds not ok) | failed | skipped | missing (no case in the run)."""
+    if not cases:
+        return "missing"
+    ok = sum(c.ok for c in cases)
+    if ok == len(cases):
+        return "ok"
+    if ok:
+        return "partial"
+    for name in ("skipped", "missing"):  # missing: a shard's case that no merged part holds
+        if all(c.status == name for c in cases):
+            return name
+    return "failed"
+
+
+def variant_configs(run: Run) -> dict[str, dict[str, Any]]:
+    """Per variant, the config (seed left out) of its first case that recorded one, ok cases first."""
+    out: dict[str, dict[str, Any]] = {}
+    for variant, cases in run.by_variant().items():
+        for c in sorted(cases, key=lambda c: not c.ok):
+            if c.config:
+                out[variant] = without_seed(c.config)
+                break
+    return out
+
+
+def seeds(run: Run) -> dict[str, list[int]]:
+    return {v: sorted({c.seed for c in cases if c.seed is not None}) for v, cases in run.by_variant().items()}
+
+
+def model_cases(run: Run) -> dict[str, Case | None]:
+    """Per variant, its first ok case (where the model record lives), None when no case is ok."""
+    return {v: next((c for c in cases if c.ok), None) for v, cases in run.by_variant().items()}

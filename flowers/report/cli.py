@@ -1,0 +1,91 @@
+"""``flowers report``: the command line, a thin layer over :func:`generate`, which takes plain arguments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from flowers.report.build import DEFAULT_HELP, build
+from flowers.report.render import render
+from flowers.report.write import write
+from flowers.results import ResultsError, Run, SkippedResultWarning, load_runs
+
+PROG = "flowers report"
+DEFAULT_INPUTS = ("out.json", ".benchmarks")
+DESCRIPTION = """\
+Render result JSON files into report.md, report.html and PNG graphs.
+
+``flowers report RESULTS... -o DIR``: each RESULTS is a ``--benchmark-json`` file or a
+pytest-benchmark storage folder (``.benchmarks/``, written by ``--benchmark-autosave``); without
+RESULTS it reads ``out.json``, or ``.benchmarks/`` when there is no ``out.json``.  The report shows
+the comparison table against the original experiment, learning curves, run details, and, over
+several runs, the history with what changed between consecutive runs.  ``report.html`` is one
+self-contained file; ``report.md`` links the PNG graphs written beside it.  An unreadable file in a
+storage folder is skipped with a warning naming it; one named on its own is an error (exit 2).
+"""
+
+
+def default_inputs(cwd: Path | None = None) -> list[Path]:
+    """``out.json`` when it exists, else the autosave folder ``.benchmarks``."""
+    cwd = cwd or Path.cwd()
+    for name in DEFAULT_INPUTS:
+        if (cwd / name).exists():
+            return [cwd / name]
+    raise ResultsError(f"no RESULTS given and neither out.json nor .benchmarks/ is here; {DEFAULT_HELP}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "results",
+        nargs="*",
+        metavar="RESULTS",
+        help="--benchmark-json files or pytest-benchmark storage folders (default: out.json, else .benchmarks/)",
+    )
+    parser.add_argument("-o", "--output", default="reports", metavar="DIR", help="output folder (default: reports)")
+    parser.add_argument("--title", default="flowers-bench report", help="the report's title")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
+
+
+def run(args: argparse.Namespace) -> int:
+    return generate(args.results, args.output, title=args.title, quiet=args.quiet)
+
+
+def generate(results: list[str | Path], output: str | Path = "reports", title: str = "flowers-bench report",
+             quiet: bool = False) -> int:
+    """Load ``results`` (default: :func:`default_inputs`), build, render and write the report into
+    ``output``; warnings and errors go to stderr.  Returns the exit status (0, or 1 when the folder
+    cannot be written); unusable input raises :class:`~flowers.results.ResultsError` (exit 2)."""
+    report = build(load([Path(p) for p in results] or default_inputs()), title=title)
+    for warning in report.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    pages = render(report)
+    try:
+        written = write(report, output, pages)
+    except OSError as exc:
+        print(f"{PROG}: error: cannot write into {output}: {exc}", file=sys.stderr)
+        return 1
+    if not quiet:
+        out = Path(output)
+        print(f"{PROG}: {report.runs} run(s) -> {out / 'report.md'}, {out / 'report.html'} "
+              f"and {len(written) - len(pages)} graph(s)")
+    return 0
+
+
+def load(paths: list[Path]) -> list[Run]:
+    """:func:`flowers.results.load_runs`, with a one-line warning on stderr for each unreadable file
+    it skipped in a storage folder (printed even when loading then fails for want of any run)."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SkippedResultWarning)
+            return load_runs(paths)
+    finally:
+        for w in caught:  # the filters are restored here, so other warnings are shown as usual
+            if issubclass(w.category, SkippedResultWarning):
+                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)

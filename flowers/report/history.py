@@ -1,0 +1,178 @@
+"""The history of one profile's runs: what changed between consecutive runs (:func:`changes`), and
+the history table and trend graph built from it (:func:`history`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flowers import architecture
+from flowers.report.cases import mean, mean_of, model_cases, ordered, seeds, status, values, variant_configs
+from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_seconds, fmt_value
+from flowers.report.model import Change, History, HistoryCell, HistoryRow, figure
+from flowers.results import Case, Run
+
+# Changes that can move the scores; the trend graph marks the runs that made one.
+MARKED_KINDS = ("config", "data", "seeds", "model")
+
+
+def changes(prev: Run, run: Run) -> list[Change]:
+    """What changed from ``prev`` to ``run``: config keys that differ (only those), seeds, the model,
+    the data fingerprint, the commit, the environment, and variants that appeared or disappeared."""
+    a_cfg, b_cfg = variant_configs(prev), variant_configs(run)
+    common = [v for v in ordered(list(b_cfg)) if v in a_cfg]
+    return [
+        *_config_changes(a_cfg, b_cfg, common),
+        *_seed_changes(seeds(prev), seeds(run), common),
+        *_model_changes(prev, run, common),
+        *_data_changes(prev.dataset or {}, run.dataset or {}),
+        *_commit_changes(prev.commit, run.commit),
+        *_environment_changes(prev, run),
+        *_variant_changes(prev, run),
+    ]
+
+
+def _scope(variants: list[str], common: list[str]) -> str:
+    """The variants a change applies to, "" when it applies to all."""
+    return "" if len(variants) == len(common) else ", ".join(variants)
+
+
+def _config_changes(a_cfg: dict[str, dict[str, Any]], b_cfg: dict[str, dict[str, Any]], common: list[str]
+                    ) -> list[Change]:
+    """Each config key whose value differs, once per (old, new) pair, naming the variants when not all."""
+    out = []
+    keys = list(dict.fromkeys(k for v in common for k in [*a_cfg[v], *b_cfg[v]]))
+    for key in keys:
+        by_pair: dict[tuple[str, str], list[str]] = {}
+        for v in common:
+            old = fmt_value(a_cfg[v][key]) if key in a_cfg[v] else "(absent)"
+            new = fmt_value(b_cfg[v][key]) if key in b_cfg[v] else "(absent)"
+            if old != new:
+                by_pair.setdefault((old, new), []).append(v)
+        out += [Change("config", key, old, new, _scope(vs, common)) for (old, new), vs in by_pair.items()]
+    return out
+
+
+def _seed_changes(a_seeds: dict[str, list[int]], b_seeds: dict[str, list[int]], common: list[str]) -> list[Change]:
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for v in common:
+        if a_seeds.get(v) != b_seeds.get(v) and a_seeds.get(v) and b_seeds.get(v):
+            pair = (", ".join(map(str, a_seeds[v])), ", ".join(map(str, b_seeds[v])))
+            pairs.setdefault(pair, []).append(v)
+    return [Change("seeds", "seeds", old, new, _scope(vs, common)) for (old, new), vs in pairs.items()]
+
+
+def _model_changes(prev: Run, run: Run, common: list[str]) -> list[Change]:
+    """Per variant, what changed in the model or its weights (:func:`flowers.architecture.model_changes`)."""
+    out: list[Change] = []
+    a_case, b_case = model_cases(prev), model_cases(run)
+    for v in common:
+        a, b = a_case.get(v), b_case.get(v)
+        if a is None or b is None:
+            continue
+        words = architecture.model_changes(a.info, b.info)
+        if words is None:
+            if a.fingerprint or b.fingerprint:
+                which = "the previous" if b.fingerprint else "this"
+                out.append(Change("model", v, "", f"architecture not recorded in {which} run"))
+            continue
+        if words:
+            out.append(Change("model", v, "", "; ".join(words)))
+    return out
+
+
+def _data_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    """The data set's fingerprint (and its name, when that changed too)."""
+    if (a.get("hash"), a.get("name")) == (b.get("hash"), b.get("name")):
+        return []
+    same_name = a.get("name") == b.get("name")
+
+    def label(d: dict[str, Any]) -> str:
+        if not d:
+            return "unknown"
+        short = fmt_value(d.get("hash", "?"), 80)[:12]
+        return short if same_name else f"{fmt_value(d.get('name', '?'), 40)} {short}"
+
+    return [Change("data", "data fingerprint", label(a), label(b))]
+
+
+def _commit_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
+    if a.get("id") != b.get("id") or bool(a.get("dirty")) != bool(b.get("dirty")):
+        return [Change("commit", "commit", fmt_commit(a), fmt_commit(b))]
+    return []
+
+
+def _versions(run: Run) -> dict[str, str]:
+    f = run.environment
+    return {k: fmt_value(f[k], 80) for k in ("tensorflow", "keras", "device") if f.get(k)}
+
+
+def _packages(run: Run) -> dict[str, str]:
+    packages = run.environment.get("packages")
+    return {str(k): fmt_value(v, 40) for k, v in packages.items()} if isinstance(packages, dict) else {}
+
+
+def _environment_changes(prev: Run, run: Run) -> list[Change]:
+    """The device, and the installed versions that differ (each package recorded by both runs; for
+    runs that recorded no package list, the TensorFlow and Keras versions)."""
+    a_env, b_env = _versions(prev), _versions(run)
+    a_pkg, b_pkg = _packages(prev), _packages(run)
+    keys = ["device"] if a_pkg and b_pkg else ["tensorflow", "keras", "device"]
+    out = [Change("environment", key, a_env.get(key, "unknown"), b_env.get(key, "unknown"))
+           for key in keys if a_env.get(key) != b_env.get(key)]
+    out += [Change("environment", name, a_pkg[name], b_pkg[name])
+            for name in a_pkg if name in b_pkg and a_pkg[name] != b_pkg[name]]
+    return out
+
+
+def _variant_changes(prev: Run, run: Run) -> list[Change]:
+    a_vars, b_vars = set(prev.variants), set(run.variants)
+    added = [v for v in ordered(run.variants) if v not in a_vars]
+    gone = [v for v in ordered(prev.variants) if v not in b_vars]
+    out = []
+    if added:
+        out.append(Change("variants", "variants added", "", ", ".join(added)))
+    if gone:
+        out.append(Change("variants", "variants missing", ", ".join(gone), ""))
+    return out
+
+
+def history(runs: list[Run], labels: list[str], variants: list[str], colors: dict[str, int],
+            all_changes: list[list[Change] | None]) -> History | None:
+    """The history table (one row per run, what changed, each variant's accuracy and time) and the
+    trend graph; None for a single run.  ``all_changes[i]`` is what changed into run ``i``."""
+    if len(runs) < 2:
+        return None
+    from flowers import plots  # matplotlib is only imported when a report is built
+
+    groups = [run.by_variant() for run in runs]
+    rows = [
+        HistoryRow(
+            label=labels[i],
+            date=fmt_date(run.datetime),
+            commit=fmt_commit(run.commit),
+            source=Path(run.source).name,
+            complete=run.complete,
+            changes=all_changes[i] or [],
+            cells=[_cell(groups[i].get(v, [])) for v in variants],
+            first=i == 0,
+        )
+        for i, run in enumerate(runs)
+    ]
+    acc_lines, time_lines = [], []
+    for v in variants:
+        per_run = [[c for c in g.get(v, []) if c.ok] for g in groups]
+        acc_lines.append((v, [mean_of(ok, "test_accuracy") for ok in per_run], colors[v]))
+        time_lines.append((v, [mean_of(ok, "train_seconds") for ok in per_run], colors[v]))
+    marked = [i for i, ch in enumerate(all_changes) if ch and any(c.kind in MARKED_KINDS for c in ch)]
+    png = plots.trend(labels, acc_lines, time_lines, marked)
+    trend = figure(png, "Test accuracy and train time of every variant per run", "History")
+    return History(variants=variants, rows=rows, trend=trend)
+
+
+def _cell(cases: list[Case]) -> HistoryCell:
+    """One variant in one run: its status, mean test accuracy (with n for several seeds) and train time."""
+    ok = [c for c in cases if c.ok]
+    accs = values(ok, "test_accuracy")
+    acc = NONE if not accs else f"{mean(accs):.4f}" + (f" (n={len(accs)})" if len(accs) > 1 else "")
+    return HistoryCell(status=status(cases), accuracy=acc, time=fmt_seconds(mean_of(ok, "train_seconds")))

@@ -1,0 +1,175 @@
+"""The report's data model: what the templates see.
+
+Plain data classes holding display strings (formatted by :mod:`.format`), numbers and the PNG bytes
+of the graphs; markup is added by the templates only.  :func:`flowers.report.build.build` makes a
+:class:`Report`; :mod:`.render` and :mod:`.write` turn it into files.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from flowers.report.format import NONE
+
+
+@dataclass
+class Figure:
+    file: str  # fig-<content hash>.png, beside report.md
+    alt: str
+    title: str
+    png: bytes = field(repr=False)
+
+    @cached_property
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass
+class ComparisonRow:
+    """One variant's line in the comparison table."""
+
+    variant: str
+    model: str  # the original's model number ("1", "3.2"), "" when the original had no such model
+    status: str  # ok | partial | failed | skipped | missing
+    n: str
+    test_loss: str = NONE
+    test_loss_orig: str = ""
+    test_loss_diff: str = ""
+    test_loss_trend: str = ""  # better | worse | "" (for colouring)
+    test_accuracy: str = NONE
+    test_accuracy_orig: str = ""
+    test_accuracy_diff: str = ""
+    test_accuracy_trend: str = ""
+    notes: list[str] = field(default_factory=list)
+    note_refs: list[int] = field(default_factory=list)
+    epochs: str = NONE
+    train_time: str = NONE
+    images_per_second: str = NONE
+    params: str = NONE  # "total / trainable"
+    params_total: str = NONE
+    params_trainable: str = NONE
+    efficiency: str = NONE
+    efficiency_detail: str = ""  # "achieved / peak GFLOP/s"
+    efficiency_gflops: str = ""  # the same without the unit
+    peak_memory: str = NONE
+    feature_cache: str = NONE
+    feature_cache_detail: str = ""
+
+
+@dataclass
+class BreakdownRow:
+    """One variant's time breakdown (means over its seeds), as display strings in the order of
+    :data:`flowers.report.breakdown.BREAKDOWN_PARTS`."""
+
+    variant: str
+    parts: list[str]
+    total: str  # the parts added up
+    wall: str  # the case's measured wall time
+    steady: str  # steady_images_per_second (epochs 2+)
+
+
+@dataclass
+class Breakdown:
+    parts: list[str]  # part labels
+    rows: list[BreakdownRow]
+    figure: Figure
+
+
+@dataclass
+class Change:
+    kind: str  # config | seeds | data | commit | environment | variants
+    key: str
+    old: str
+    new: str
+    scope: str = ""  # variants the change applies to, when not all
+
+
+@dataclass
+class HistoryCell:
+    status: str  # ok | partial | failed | skipped | missing
+    accuracy: str
+    time: str
+
+
+@dataclass
+class HistoryRow:
+    label: str
+    date: str
+    commit: str
+    source: str
+    complete: bool
+    changes: list[Change]
+    cells: list[HistoryCell]
+    first: bool = False
+
+
+@dataclass
+class History:
+    variants: list[str]
+    rows: list[HistoryRow]
+    trend: Figure | None
+
+
+@dataclass
+class Details:
+    label: str
+    source: str
+    items: list[tuple[str, str]]  # date, commit, versions, device...
+    dataset: list[tuple[str, str]]
+    skipped: list[str]
+    common_config: list[tuple[str, str]]
+    config_variants: list[str]
+    config_rows: list[tuple[str, list[str]]]  # keys whose value differs between variants, and hashes
+
+
+@dataclass
+class Group:
+    """Everything about one profile: its latest run's table, curves and details, and its history."""
+
+    profile: str
+    heading: str | None  # set when the report holds several profiles
+    latest_label: str
+    latest_date: str
+    latest_source: str
+    runs: int
+    caveat: str | None
+    latest_changes: list[Change] | None
+    columns: dict[str, bool]
+    rows: list[ComparisonRow]
+    notes: list[str]
+    curves: list[Figure]
+    no_curves: list[tuple[str, str]]  # (variant, why it has no graph)
+    overlay: Figure | None
+    details: Details
+    history: History | None
+    breakdown: Breakdown | None = None
+
+
+@dataclass
+class Report:
+    title: str
+    generator: str
+    sources: list[str]
+    runs: int
+    warnings: list[str]
+    groups: list[Group]
+    base: int  # heading level of the sections (2 for one profile, 3 under per-profile headings)
+
+    @property
+    def figures(self) -> list[Figure]:
+        """Every graph of the report, once each."""
+        seen: dict[str, Figure] = {}
+        for g in self.groups:
+            for fig in [*g.curves, g.overlay, g.history.trend if g.history else None,
+                        g.breakdown.figure if g.breakdown else None]:
+                if fig is not None:
+                    seen.setdefault(fig.file, fig)
+        return list(seen.values())
+
+
+def figure(png: bytes, alt: str, title: str) -> Figure:
+    """A graph, its file named by a hash of its content (the same graph keeps its name)."""
+    return Figure(file=f"fig-{hashlib.sha256(png).hexdigest()[:16]}.png", alt=alt, title=title, png=png)
