@@ -236,25 +236,26 @@ def case_inputs(request, seed, progress):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    callspec = getattr(item, "callspec", None)
-    if callspec and {"variant", "seed"} <= set(callspec.params) and (report.when == "call" or report.failed):
+    case = _variant_seed(item)
+    if case and (report.when == "call" or report.failed):
         record = item.config.stash[_cases].setdefault(item.nodeid, {
-            "name": item.name, "variant": callspec.params["variant"], "seed": callspec.params["seed"],
+            "name": item.name, "variant": case[0], "seed": case[1],
             "status": "ok", "error": None,
         })
         if report.failed:
             record["status"] = "failed"
-            record["error"] = _one_line(report)
+            record["error"] = _failure_message(report)
         elif report.skipped:
             record["status"] = "skipped"
     return report
 
 
-def _one_line(report) -> str:
-    text = str(report.longrepr) if report.longrepr else "failed"
-    if hasattr(report.longrepr, "reprcrash") and report.longrepr.reprcrash:
-        text = report.longrepr.reprcrash.message
-    return text.strip().splitlines()[0][:500] if text.strip() else "failed"
+def _failure_message(report) -> str:
+    """A failed case's error, as pytest's short summary shows it: its crash message, on one line."""
+    from flowers.text import one_line
+
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return one_line(crash.message if crash else report.longrepr, 500) or "failed"
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):

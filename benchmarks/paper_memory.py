@@ -13,7 +13,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from flowers import data, features, measure, train  # noqa: E402
+from flowers import augment, data, features, measure, train  # noqa: E402
 from flowers.models import create_model  # noqa: E402
 
 VARIANT, CUT, SIZE, BATCH = "resnet50v2_finetune_aug", "conv3_block4_out", 160, 32
@@ -21,7 +21,7 @@ config = train.TrainConfig(image_size=SIZE, batch_size=BATCH)
 
 start = time.perf_counter()
 with measure.PeakMemory() as memory:
-    splits = data.augment(data.load(sys.argv[1], SIZE), seed=0)
+    splits = augment.augment(data.load(sys.argv[1], SIZE), seed=0)
     model = create_model(VARIANT, splits.num_classes, SIZE, "none")
     prefix, suffix = features.split(model, CUT)
     with features.build(prefix, CUT, splits.x_train, splits.x_val, splits.x_test, batch_size=BATCH,

@@ -10,7 +10,6 @@ or, with ``strict=True``, a :class:`DataError` naming the first one.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import os
@@ -24,6 +23,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from flowers import synthetic
 from flowers.progress import SILENT, Progress
+from flowers.text import one_line
 
 SPLIT_SEED = 1234  # fixed seed of every split this module makes; independent of the training seed
 TFDS_SPLITS = ["train[:80%]", "train[80%:90%]", "train[90%:]"]  # the original experiment's split
@@ -31,7 +31,6 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # compared lower-cas
 SPLIT_FOLDERS = ("train", "validation", "test")
 FOLDER_FRACTIONS = (0.8, 0.1, 0.1)  # train / validation / test, per class
 CARVED_VALIDATION = 1 / 9  # share of train/ taken for validation when validation/ is missing
-AUGMENT_FACTOR = 5
 SKIPPED_EXAMPLES = 5
 OFFLINE_HINT = "offline, use --data PATH with a folder of class sub-folders"
 
@@ -109,7 +108,7 @@ def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
 
         datasets, info = tfds.load("tf_flowers", split=TFDS_SPLITS, as_supervised=True, with_info=True)
     except Exception as exc:  # download and preparation fail in many ways; all mean "not available"
-        raise DataError(f"tf_flowers could not be downloaded ({short_reason(exc)}); {OFFLINE_HINT}") from None
+        raise DataError(f"tf_flowers could not be downloaded ({one_line(exc, 150)}); {OFFLINE_HINT}") from None
     tfds_names = list(info.features["label"].names)
     names = sorted(tfds_names)
     relabel = np.array([names.index(name) for name in tfds_names], np.int32)  # tfds order -> sorted
@@ -295,7 +294,7 @@ def decode_file(path: Path, image_size: int) -> tuple[str, np.ndarray | str]:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        return "", short_reason(exc)
+        return "", one_line(exc, 150)
     digest = hashlib.sha256(content).hexdigest()
     try:
         with Image.open(io.BytesIO(content)) as image:
@@ -304,7 +303,7 @@ def decode_file(path: Path, image_size: int) -> tuple[str, np.ndarray | str]:
     except UnidentifiedImageError:
         return digest, "not an image format PIL can read"
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
-        return digest, short_reason(exc)
+        return digest, one_line(exc, 150)
 
 
 def warn_skipped(root: Path, bad: list[tuple[Path, str]]) -> None:
@@ -389,72 +388,3 @@ def splits_from_parts(arrays, names, fingerprint, image_size, skipped, root=None
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def short_reason(exc: BaseException) -> str:
-    """``Type: first line of the message``, at most 150 characters."""
-    lines = str(exc).strip().splitlines()
-    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-    return text if len(text) <= 150 else text[:147] + "..."
-
-
-# --- augmentation -------------------------------------------------------------------------------
-
-
-def augment(splits: Splits, seed: int) -> Splits:
-    """The original offline augmentation: each training image plus 4 altered copies.
-
-    New ``x_train`` is ``[originals, left-right flips, up-down flips, brightness x U(0.8, 1.2),
-    contrast x U(0.8, 1.2)]`` in blocks of N (labels tiled); one factor per image, drawn from
-    ``seed``.  Validation and test are untouched.
-    """
-    if "augmented" in splits.fingerprint:
-        raise DataError("these splits are already augmented; augment the splits that load() returned")
-    x, rng = splits.x_train, np.random.default_rng(seed)
-    brightness, contrast = rng.uniform(0.8, 1.2, (2, len(x)))
-    x_train = np.empty((AUGMENT_FACTOR * len(x), *x.shape[1:]), np.uint8)
-    blocks = x_train.reshape(AUGMENT_FACTOR, *x.shape)  # a view: filling blocks fills x_train
-    blocks[0] = x
-    blocks[1] = x[:, :, ::-1]
-    blocks[2] = x[:, ::-1]
-    adjust_brightness(x, brightness, out=blocks[3])
-    adjust_contrast(x, contrast, out=blocks[4])
-    fingerprint = {
-        **splits.fingerprint,
-        "splits": {**splits.fingerprint["splits"], "train_augmented": len(x_train)},
-        "augmented": {"factor": AUGMENT_FACTOR, "seed": seed,
-                      "ops": ["flip_left_right", "flip_up_down", "brightness_0.2", "contrast_0.2"]},
-    }
-    return dataclasses.replace(
-        splits, x_train=x_train, y_train=np.tile(splits.y_train, AUGMENT_FACTOR), fingerprint=fingerprint
-    )
-
-
-def adjust_brightness(images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Each uint8 image times its factor, clipped."""
-    return in_chunks(lambda x, f: x * f, images, factors, out)
-
-
-def adjust_contrast(images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Like ``tf.image.adjust_contrast``: each pixel's distance from its image's channel means, scaled."""
-
-    def contrast(x, f):
-        mean = x.mean(axis=(1, 2), keepdims=True, dtype=np.float32)
-        return x * f + mean * (1 - f)
-
-    return in_chunks(contrast, images, factors, out)
-
-
-def in_chunks(function, images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None,
-              chunk: int = 256) -> np.ndarray:
-    """uint8 ``function(images, factors)``, a chunk at a time to bound float memory, into ``out``."""
-    out = np.empty_like(images) if out is None else out
-    factors = factors.astype(np.float32).reshape(-1, 1, 1, 1)
-    for start in range(0, len(images), chunk):
-        part = slice(start, start + chunk)
-        out[part] = to_uint8(function(images[part], factors[part]))
-    return out
-
-
-def to_uint8(values: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(values), 0, 255).astype(np.uint8)

@@ -19,6 +19,7 @@ import numpy as np
 from keras import layers
 
 from flowers.registry import VARIANTS, Variant, get_variant, register  # noqa: F401 - re-exported
+from flowers.text import one_line
 
 # Weights modes besides a folder: Keras' ImageNet download, random initialisation, and random
 # initialisation calibrated on training images (data-dependent initialisation, for the smoke
@@ -237,7 +238,7 @@ def _backbone(variant: Variant, x, image_size: int, weights: str):
     try:
         return spec["app"](include_top=False, weights=source, input_tensor=x, input_shape=(image_size, image_size, 3))
     except Exception as exc:  # noqa: BLE001 - one line for the user, whatever Keras raised
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        reason = one_line(exc, 200)
         if source == "imagenet":
             raise WeightsError(
                 f"ImageNet weights for {variant.backbone} could not be downloaded ({reason}); "

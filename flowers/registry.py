@@ -13,7 +13,7 @@ its own the same way (``from flowers import Variant, register``), see the README
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 # Smallest input each keras.applications backbone accepts (pixels); 8 for a model without one.
@@ -39,7 +39,6 @@ class Variant:
     learning_rate: float = 1e-4
     augment: bool = False
     original: Original | None = None  # the model in the original experiment, when there was one
-    tags: tuple[str, ...] = field(default=())
 
     @property
     def min_image_size(self) -> int:

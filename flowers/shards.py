@@ -20,8 +20,9 @@ import re
 import statistics
 from typing import Callable, Iterable, Mapping
 
+from flowers.augment import AUGMENT_FACTOR
+
 SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
-AUGMENT_FACTOR = 5  # an augmented training set holds each image and 4 modified copies
 HELD_OUT_FRACTION = 0.25  # validation + test images per training image (80/10/10)
 
 

@@ -50,7 +50,7 @@ def draw_image(label: int, size: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def shape_colour(hue: float, rng: np.random.Generator) -> np.ndarray:
-    """A strong colour near ``hue`` (±10 degrees), with jittered saturation and brightness."""
+    """A strong colour near ``hue`` (±6 degrees), with jittered saturation and brightness."""
     h = ((hue + rng.uniform(-6, 6)) % 360) / 360
     rgb = colorsys.hsv_to_rgb(h, rng.uniform(0.85, 1.0), rng.uniform(0.85, 1.0))
     return np.array(rgb) * 255

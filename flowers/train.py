@@ -21,7 +21,8 @@ import numpy as np
 import tensorflow as tf
 
 from flowers import architecture, distribute, features, interrupts, measure, tensorboard_log
-from flowers.data import Splits, augment
+from flowers.augment import augment
+from flowers.data import Splits
 from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
 from flowers.progress import Progress, as_progress
 from flowers.results import STEADY_THROUGHPUT, without_seed

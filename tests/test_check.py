@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from flowers import check, cli
-from flowers.results import ResultsError, load_run
+from flowers.results import load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("basic_cnn", "vgg16_transfer", "resnet50v2_finetune", "resnet50v2_finetune_aug")

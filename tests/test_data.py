@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from flowers import data, synthetic
-from flowers.data import DataError, DataWarning, Splits, augment, load
+from flowers.augment import augment
+from flowers.data import DataError, DataWarning, Splits, load
 from tests import make_data
 
 SIZE = 16
