@@ -140,37 +140,50 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
 
     with measuring(benchmark):
         benchmark.pedantic(suite_round, setup=plain_between, teardown=plain_between, rounds=rounds, iterations=1)
-    plain_seconds, suite_seconds = [s for s, _ in plain], [s for s, _ in suite]
-    speedup = statistics.median(plain_seconds) / statistics.median(suite_seconds)
-    per_round = [p / s for p, s in zip(plain_seconds, suite_seconds)]
-    spreads = {"plain": spread(plain_seconds), "suite": spread(suite_seconds)}
-    noisy = [name for name, value in spreads.items() if value > NOISY_SPREAD]
-    ideal = train.ideal_speedup(prefix, suffix, sizes, run_config.epochs)
-    plain_stats = Stats()
-    for seconds in plain_seconds:
-        plain_stats.update(seconds)
+    info = summary([s for s, _ in plain], [s for s, _ in suite], train.ideal_speedup(prefix, suffix, sizes, run_config.epochs))
     first_plain, first_suite = plain[0][1], suite[0][1]
     benchmark.extra_info.update(
         variant=variant, config=run_config.for_variant(variant), images=sizes, rounds=rounds,
-        order=["plain", "suite", "suite", "plain"] * (rounds // 2) + ["plain", "suite"] * (rounds % 2),
-        plain_round_seconds=plain_seconds, suite_round_seconds=suite_seconds,
-        plain_stats={k: getattr(plain_stats, k) for k in STATS_KEYS},
-        plain_seconds=statistics.median(plain_seconds), suite_seconds=statistics.median(suite_seconds),
-        speedup_vs_plain=speedup, speedup_range=[min(per_round), max(per_round)], round_speedups=per_round,
-        spread=spreads, noisy=bool(noisy), noisy_limit=NOISY_SPREAD,
-        prefix_flops=prefix, suffix_flops=suffix, ideal_speedup=ideal, ideal_fraction=speedup / ideal,
+        order=["plain", "suite", "suite", "plain"] * (rounds // 2) + ["plain", "suite"] * (rounds % 2), **info,
+        prefix_flops=prefix, suffix_flops=suffix,
         plain_loss=first_plain["history"]["loss"], suite_loss=first_suite["history"]["loss"],
         plain_test_loss=first_plain["test_loss"], suite_test_loss=first_suite["test_loss"],
         feature_cache=first_suite["feature_cache"], suite_breakdown=first_suite["breakdown"],
     )
-    progress(f"{variant}  plain rounds {', '.join(f'{s:.1f}s' for s in plain_seconds)}; "
-             f"suite rounds {', '.join(f'{s:.1f}s' for s in suite_seconds)}")
-    progress(f"{variant}  speedup_vs_plain {speedup:.2f}x (ratio of medians; per round "
-             f"{min(per_round):.2f}x-{max(per_round):.2f}x); ideal {ideal:.2f}x from FLOPs "
-             f"(prefix {prefix / 1e9:.3f}, suffix {suffix / 1e9:.3f} GFLOP/image), {speedup / ideal:.0%} of it reached")
-    if noisy:
-        progress(f"{variant}  NOISY: {' and '.join(f'{n} rounds differ by {spreads[n]:.0%}' for n in noisy)} "
-                 f"(> {NOISY_SPREAD:.0%}); do not read the ratio as a result")
+    show(progress, variant, info, prefix, suffix)
     for (_, p), (_, s) in zip(plain, suite):  # every round, not only the first, must agree
         np.testing.assert_allclose(s["history"]["loss"], p["history"]["loss"], rtol=1e-3)
         np.testing.assert_allclose(s["test_loss"], p["test_loss"], rtol=1e-3)
+
+
+def summary(plain_seconds: list[float], suite_seconds: list[float], ideal: float) -> dict:
+    """The speed case's figures: medians, their ratio and the per-round ratios, spreads and the
+    noisy flag, the plain rounds' pytest-benchmark statistics, and the share of the ideal reached."""
+    speedup = statistics.median(plain_seconds) / statistics.median(suite_seconds)
+    per_round = [p / s for p, s in zip(plain_seconds, suite_seconds)]
+    spreads = {"plain": spread(plain_seconds), "suite": spread(suite_seconds)}
+    plain_stats = Stats()
+    for seconds in plain_seconds:
+        plain_stats.update(seconds)
+    return dict(
+        plain_round_seconds=plain_seconds, suite_round_seconds=suite_seconds,
+        plain_stats={k: getattr(plain_stats, k) for k in STATS_KEYS},
+        plain_seconds=statistics.median(plain_seconds), suite_seconds=statistics.median(suite_seconds),
+        speedup_vs_plain=speedup, speedup_range=[min(per_round), max(per_round)], round_speedups=per_round,
+        spread=spreads, noisy=any(value > NOISY_SPREAD for value in spreads.values()), noisy_limit=NOISY_SPREAD,
+        ideal_speedup=ideal, ideal_fraction=speedup / ideal,
+    )
+
+
+def show(progress, variant: str, info: dict, prefix: float, suffix: float) -> None:
+    """The speed case's lines in the terminal (and a NOISY warning when its rounds disagree)."""
+    rounds = {name: ", ".join(f"{s:.1f}s" for s in info[f"{name}_round_seconds"]) for name in ("plain", "suite")}
+    low, high = info["speedup_range"]
+    progress(f"{variant}  plain rounds {rounds['plain']}; suite rounds {rounds['suite']}")
+    progress(f"{variant}  speedup_vs_plain {info['speedup_vs_plain']:.2f}x (ratio of medians; per round "
+             f"{low:.2f}x-{high:.2f}x); ideal {info['ideal_speedup']:.2f}x from FLOPs "
+             f"(prefix {prefix / 1e9:.3f}, suffix {suffix / 1e9:.3f} GFLOP/image), {info['ideal_fraction']:.0%} of it reached")
+    noisy = {name: value for name, value in info["spread"].items() if value > NOISY_SPREAD}
+    if noisy:
+        progress(f"{variant}  NOISY: {' and '.join(f'{n} rounds differ by {v:.0%}' for n, v in noisy.items())} "
+                 f"(> {NOISY_SPREAD:.0%}); do not read the ratio as a result")
