@@ -152,6 +152,14 @@ class Case:
         """Whether the case found its data already loaded by an earlier case of the session."""
         return self.info.get("data_cached") is True
 
+    @property
+    def steady_seconds(self) -> float | None:
+        """Seconds of the training steps of epochs 2 and later: what steady throughput was timed over."""
+        steps = self.info.get("epoch_step_seconds")
+        if not isinstance(steps, list) or len(steps) < 2 or not all(finite(s) is not None for s in steps):
+            return None
+        return float(sum(steps[1:]))
+
     def metric(self, key: str) -> float | None:
         return finite(self.info.get(key))
 

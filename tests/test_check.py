@@ -247,6 +247,29 @@ def test_time_gate_uses_the_steady_figure_when_both_runs_have_it(tmp_path):
     assert {(r.metric, r.verdict, r.change) for r in comp.rows} == {("steady_images_per_second", "REGRESSED", "-30.0%")}
 
 
+def with_step_seconds(run, seconds):
+    """The run with ``epoch_step_seconds`` (epoch 1, then epochs 2+) in every ok case."""
+    run = copy.deepcopy(run)
+    for bench in run["benchmarks"]:
+        if bench["extra_info"]["status"] == "ok":
+            bench["extra_info"]["epoch_step_seconds"] = seconds
+    return run
+
+
+def test_throughput_timed_over_too_short_an_interval_is_not_gated(tmp_path):
+    # Steady epochs timed over 0.3 s: 30% slower says nothing on a shared machine.
+    short = [1.0, 0.15, 0.15]
+    comp = compare_dicts(tmp_path, with_step_seconds(with_steady(standard()), short),
+                         with_step_seconds(with_steady(standard(), factor=0.7), short), metrics=["time"])
+    assert {(r.verdict, r.change) for r in comp.rows} == {("skipped", "-30.0%")}
+    assert all("timed over 0.30s, under min_timed_seconds=2: too short to gate" in r.how for r in comp.rows)
+    # Timed over 4 s on each side: gated.
+    long = [1.0, 2.0, 2.0]
+    comp = compare_dicts(tmp_path, with_step_seconds(with_steady(standard()), long),
+                         with_step_seconds(with_steady(standard(), factor=0.7), long), metrics=["time"])
+    assert {r.verdict for r in comp.rows} == {"REGRESSED"}
+
+
 def test_time_gate_falls_back_to_train_images_per_second_when_one_run_lacks_steady(tmp_path):
     comp = compare_dicts(tmp_path, standard(), with_steady(standard(ips_factor=0.7)), metrics=["time"])
     assert {(r.metric, r.verdict) for r in comp.rows} == {("train_images_per_second", "REGRESSED")}
@@ -563,7 +586,7 @@ def test_repo_pyproject_documents_the_defaults():
 
 def test_no_pyproject_means_defaults(tmp_path):
     assert check.find_pyproject(tmp_path) is None or check.find_pyproject(tmp_path).parent != tmp_path
-    assert check.Thresholds() == check.Thresholds(0.02, 2.0, 0.10, 0.15, 0.05)
+    assert check.Thresholds() == check.Thresholds(0.02, 2.0, 0.10, 0.15, 0.05, 2.0)
 
 
 # ------------------------------------------------------------------------------------------

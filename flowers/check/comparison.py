@@ -10,13 +10,14 @@ data, model or weights is noted on every row of the variant, whatever the verdic
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from flowers import architecture
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, SKIPPED, Metric
 from flowers.check.settings import Config, Thresholds
-from flowers.results import Case, ResultsError, Run, without_seed
+from flowers.results import STEADY_THROUGHPUT, Case, ResultsError, Run, without_seed
 from flowers.stats import mean_sd
 from flowers.text import one_line
 
@@ -105,6 +106,12 @@ def _key(metric: Metric, base: Sequence[Case], cur: Sequence[Case]) -> str:
     return metric.key
 
 
+def _shortest_timing(key: str, cases: Sequence[Case]) -> float:
+    """The shortest interval a throughput ``key`` was timed over (inf when none is recorded)."""
+    seconds = [c.steady_seconds if key == STEADY_THROUGHPUT else c.metric("train_seconds") for c in cases]
+    return min((s for s in seconds if s is not None), default=math.inf)
+
+
 def _n_test(*groups: Sequence[Case]) -> int | None:
     return next((c.test_images for cases in groups for c in cases if c.test_images), None)
 
@@ -176,6 +183,10 @@ def _metric_row(
             row.change = metric.change(b, c)[1]
     elif not b or not c:
         row.how = f"no {key} in the {'baseline' if not b else 'current run'}"
+    elif metric.timed and (shortest := _shortest_timing(key, [*base, *cur])) < th.min_timed_seconds:
+        # A fraction of a second on a shared machine moves by more than any tolerance.
+        row.how = f"timed over {shortest:.2f}s, under min_timed_seconds={th.min_timed_seconds:g}: too short to gate"
+        row.change = metric.change(b, c)[1]
     else:
         v = metric.gate(b, c, th, _n_test(base, cur))
         row.verdict, row.change, row.threshold, row.how = v.verdict, v.change, v.threshold, v.how

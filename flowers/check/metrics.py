@@ -94,6 +94,7 @@ class Metric:
     seed_test: bool = True  # several seeds: a one-sided t-test must agree
     noise_floor: NoiseFloor | None = None  # a limit above the tolerance, and its "how"
     same_machine: bool = False  # compared only between runs of one machine and device
+    timed: bool = False  # a timing: not gated when timed over less than min_timed_seconds
     preferred_key: str | None = None  # read instead of key when every case on both sides has it
     digits: int = 4  # decimals shown
     aliases: tuple[str, ...] = ()  # more names --metrics accepts (besides name and key)
@@ -145,7 +146,7 @@ METRICS: dict[str, Metric] = {
     "loss": Metric("loss", "test_loss", False, "loss_tolerance", "rise", relative=True, basis="relative"),
     "time": Metric(
         "time", "train_images_per_second", True, "throughput_tolerance", "fall", relative=True,
-        basis="same machine", seed_test=False, same_machine=True, preferred_key=STEADY_THROUGHPUT, digits=1,
+        basis="same machine", seed_test=False, same_machine=True, timed=True, preferred_key=STEADY_THROUGHPUT, digits=1,
         aliases=("throughput",),
     ),
 }

@@ -25,6 +25,7 @@ class Thresholds:
     loss_tolerance: float = 0.10  # relative rise in test loss
     throughput_tolerance: float = 0.15  # relative fall in training images per second
     alpha: float = 0.05  # significance of the one-sided Welch t-test (several seeds a side)
+    min_timed_seconds: float = 2.0  # throughput timed over less than this (either side): not gated
 
 
 THRESHOLD_KEYS = tuple(f.name for f in fields(Thresholds))
