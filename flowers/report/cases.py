@@ -8,6 +8,7 @@ from typing import Any
 
 from flowers import registry
 from flowers.results import Case, Run, without_seed
+from flowers.stats import mean_sd
 
 
 def ordered(names: list[str]) -> list[str]:
@@ -23,7 +24,7 @@ def values(cases: list[Case], key: str) -> list[float]:
 
 
 def mean(numbers: list[float]) -> float | None:
-    return sum(numbers) / len(numbers) if numbers else None
+    return mean_sd(numbers)[0] if numbers else None
 
 
 def mean_of(cases: list[Case], key: str) -> float | None:
