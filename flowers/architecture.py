@@ -172,17 +172,16 @@ def weights_label(w: Any) -> str:
     return source
 
 
-def model_changes(a: dict[str, Any], b: dict[str, Any]) -> list[str] | None:
-    """Changes between two cases' extra_info in model and weights, or None when either lacks a record."""
-    if not a.get("model_fingerprint") or not b.get("model_fingerprint"):
+def model_changes(a, b) -> list[str] | None:
+    """Changes in model and weights between two cases (:class:`flowers.results.Case`: their
+    ``fingerprint``, ``architecture`` and ``weights``), or None when either lacks a record."""
+    if not a.fingerprint or not b.fingerprint:
         return None
     out = []
-    if a["model_fingerprint"] != b["model_fingerprint"]:
-        arch_a, arch_b = a.get("architecture"), b.get("architecture")
-        words = diff(arch_a, arch_b) if isinstance(arch_a, dict) and isinstance(arch_b, dict) else []
-        out.append("architecture changed: " + ("; ".join(words) if words else
-                   f"fingerprint {a['model_fingerprint']} → {b['model_fingerprint']}"))
-    wa, wb = weights_label(a.get("weights_identity")), weights_label(b.get("weights_identity"))
+    if a.fingerprint != b.fingerprint:
+        words = diff(a.architecture, b.architecture) if a.architecture is not None and b.architecture is not None else []
+        out.append("architecture changed: " + ("; ".join(words) if words else f"fingerprint {a.fingerprint} → {b.fingerprint}"))
+    wa, wb = weights_label(a.weights), weights_label(b.weights)
     if wa != wb:
         out.append(f"weights {wa} → {wb}")
     return out

@@ -95,12 +95,17 @@ def test_frozen_cut_change_is_named(swap):
 
 
 def test_model_changes_name_weights_and_skip_old_records():
+    from flowers.results import Case
+
+    def case(info):
+        return Case("v[seed=0]", "v", 0, "ok", info=info)
+
     a = {"model_fingerprint": "f", "architecture": {}, "weights_identity": {"source": "imagenet", "file": "v.h5"}}
     b = {**a, "weights_identity": {"source": "none"}}
-    assert architecture.model_changes(a, b) == ["weights imagenet (v.h5) → none"]
-    assert architecture.model_changes({"test_accuracy": 0.5}, b) is None  # made before fingerprints
+    assert architecture.model_changes(case(a), case(b)) == ["weights imagenet (v.h5) → none"]
+    assert architecture.model_changes(case({"test_accuracy": 0.5}), case(b)) is None  # made before fingerprints
     odd = {"model_fingerprint": "g", "architecture": {"layers": [1, "x", {"class": "Dense"}]}}
-    assert architecture.model_changes(a, odd)[0] == "architecture changed: + Dense() after the input"
+    assert architecture.model_changes(case(a), case(odd))[0] == "architecture changed: + Dense() after the input"
 
 
 def test_weights_identity(tmp_path):

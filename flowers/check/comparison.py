@@ -130,7 +130,7 @@ def _config_change(base: Sequence[Case], cur: Sequence[Case]) -> str:
     if ha and hb and ha != hb:
         notes.append(f"dataset changed: {ha}->{hb}")
     if base and cur:  # model and weights: on record since model fingerprints (None for older files)
-        notes += architecture.model_changes(base[0].info, cur[0].info) or []
+        notes += architecture.model_changes(base[0], cur[0]) or []
     return "; ".join(notes)
 
 

@@ -70,7 +70,7 @@ def _model_changes(prev: Run, run: Run, common: list[str]) -> list[Change]:
         a, b = a_case.get(v), b_case.get(v)
         if a is None or b is None:
             continue
-        words = architecture.model_changes(a.info, b.info)
+        words = architecture.model_changes(a, b)
         if words is None:
             if a.fingerprint or b.fingerprint:
                 which = "the previous" if b.fingerprint else "this"
