@@ -45,7 +45,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 SCHEMA = 1  # version of the run-level record ``flowers``; files of a newer one are refused on load
 STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s over epochs 2 and later
@@ -160,8 +160,17 @@ class Case:
             return None
         return float(sum(steps[1:]))
 
+    def timed_seconds(self, throughput_key: str) -> float | None:
+        """How long the throughput ``throughput_key`` (steady or whole-training) was timed over."""
+        return self.steady_seconds if throughput_key == STEADY_THROUGHPUT else self.metric("train_seconds")
+
     def metric(self, key: str) -> float | None:
         return finite(self.info.get(key))
+
+
+def metric_values(cases: Iterable[Case], key: str) -> list[float]:
+    """The metric ``key`` of each case that recorded it as a finite number."""
+    return [v for v in (c.metric(key) for c in cases) if v is not None]
 
 
 @dataclass

@@ -230,8 +230,9 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
         train_seconds = time.perf_counter() - start
         clock.lap("first_epoch", until=log.ends[0] if log.ends else None)
         clock.lap("later_epochs")
+        eval_start = time.perf_counter()
         test_loss, test_accuracy = trainee.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
-        eval_seconds = time.perf_counter() - start - train_seconds
+        eval_seconds = time.perf_counter() - eval_start
         clock.lap("evaluation")
     return dict(history=history, log=log, train_seconds=train_seconds, eval_seconds=eval_seconds,
                 test_loss=float(test_loss), test_accuracy=float(test_accuracy), cache_info=cache_info,

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from flowers import architecture
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, SKIPPED, Metric
 from flowers.check.settings import Config, Thresholds
-from flowers.results import STEADY_THROUGHPUT, Case, ResultsError, Run, without_seed
+from flowers.results import Case, ResultsError, Run, metric_values, without_seed
 from flowers.stats import mean_sd
 from flowers.text import one_line
 
@@ -82,10 +82,6 @@ def failure_text(cases: Sequence[Case]) -> str:
     return "; ".join(parts) + more
 
 
-def _values(cases: Iterable[Case], key: str) -> list[float]:
-    return [v for v in (c.metric(key) for c in cases) if v is not None]
-
-
 def _fmt(values: Sequence[float], metric: Metric) -> str:
     """Mean (± standard deviation over seeds) as shown in the table; ``-`` without values."""
     if not values:
@@ -108,8 +104,7 @@ def _key(metric: Metric, base: Sequence[Case], cur: Sequence[Case]) -> str:
 
 def _shortest_timing(key: str, cases: Sequence[Case]) -> float:
     """The shortest interval a throughput ``key`` was timed over (inf when none is recorded)."""
-    seconds = [c.steady_seconds if key == STEADY_THROUGHPUT else c.metric("train_seconds") for c in cases]
-    return min((s for s in seconds if s is not None), default=math.inf)
+    return min((s for s in (c.timed_seconds(key) for c in cases) if s is not None), default=math.inf)
 
 
 def _n_test(*groups: Sequence[Case]) -> int | None:
@@ -163,11 +158,11 @@ def _unmatched_rows(
         how = ("failed in baseline: " + failure_text(base_all)) if base_all else "not in baseline"
         if not cur_ok and cur_failed:
             how += "; failed here too: " + failure_text(cur_failed)
-        return [VerdictRow(name, m.key, "-", _fmt(_values(cur_ok, m.key), m), NEW, how=how) for m in metrics]
+        return [VerdictRow(name, m.key, "-", _fmt(metric_values(cur_ok, m.key), m), NEW, how=how) for m in metrics]
     how = ("not ok: " + failure_text(cur_failed)) if cur_failed else "absent from the current run"
     if cur_failed and all(c.status == "failed" for c in cur_failed):
         how = "failed: " + failure_text(cur_failed)
-    return [VerdictRow(name, m.key, _fmt(_values(base_ok, m.key), m), "-", MISSING, how=how) for m in metrics]
+    return [VerdictRow(name, m.key, _fmt(metric_values(base_ok, m.key), m), "-", MISSING, how=how) for m in metrics]
 
 
 def _metric_row(
@@ -175,7 +170,7 @@ def _metric_row(
 ) -> VerdictRow:
     """One variant's metric, both sides with ok cases: the gate's verdict, or why it was skipped."""
     key = _key(metric, base, cur)
-    b, c = _values(base, key), _values(cur, key)
+    b, c = metric_values(base, key), metric_values(cur, key)
     row = VerdictRow(name, key, _fmt(b, metric), _fmt(c, metric), SKIPPED)
     if metric.same_machine and machine:
         row.how = machine

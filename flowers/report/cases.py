@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowers import registry
-from flowers.results import Case, Run, without_seed
+from flowers.results import Case, Run, metric_values, without_seed
 from flowers.stats import mean_sd
 
 
@@ -18,18 +18,13 @@ def ordered(names: list[str]) -> list[str]:
     return known + [v for v in dict.fromkeys(names) if v not in registered]
 
 
-def values(cases: list[Case], key: str) -> list[float]:
-    """The metric ``key`` of each case that recorded it as a finite number."""
-    return [v for v in (c.metric(key) for c in cases) if v is not None]
-
-
 def mean(numbers: list[float]) -> float | None:
     return mean_sd(numbers)[0] if numbers else None
 
 
 def mean_of(cases: list[Case], key: str) -> float | None:
     """The mean of metric ``key`` over ``cases`` (None when none recorded it)."""
-    return mean(values(cases, key))
+    return mean(metric_values(cases, key))
 
 
 def status(cases: list[Case]) -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flowers import registry
 from flowers.original import VGG16_NOTE
-from flowers.report.cases import mean, mean_of, status, values
+from flowers.report.cases import mean, mean_of, status
 from flowers.report.format import NONE, fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value
 from flowers.report.model import ComparisonRow
-from flowers.results import Case, Run, finite
+from flowers.results import Case, Run, finite, metric_values
 from flowers.text import one_line
 
 VGG16_FAR_ABOVE = 0.10  # our VGG16 accuracy this far above the original's 0.4091 gets the note
@@ -47,7 +47,7 @@ def comparison_row(variant: str, cases: list[Case], run: Run, seen_in: str | Non
 
 def _scores(row: ComparisonRow, ok: list[Case], orig: registry.Original | None, notes: list[str]) -> None:
     """Test loss and accuracy over the ok seeds, and their difference from the original's."""
-    losses, accs = values(ok, "test_loss"), values(ok, "test_accuracy")
+    losses, accs = metric_values(ok, "test_loss"), metric_values(ok, "test_accuracy")
     row.test_loss, row.test_accuracy = fmt_stat(losses), fmt_stat(accs)
     if not orig:
         return
@@ -63,14 +63,14 @@ def _scores(row: ComparisonRow, ok: list[Case], orig: registry.Original | None, 
 
 def _measures(row: ComparisonRow, ok: list[Case]) -> None:
     """Epochs, time, speed, size, efficiency, memory and feature cache over the ok seeds."""
-    row.epochs = fmt_span([int(e) for e in values(ok, "epochs")])
+    row.epochs = fmt_span([int(e) for e in metric_values(ok, "epochs")])
     row.train_time = fmt_seconds(mean_of(ok, "train_seconds"))
     row.images_per_second = fmt_rate(mean_of(ok, "train_images_per_second"))
     row.params_total = fmt_int(ok[0].metric("params_total"))
     row.params_trainable = fmt_int(ok[0].metric("params_trainable"))
     row.params = f"{row.params_total} / {row.params_trainable}"
     row.efficiency, row.efficiency_detail, row.efficiency_gflops = _efficiency(ok)
-    memory = values(ok, "peak_memory_bytes")
+    memory = metric_values(ok, "peak_memory_bytes")
     row.peak_memory = fmt_bytes(max(memory)) if memory else NONE
     row.feature_cache, row.feature_cache_detail = _feature_cache(ok)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flowers import architecture
-from flowers.report.cases import mean, mean_of, model_cases, ordered, seeds, status, values, variant_configs
+from flowers.report.cases import mean, mean_of, model_cases, ordered, seeds, status, variant_configs
 from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_seconds, fmt_value
 from flowers.report.model import Change, History, HistoryCell, HistoryRow, figure
-from flowers.results import Case, Run
+from flowers.results import Case, Run, metric_values
 
 # Changes that can move the scores; the trend graph marks the runs that made one.
 MARKED_KINDS = ("config", "data", "seeds", "model")
@@ -173,6 +173,6 @@ def history(runs: list[Run], labels: list[str], variants: list[str], colors: dic
 def _cell(cases: list[Case]) -> HistoryCell:
     """One variant in one run: its status, mean test accuracy (with n for several seeds) and train time."""
     ok = [c for c in cases if c.ok]
-    accs = values(ok, "test_accuracy")
+    accs = metric_values(ok, "test_accuracy")
     acc = NONE if not accs else f"{mean(accs):.4f}" + (f" (n={len(accs)})" if len(accs) > 1 else "")
     return HistoryCell(status=status(cases), accuracy=acc, time=fmt_seconds(mean_of(ok, "train_seconds")))
