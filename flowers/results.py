@@ -49,6 +49,10 @@ from typing import Any, Iterable
 
 SCHEMA = 1  # version of the run-level record ``flowers``; files of a newer one are refused on load
 STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s over epochs 2 and later
+CASE_THROUGHPUT = "case_images_per_second"  # training images of all epochs over the case's wall time
+# Throughput figures, from the most to the least specific: the steps of epochs 2+ (no tracing, no
+# cache build), the whole training, the whole case (data load and model building included).
+THROUGHPUTS = (STEADY_THROUGHPUT, "train_images_per_second", CASE_THROUGHPUT)
 REQUIRED_EXTRA = ("variant", "test_loss", "test_accuracy", "config", "config_hash", "dataset")
 HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
 
@@ -89,6 +93,12 @@ class Case:
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)  # the case's extra_info
     stats: dict[str, Any] = field(default_factory=dict)  # pytest-benchmark's timing stats
+    machine: dict[str, Any] = field(default_factory=dict)  # machine_info of the process that ran it
+
+    @property
+    def hardware(self) -> dict[str, str | None]:
+        """:func:`hardware` of the machine this case ran on (in a merged run, its own part's)."""
+        return hardware(self.machine)
 
     @property
     def ok(self) -> bool:
@@ -161,8 +171,18 @@ class Case:
         return float(sum(steps[1:]))
 
     def timed_seconds(self, throughput_key: str) -> float | None:
-        """How long the throughput ``throughput_key`` (steady or whole-training) was timed over."""
-        return self.steady_seconds if throughput_key == STEADY_THROUGHPUT else self.metric("train_seconds")
+        """How long the throughput ``throughput_key`` (one of :data:`THROUGHPUTS`) was timed over."""
+        if throughput_key == STEADY_THROUGHPUT:
+            return self.steady_seconds
+        return self.metric("wall_seconds" if throughput_key == CASE_THROUGHPUT else "train_seconds")
+
+    def throughput(self, key: str) -> float | None:
+        """Training images per second by one of :data:`THROUGHPUTS`; ``case_images_per_second``
+        is derived (training images of every epoch over the case's whole wall time)."""
+        if key != CASE_THROUGHPUT:
+            return self.metric(key)
+        rate, train, wall = self.metric("train_images_per_second"), self.metric("train_seconds"), self.metric("wall_seconds")
+        return rate * train / wall if rate and train and wall else None
 
     def metric(self, key: str) -> float | None:
         return finite(self.info.get(key))
@@ -211,21 +231,34 @@ class Run:
 
     @property
     def machine_fields(self) -> dict[str, Any]:
-        """What makes two runs comparable in time, by name: ``node``, ``machine`` (architecture),
-        ``cpu`` (model) and ``device`` (GPU name or CPU model); None where not recorded."""
-        m = self.machine
-        cpu = m.get("cpu") or {}
-        return {
-            "node": m.get("node"),
-            "machine": m.get("machine"),
-            "cpu": cpu.get("brand_raw"),
-            "device": self.environment.get("device"),
-        }
+        """The run's :func:`hardware` (a merged run: its first part's)."""
+        return hardware(self.machine)
 
     @property
     def machine_key(self) -> tuple:
-        """:attr:`machine_fields` as a tuple: same machine and same device (values in that order)."""
+        """:attr:`machine_fields` as a tuple: same kind of machine and same device (values in that order)."""
         return tuple(self.machine_fields.values())
+
+    @property
+    def node(self) -> str | None:
+        """The host name(s) the run was made on."""
+        node = self.machine.get("node")
+        return str(node) if node else None
+
+
+def hardware(machine_info: Any) -> dict[str, str | None]:
+    """What makes two timings comparable, from a ``machine_info`` record: ``machine``
+    (architecture), ``cpu`` (model: brand with its family and model numbers, which tell CPU
+    generations of one brand apart), ``cores`` (that the process could use) and ``device`` (GPU
+    name or CPU model); None where not recorded.  The host name is not part of it, so the identical
+    machines of a runner pool share a baseline."""
+    m = _dict(machine_info)
+    cpu, env = _dict(m.get("cpu")), _dict(m.get("flowers"))
+    brand = cpu.get("brand_raw")
+    if brand and cpu.get("family") is not None:
+        brand = f"{brand} (family {cpu.get('family')}, model {cpu.get('model')})"
+    values = {"machine": m.get("machine"), "cpu": brand, "cores": env.get("cores"), "device": env.get("device")}
+    return {k: (None if v is None or v == "" else str(v)) for k, v in values.items()}
 
 
 def _read_json(path: Path) -> Any:
@@ -306,8 +339,10 @@ def load_run(path: str | Path) -> Run:
     profile = run_info.get("profile") or next(
         (c.info.get("profile") for c in cases if c.info.get("profile")), None
     )
-    machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
-    commit = data.get("commit_info") if isinstance(data.get("commit_info"), dict) else {}
+    machine = _dict(data.get("machine_info"))
+    for case in cases:  # a merged run keeps each part's machine with its cases
+        case.machine = _dict(case.info.get("machine_info")) or machine
+    commit = _dict(data.get("commit_info"))
     return Run(
         source=str(path),
         datetime=str(data.get("datetime", "")),

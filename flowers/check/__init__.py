@@ -5,31 +5,32 @@ threshold, verdict, and how the verdict was reached) and exits 0 when nothing re
 something did, 2 when an input cannot be used.  ``flowers check --update-baseline BASELINE CURRENT``
 validates CURRENT and copies it over BASELINE atomically.
 
-Gates (defaults, all overridable in pyproject.toml under [tool.flowers.check], per variant under
-[tool.flowers.check.variants.NAME]):
+Each gate judges the current value against the baseline's own spread between seeds (make a
+baseline with ``--seeds 10``): a value is worse when it lies outside the one-sided prediction
+interval the baseline's seeds give (Student t; for accuracy the test split's binomial noise
+sqrt(p(1-p)/n_test) is a floor) *and* by more than a fixed tolerance.  With several current seeds,
+the worst seed is judged too (Bonferroni over the seeds), so a partial collapse is caught.  The
+run's false-alarm budget (false_alarm, 0.02: a run with nothing changed fails at most 2% of the
+time, all gates together) is split evenly over its gates; ``flowers check --calibrate`` measures
+what the gate really does on runs of unchanged code.  Settings, in pyproject.toml under
+[tool.flowers.check] (per variant under [tool.flowers.check.variants.NAME]):
 
-* test_accuracy regresses when it falls.  One seed on a side: the drop must exceed both
-  accuracy_tolerance (0.02) and se_multiple (2) binomial standard errors sqrt(p(1-p)/n_test), with
-  p the baseline accuracy (kept within [1/n_test, 1 - 1/n_test], so that a perfect baseline still
-  allows for noise) and n_test the test split size from the dataset fingerprint.  Several
-  seeds on both sides: Welch's t-test, one-sided, p < alpha (0.05) and a mean drop above the
-  tolerance.  One seed against several: the same one-sided test with the single value taken as one
-  more draw from the other side's seed spread, and the drop must also pass the one-seed limit
-  (binomial path alone if that side has no spread).
-* test_loss regresses when it rises more than loss_tolerance (0.10, relative); with several seeds
-  a side the same t-test must also agree.
-* throughput regresses when it falls more than throughput_tolerance (0.15, relative); compared only
-  when both runs come from the same machine and device, else skipped.  The figure is
-  steady_images_per_second (training steps of epochs 2 and later: no graph tracing, no cache
-  build) when every case of both runs has it, else train_images_per_second.
-* a variant of the baseline that is absent from the current run, or failed there, is ``missing``
-  and counts as a regression; a variant only in the current run is ``new``.
+* test_accuracy regresses when it falls; tolerance accuracy_tolerance (0.02, absolute).
+* test_loss regresses when it rises; judged on a log scale; tolerance loss_tolerance (0.10).
+* throughput regresses when it falls; log scale; tolerance throughput_tolerance (0.15); only
+  between cases that ran on one kind of machine and device (architecture, CPU model, cores,
+  device; each case of a merged run on its own machine).  It reads the first of steady,
+  whole-training and whole-case images/s that the baseline timed over at least min_timed_seconds
+  (2 s), chosen by the baseline alone, so a slower current run cannot switch its gate off.
+* a baseline variant absent from the current run, failed there, or holding an invalid metric is
+  ``missing`` and counts as a regression; a variant only in the current run is ``new``.
+* the summary line counts the gates that could not decide, and why.
 """
 
 # The docstring above is also ``flowers check --help``'s description (flowers/cli.py).  The package:
 #   settings      [tool.flowers.check] thresholds from pyproject.toml (Thresholds, Config)
-#   significance  one-sided p-values over seeds (Welch's t-test; one value against several)
-#   metrics       each gated metric with its gate (Metric: key, direction, tolerance, test; Verdict)
+#   noise         the spread of one seed, measured from the baseline's seeds, and the limits it gives
+#   metrics       each gated metric with its gate (Metric: key, direction, scale, tolerance; Verdict)
 #   comparison    compare(): two runs -> Comparison, one VerdictRow per variant and metric
 #   table         render(): the comparison as aligned text with PASS/FAIL
 #   baseline      update_baseline(): validate a run and copy it over the baseline atomically
@@ -52,20 +53,16 @@ from flowers.check.metrics import (
     SKIPPED,
     Metric,
     Verdict,
-    binomial_limit,
-    gate_accuracy,
-    gate_loss,
-    gate_throughput,
 )
+from flowers.check.noise import Noise, binomial_sd
 from flowers.check.settings import THRESHOLD_KEYS, Config, Thresholds, find_pyproject, load_config, parse_config
-from flowers.check.significance import one_sided_p, one_vs_several_p, seed_p
 from flowers.check.table import HEADER, describe, render
 from flowers.results import STEADY_THROUGHPUT
 
 __all__ = [
     "ALIASES", "ALL_METRICS", "FAILING", "HEADER", "IMPROVED", "METRICS", "MISSING", "NEW", "OK", "REGRESSED",
-    "SKIPPED", "STEADY_THROUGHPUT", "THRESHOLD_KEYS", "Comparison", "Config", "Metric", "Thresholds", "Verdict",
-    "VerdictRow", "add_arguments", "binomial_limit", "compare", "describe", "failure_text", "find_pyproject",
-    "gate_accuracy", "gate_loss", "gate_throughput", "load_config", "machine_difference", "one_sided_p",
-    "one_vs_several_p", "parse_config", "parse_metrics", "render", "run", "seed_p", "update_baseline",
+    "SKIPPED", "STEADY_THROUGHPUT", "THRESHOLD_KEYS", "Comparison", "Config", "Metric", "Noise", "Thresholds",
+    "Verdict", "VerdictRow", "add_arguments", "binomial_sd", "compare", "describe", "failure_text",
+    "find_pyproject", "load_config", "machine_difference", "parse_config", "parse_metrics", "render", "run",
+    "update_baseline",
 ]

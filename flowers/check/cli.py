@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from flowers.check import calibrate
 from flowers.check.baseline import update_baseline
 from flowers.check.comparison import compare
 from flowers.check.metrics import ALIASES, ALL_METRICS
@@ -36,11 +37,20 @@ def parse_metrics(text: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the gate list as written
-    parser.add_argument("baseline", metavar="BASELINE", help="baseline result file, e.g. benchmarks/baselines/smoke-cpu.json")
+    parser.add_argument("baseline", metavar="BASELINE", nargs="?",
+                        help="baseline result file, e.g. benchmarks/baselines/smoke-cpu.json")
     parser.add_argument(
         "current",
         metavar="CURRENT",
+        nargs="?",
         help="result file to check (--benchmark-json output or an autosave file; a folder means its newest run)",
+    )
+    parser.add_argument(
+        "--calibrate",
+        nargs="+",
+        metavar="RUN",
+        help="instead of checking: measure the gate's false-alarm rate by A/A comparisons between the seeds of "
+        "each RUN (made with --seeds 10) and across RUNs (e.g. from other CPUs), and the smallest change it detects",
     )
     parser.add_argument(
         "--metrics",
@@ -66,8 +76,22 @@ def _load(path: str) -> Run:
     return load_run(path)
 
 
+def _calibrate(args: argparse.Namespace, config) -> int:
+    if args.baseline or args.update_baseline:
+        raise ResultsError("--calibrate takes its runs after it and no BASELINE/CURRENT, e.g. flowers check --calibrate a.json b.json")
+    runs = [load_run(path) for path in args.calibrate]
+    tallies = calibrate.calibrate(runs, config, args.metrics)
+    print(calibrate.render(tallies, calibrate.detectable(runs[0], config, args.metrics), config.defaults.false_alarm,
+                           args.metrics))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.calibrate:
+        return _calibrate(args, config)
+    if not args.baseline or not args.current:
+        raise ResultsError("give BASELINE and CURRENT result files (or --calibrate RUN ...)")
     if args.update_baseline:
         update_baseline(args.baseline, _load(args.current), config, args.metrics, args.variants, args.force)
         return 0

@@ -10,7 +10,6 @@ data, model or weights is noted on every row of the variant, whatever the verdic
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -34,6 +33,7 @@ class VerdictRow:
     change: str = ""
     threshold: str = ""
     how: str = ""
+    detectable: float | None = None  # smallest worse change of the mean the gate flags (metric's units)
 
     @property
     def failing(self) -> bool:
@@ -55,19 +55,33 @@ class Comparison:
     def count(self, verdict: str) -> int:
         return len({r.variant for r in self.rows if r.verdict == verdict})
 
+    @property
+    def skipped(self) -> list[VerdictRow]:
+        """The gates that could not decide (other machine, too short a timing, nothing recorded)."""
+        return [r for r in self.rows if r.verdict == SKIPPED]
 
-def machine_difference(baseline: Run, current: Run) -> str | None:
-    """None when both runs come from one known machine and device, else the reason they do not."""
-    a, b = baseline.machine_fields, current.machine_fields
-    if all(v is None for v in a.values()) or all(v is None for v in b.values()):
+    @property
+    def gates(self) -> list[VerdictRow]:
+        """Every metric row of variants present on both sides: decided or skipped."""
+        return [r for r in self.rows if r.metric != "cases" and r.verdict not in (NEW, MISSING)]
+
+
+def machine_difference(base: Sequence[Case], cur: Sequence[Case]) -> str | None:
+    """None when every case on both sides ran on one kind of machine and device (:func:`hardware`:
+    the host name aside, so each case of a merged run counts on its own machine), else the reason."""
+    kinds = {tuple(c.hardware.values()) for c in [*base, *cur]}
+    if any(all(v is None for v in kind) for kind in kinds):
         return "machine unknown"
-    diffs = [f"{name} {a[name]}!={b[name]}" for name in a if a[name] != b[name]]
-    cores = [run.environment.get("cores") for run in (baseline, current)]
-    if None not in cores and cores[0] != cores[1]:  # e.g. a shard pinned to one core (recorded since 0.1)
-        diffs.append(f"cores {cores[0]}!={cores[1]}")
-    if diffs:
-        return "different machine: " + "; ".join(diffs)
-    return None
+    if len(kinds) == 1:
+        return None
+    a = {name: {c.hardware[name] for c in base} for name in base[0].hardware}
+    b = {name: {c.hardware[name] for c in cur} for name in a}
+    diffs = [f"{name} {_one(a[name])}!={_one(b[name])}" for name in a if a[name] != b[name] or len(a[name]) > 1]
+    return "different machine: " + "; ".join(diffs)
+
+
+def _one(values: set) -> str:
+    return " / ".join(sorted(map(str, values)))
 
 
 def failure_text(cases: Sequence[Case]) -> str:
@@ -93,18 +107,26 @@ def _fmt(values: Sequence[float], metric: Metric) -> str:
     return text
 
 
-def _key(metric: Metric, base: Sequence[Case], cur: Sequence[Case]) -> str:
-    """The extra_info key a gate reads: the preferred one (steady throughput) when every case on
-    both sides has it, else the metric's own."""
-    preferred = metric.preferred_key
-    if preferred and all(c.metric(preferred) is not None for c in [*base, *cur]):
-        return preferred
-    return metric.key
+def timing_key(metric: Metric, base: Sequence[Case], cur: Sequence[Case], th: Thresholds) -> tuple[str, str]:
+    """The figure a timing gate reads, and why: the first of ``metric.keys`` that every baseline
+    case timed over at least ``min_timed_seconds`` and every case on both sides recorded.  Chosen
+    by the baseline alone, so a slower current run cannot switch its own gate off."""
+    recorded = [k for k in metric.keys if all(c.throughput(k) is not None for c in [*base, *cur])]
+    for key in recorded:
+        shortest = min((c.timed_seconds(key) or 0.0) for c in base)
+        if shortest >= th.min_timed_seconds:
+            return key, ""
+    if not recorded:
+        return metric.key, "not recorded: no throughput figure on both sides"
+    shortest = max(min((c.timed_seconds(k) or 0.0) for c in base) for k in recorded)
+    return recorded[-1], (f"too short to gate: the baseline timed it over {shortest:.2f}s at most, "
+                          f"under min_timed_seconds={th.min_timed_seconds:g}")
 
 
-def _shortest_timing(key: str, cases: Sequence[Case]) -> float:
-    """The shortest interval a throughput ``key`` was timed over (inf when none is recorded)."""
-    return min((s for s in (c.timed_seconds(key) for c in cases) if s is not None), default=math.inf)
+def _values(metric: Metric, key: str, cases: Sequence[Case]) -> list[float]:
+    if metric.keys:
+        return [v for v in (c.throughput(key) for c in cases) if v is not None]
+    return metric_values(cases, key)
 
 
 def _n_test(*groups: Sequence[Case]) -> int | None:
@@ -165,47 +187,60 @@ def _unmatched_rows(
     return [VerdictRow(name, m.key, _fmt(metric_values(base_ok, m.key), m), "-", MISSING, how=how) for m in metrics]
 
 
-def _metric_row(
-    name: str, metric: Metric, base: list[Case], cur: list[Case], th: Thresholds, machine: str | None
-) -> VerdictRow:
-    """One variant's metric, both sides with ok cases: the gate's verdict, or why it was skipped."""
-    key = _key(metric, base, cur)
-    b, c = metric_values(base, key), metric_values(cur, key)
+@dataclass
+class _Gate:
+    """One variant's metric, planned: its row, the values to gate, or why it is skipped."""
+
+    row: VerdictRow
+    metric: Metric
+    base: list[float]
+    cur: list[float]
+    n_test: int | None
+    th: Thresholds
+    skip: str = ""
+
+    def decide(self, alpha: float) -> None:
+        """Fill the row: skipped with its reason, or the gate's verdict at false-alarm rate ``alpha``."""
+        if self.skip:
+            self.row.how = self.skip + self.row.how
+            if self.base and self.cur:
+                self.row.change = self.metric.change(self.base, self.cur)
+            return
+        v = self.metric.gate(self.base, self.cur, self.th, self.n_test, alpha)
+        r = self.row
+        r.verdict, r.change, r.threshold, r.how, r.detectable = v.verdict, v.change, v.threshold, v.how + r.how, v.detectable
+
+
+def _plan(name: str, metric: Metric, base: list[Case], cur: list[Case], th: Thresholds) -> _Gate:
+    """One variant's metric, both sides with ok cases: what its gate reads, or why it cannot gate."""
+    key, skip = timing_key(metric, base, cur, th) if metric.keys else (metric.key, "")
+    b, c = _values(metric, key, base), _values(metric, key, cur)
+    if metric.same_machine:
+        skip = machine_difference(base, cur) or skip
+    if not skip and (not b or not c):
+        skip = f"not recorded: no {key} in the {'baseline' if not b else 'current run'}"
     row = VerdictRow(name, key, _fmt(b, metric), _fmt(c, metric), SKIPPED)
-    if metric.same_machine and machine:
-        row.how = machine
-        if b and c:
-            row.change = metric.change(b, c)[1]
-    elif not b or not c:
-        row.how = f"no {key} in the {'baseline' if not b else 'current run'}"
-    elif metric.timed and (shortest := _shortest_timing(key, [*base, *cur])) < th.min_timed_seconds:
-        # A fraction of a second on a shared machine moves by more than any tolerance.
-        row.how = f"timed over {shortest:.2f}s, under min_timed_seconds={th.min_timed_seconds:g}: too short to gate"
-        row.change = metric.change(b, c)[1]
-    else:
-        v = metric.gate(b, c, th, _n_test(base, cur))
-        row.verdict, row.change, row.threshold, row.how = v.verdict, v.change, v.threshold, v.how
-    return row
+    return _Gate(row, metric, b, c, _n_test(base, cur), th, skip)
 
 
-def _variant_rows(
-    name: str, base_all: list[Case], cur_all: list[Case], metrics: Sequence[Metric], th: Thresholds, machine: str | None
-) -> list[VerdictRow]:
+def _variant_gates(
+    name: str, base_all: list[Case], cur_all: list[Case], metrics: Sequence[Metric], th: Thresholds
+) -> list[VerdictRow | _Gate]:
     base_ok, cur_ok = [c for c in base_all if c.ok], [c for c in cur_all if c.ok]
     if not base_ok or not cur_ok:
-        return _unmatched_rows(name, base_all, cur_all, metrics)
-    rows = []
+        return list(_unmatched_rows(name, base_all, cur_all, metrics))
+    out: list[VerdictRow | _Gate] = []
     cur_failed = [c for c in cur_all if not c.ok]
     if cur_failed:
         how = f"{len(cur_failed)} of {len(cur_all)} not ok: " + failure_text(cur_failed)
-        rows.append(VerdictRow(name, "cases", str(len(base_all)), f"{len(cur_ok)} ok", MISSING, how=how))
+        out.append(VerdictRow(name, "cases", str(len(base_all)), f"{len(cur_ok)} ok", MISSING, how=how))
     change_note = _config_change(base_ok, cur_ok)
     for metric in metrics:
-        row = _metric_row(name, metric, base_ok, cur_ok, th, machine)
+        gate = _plan(name, metric, base_ok, cur_ok, th)
         if change_note:  # whatever the verdict: a regression and its likely cause read together
-            row.how += f"; {change_note}"
-        rows.append(row)
-    return rows
+            gate.row.how += f"; {change_note}"
+        out.append(gate)
+    return out
 
 
 def compare(
@@ -215,7 +250,11 @@ def compare(
     metrics: Sequence[str] = ALL_METRICS,
     variants: Sequence[str] | None = None,
 ) -> Comparison:
-    """Gate every variant of ``baseline`` against ``current``; a pure function of the two runs."""
+    """Gate every variant of ``baseline`` against ``current``; a pure function of the two runs.
+
+    The run's false-alarm budget (``false_alarm``) is split evenly over the gates that can decide
+    (Bonferroni), so a run with nothing changed fails at most that often, all gates together.
+    """
     config = config or Config()
     names = _variant_names(baseline, current, metrics, variants)
     notes = [
@@ -223,11 +262,15 @@ def compare(
         for run in (current, baseline)
         if not run.complete
     ]
-    machine = machine_difference(baseline, current)
     base_groups, cur_groups = baseline.by_variant(), current.by_variant()
     gated = [METRICS[m] for m in metrics]
-    rows: list[VerdictRow] = []
+    planned: list[VerdictRow | _Gate] = []
     for name in names:
-        th = config.for_variant(name)
-        rows += _variant_rows(name, base_groups.get(name, []), cur_groups.get(name, []), gated, th, machine)
+        planned += _variant_gates(name, base_groups.get(name, []), cur_groups.get(name, []), gated,
+                                  config.for_variant(name))
+    live = [g for g in planned if isinstance(g, _Gate) and not g.skip]
+    for g in planned:
+        if isinstance(g, _Gate):
+            g.decide(g.th.false_alarm / max(1, len(live)))
+    rows = [g.row if isinstance(g, _Gate) else g for g in planned]
     return Comparison(baseline, current, tuple(metrics), rows, notes)

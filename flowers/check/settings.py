@@ -20,12 +20,11 @@ from flowers.results import ResultsError
 class Thresholds:
     """Gate settings for one variant; the defaults are the documented ones."""
 
-    accuracy_tolerance: float = 0.02  # absolute drop in test accuracy
-    se_multiple: float = 2.0  # one seed a side: the drop must also exceed this many binomial SEs
-    loss_tolerance: float = 0.10  # relative rise in test loss
-    throughput_tolerance: float = 0.15  # relative fall in training images per second
-    alpha: float = 0.05  # significance of the one-sided Welch t-test (several seeds a side)
-    min_timed_seconds: float = 2.0  # throughput timed over less than this (either side): not gated
+    false_alarm: float = 0.02  # chance that a run with nothing changed fails, all gates together
+    accuracy_tolerance: float = 0.02  # least drop in test accuracy that may count, whatever the noise
+    loss_tolerance: float = 0.10  # least relative rise in test loss that may count
+    throughput_tolerance: float = 0.15  # least relative fall in training images per second that may count
+    min_timed_seconds: float = 2.0  # throughput: the first figure the baseline timed over at least this long
 
 
 THRESHOLD_KEYS = tuple(f.name for f in fields(Thresholds))
@@ -50,8 +49,8 @@ def _thresholds(base: Thresholds, table: dict[str, Any], where: str) -> Threshol
             raise ResultsError(f"{where}: unknown key {key!r}; known keys: {', '.join(THRESHOLD_KEYS)}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ResultsError(f"{where}: {key} must be a number, not {value!r}")
-        if value < 0 or (key == "alpha" and not 0 < value < 1):
-            raise ResultsError(f"{where}: {key} = {value} is out of range (tolerances >= 0, 0 < alpha < 1)")
+        if value < 0 or (key == "false_alarm" and not 0 < value < 1):
+            raise ResultsError(f"{where}: {key} = {value} is out of range (tolerances >= 0, 0 < false_alarm < 1)")
         values[key] = float(value)
     return replace(base, **values)
 

@@ -6,6 +6,8 @@ trailing spaces.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flowers.check.comparison import Comparison
 from flowers.check.metrics import ALL_METRICS, IMPROVED, METRICS, MISSING, NEW, REGRESSED
 from flowers.results import Run
@@ -37,15 +39,26 @@ def _heading(comp: Comparison) -> list[str]:
     return lines + [f"note:     {n}" for n in comp.notes]
 
 
+def _skipped(comp: Comparison) -> str:
+    """How many gates could not decide, and why (the text before the first colon of each reason)."""
+    skipped, gates = comp.skipped, comp.gates
+    if not skipped:
+        return ""
+    reasons = Counter(r.how.split(":")[0].split(";")[0] for r in skipped)
+    why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    return f"; {len(skipped)} of {len(gates)} gates skipped ({why})"
+
+
 def _summary(comp: Comparison) -> str:
     counts = {v.lower(): comp.count(v) for v in (REGRESSED, MISSING, IMPROVED, NEW)}
     n_variants = len({r.variant for r in comp.rows})
+    variants = f"{n_variants} variant{'s' * (n_variants != 1)}"
     failing = sorted({r.variant for r in comp.rows if r.failing})
     if failing:
         bad = ", ".join(f"{counts[k]} {k}" for k in ("regressed", "missing") if counts[k])
-        return f"FAIL: {bad} of {n_variants} variant(s): {', '.join(failing)}"
+        return f"FAIL: {bad} of {variants}: {', '.join(failing)}{_skipped(comp)}"
     good = ", ".join(f"{counts[k]} {k}" for k in ("improved", "new") if counts[k])
-    return f"PASS: nothing regressed in {n_variants} variant(s)" + (f" ({good})" if good else "")
+    return f"PASS: nothing regressed in {variants}" + (f" ({good})" if good else "") + _skipped(comp)
 
 
 def render(comp: Comparison) -> str:

@@ -1,0 +1,103 @@
+"""One factory of result files for the tests: dicts shaped like the result schema of
+flowers/results.py, built in code (nothing here trains a model or imports TensorFlow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = ("basic_cnn", "vgg16_transfer", "resnet50v2_finetune", "resnet50v2_finetune_aug")
+ACC = {"basic_cnn": 0.8667, "vgg16_transfer": 0.80, "resnet50v2_finetune": 0.90, "resnet50v2_finetune_aug": 0.9333}
+
+
+# ------------------------------------------------------------------------------------------
+# Factory
+# ------------------------------------------------------------------------------------------
+
+
+def make_case(variant="basic_cnn", seed=0, acc=None, loss=0.41, ips=154.8, n_test=30, profile="smoke",
+              status="ok", error=None, data_hash="ab12"):
+    acc = ACC.get(variant, 0.85) if acc is None else acc
+    name = f"test_variant[{variant}-seed={seed}]"
+    config = {"variant": variant, "data": "synthetic", "image_size": 64, "weights": "none",
+              "optimizer": "adam", "learning_rate": 0.0001, "batch_size": 32, "epochs": 2,
+              "augment": False, "seed": seed}
+    if status != "ok":
+        info = {"variant": variant, "status": status, "error": error, "profile": profile, "seed": seed,
+                "config": config}
+    else:
+        info = {
+            "variant": variant, "status": "ok", "error": None, "profile": profile, "seed": seed,
+            "test_loss": loss, "test_accuracy": acc,
+            "history": {"loss": [1.2, 0.6], "accuracy": [0.5, 0.8], "val_loss": [0.9, 0.5], "val_accuracy": [0.7, 0.87]},
+            "epochs": 2, "train_seconds": 3.1, "epoch_seconds": [1.7, 1.4], "eval_seconds": 0.2,
+            "train_images_per_second": ips, "params_total": 2133861, "params_trainable": 2133861,
+            "config": config, "config_hash": f"{hash((variant, seed)) & 0xffffffff:08x}",
+            "dataset": {"name": "synthetic", "source": "synthetic",
+                        "splits": {"train": 240, "validation": 30, "test": n_test},
+                        "class_names": ["circle", "cross", "ring", "square", "triangle"],
+                        "hash": data_hash, "version": "1", "image_size": 64,
+                        "skipped": {"count": 0, "examples": []}},
+        }
+    return {
+        "group": None, "name": name, "fullname": f"benchmarks/test_variants.py::{name}",
+        "params": {"variant": variant, "seed": seed},
+        "stats": {"min": 3.1, "max": 3.1, "mean": 3.1, "stddev": 0, "rounds": 1, "median": 3.1},
+        "extra_info": info,
+    }
+
+
+def make_run(benchmarks, node="runner-1", device="cpu: AMD EPYC 7763", profile="smoke", complete=True,
+             unrecorded=(), when="2026-11-27T22:00:00"):
+    """A result file; ``unrecorded`` are cases that failed before recording (only in flowers.cases)."""
+    records = [{"name": b["name"], "variant": b["extra_info"]["variant"], "seed": b["extra_info"].get("seed"),
+                "status": b["extra_info"]["status"], "error": b["extra_info"].get("error")} for b in benchmarks]
+    records += list(unrecorded)
+    return {
+        "machine_info": {"node": node, "processor": "x86_64", "machine": "x86_64", "python_version": "3.11.7",
+                         "cpu": {"brand_raw": "AMD EPYC 7763", "count": 2},
+                         "flowers": {"tensorflow": "2.16.1", "keras": "3.3.3", "device": device,
+                                     "device_kind": "gpu" if "gpu" in device.lower() else "cpu"}},
+        "commit_info": {"id": "0123456789abcdef", "dirty": False, "branch": "main"},
+        "benchmarks": benchmarks,
+        "datetime": when,
+        "version": "4.0.0",
+        "flowers": {"schema": 1, "profile": profile, "complete": complete, "cases": records},
+    }
+
+
+def standard(seeds=1, acc_shift=0.0, loss_factor=1.0, ips_factor=1.0, variants=VARIANTS, spread=0.01, n_test=30,
+             **run_kw):
+    benches = []
+    for v in variants:
+        for s in range(seeds):
+            jitter = (s - (seeds - 1) / 2) * spread if seeds > 1 else 0.0
+            benches.append(make_case(v, seed=s, acc=ACC[v] + jitter + acc_shift, n_test=n_test,
+                                     loss=0.41 * loss_factor * (1 + jitter), ips=154.8 * ips_factor * (1 + jitter)))
+    return make_run(benches, **run_kw)
+
+
+def write(tmp_path: Path, name: str, data) -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=1))
+    return path
+
+
+
+
+def seeded(accs: dict[str, list[float]], losses: dict[str, list[float]] | None = None, n_test: int = 30,
+           **run_kw) -> dict:
+    """A run with the given test accuracies (and losses) per variant, one case per value (seeds 0..)."""
+    benches = [make_case(v, seed=s, acc=a, loss=(losses or {}).get(v, [0.41] * len(values))[s], n_test=n_test)
+               for v, values in accs.items() for s, a in enumerate(values)]
+    return make_run(benches, **run_kw)
+
+
+def set_info(run: dict, **values) -> dict:
+    """``run`` with ``extra_info`` keys set in every ok case (a value may be a function of the case's info)."""
+    for bench in run["benchmarks"]:
+        info = bench["extra_info"]
+        if info["status"] == "ok":
+            info.update({k: v(info) if callable(v) else v for k, v in values.items()})
+    return run
