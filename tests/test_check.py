@@ -342,11 +342,11 @@ def test_installed_command_line(tmp_path):
 
 def test_update_baseline_creates_and_replaces(tmp_path, flowers):
     target = tmp_path / "benchmarks" / "baselines" / "smoke-cpu.json"
-    first = write(tmp_path, "first.json", standard())
+    first = write(tmp_path, "first.json", standard(seeds=10))
     code, out, _ = flowers("--update-baseline", target, first)
     assert code == 0 and target.read_bytes() == first.read_bytes()
     assert "git add" in out
-    second = write(tmp_path, "second.json", standard(acc_shift=-0.3))
+    second = write(tmp_path, "second.json", standard(seeds=10, acc_shift=-0.3))
     code, out, _ = flowers("--update-baseline", target, second)
     assert code == 0, out
     assert target.read_bytes() == second.read_bytes()
@@ -354,16 +354,18 @@ def test_update_baseline_creates_and_replaces(tmp_path, flowers):
     assert not [p for p in target.parent.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("problem", ["failed", "interrupted", "profile", "unusable"])
+@pytest.mark.parametrize("problem", ["failed", "interrupted", "profile", "seeds", "unusable"])
 def test_update_baseline_refuses_bad_runs(tmp_path, flowers, problem):
-    target = write(tmp_path, "smoke-cpu.json", standard())
+    target = write(tmp_path, "smoke-cpu.json", standard(seeds=10))
     before = target.read_bytes()
     if problem == "failed":
-        cur = make_run(standard()["benchmarks"][:-1] + [make_case(VARIANTS[-1], status="failed", error="x")])
+        cur = make_run(standard(seeds=10)["benchmarks"][:-1] + [make_case(VARIANTS[-1], 9, status="failed", error="x")])
     elif problem == "interrupted":
-        cur = standard(complete=False)
+        cur = standard(seeds=10, complete=False)
     elif problem == "profile":
-        cur = standard(profile="paper")
+        cur = standard(seeds=10, profile="paper")
+    elif problem == "seeds":
+        cur = standard(seeds=3)
     else:
         cur = json.dumps(GOOD)[:50]
     cur_path = write(tmp_path, "cur.json", cur)
@@ -378,10 +380,10 @@ def test_update_baseline_refuses_bad_runs(tmp_path, flowers, problem):
 
 def test_update_baseline_replaces_a_corrupt_baseline(tmp_path, flowers):
     target = write(tmp_path, "smoke-cpu.json", '{"benchmarks": [')
-    cur = write(tmp_path, "cur.json", standard())
+    cur = write(tmp_path, "cur.json", standard(seeds=10))
     code, out, _ = flowers("--update-baseline", target, cur)
     assert code == 0 and "old baseline is unusable" in out
-    assert json.loads(target.read_text()) == standard()
+    assert json.loads(target.read_text()) == standard(seeds=10)
 
 
 def test_check_never_imports_tensorflow():

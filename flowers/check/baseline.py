@@ -1,7 +1,7 @@
 """Make a run the new baseline: ``flowers check --update-baseline BASELINE CURRENT``.
 
-CURRENT must be a whole run (not interrupted), with no failed case and of the baseline's profile,
-unless forced; the comparison with the old baseline is printed first (what the update changes),
+CURRENT must be a whole run (not interrupted), with no failed or invalid case, of the baseline's
+profile and with at least :data:`BASELINE_SEEDS` seeds of every variant, unless forced; the comparison with the old baseline is printed first (what the update changes),
 and the file is copied over BASELINE atomically (:mod:`flowers.atomic`).
 """
 
@@ -16,6 +16,11 @@ from flowers.check.metrics import ALL_METRICS
 from flowers.check.settings import Config
 from flowers.check.table import describe, render
 from flowers.results import ResultsError, Run, load_run
+
+# Seeds a baseline needs so that the gate can measure each metric's noise: with 10, Student's t at
+# the gate's false-alarm rate (about 0.002 a gate) is 3.9 against 2.9 for a known spread (35%
+# wider limits), with 5 it is 7.2 (2.5 times wider); 20 would buy 15% more for twice the cost.
+BASELINE_SEEDS = 10
 
 
 def _old_baseline(path: Path) -> Run | None:
@@ -37,6 +42,11 @@ def _problems(current: Run, old: Run | None, baseline: str | Path) -> list[str]:
     failed = [c for c in current.cases if not c.ok]
     if failed:
         problems.append(f"{len(failed)} case(s) failed ({failure_text(failed)})")
+    few = {v: n for v, cases in current.by_variant().items() if (n := len({c.seed for c in cases})) < BASELINE_SEEDS}
+    if few:
+        shown = ", ".join(f"{v} {n}" for v, n in list(few.items())[:3])
+        problems.append(f"it has fewer than {BASELINE_SEEDS} seeds per variant ({shown}), too few to measure the "
+                        f"noise the gate judges by (pytest benchmarks --seeds {BASELINE_SEEDS})")
     if old and old.profile and current.profile and old.profile != current.profile:
         problems.append(f"it is profile {current.profile!r} but {baseline} holds {old.profile!r}")
     return problems

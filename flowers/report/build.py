@@ -12,6 +12,7 @@ from flowers.report.cases import ordered
 from flowers.report.comparison import columns, comparison_row
 from flowers.report.curves import curves
 from flowers.report.details import details
+from flowers.report.gate import gate_limits
 from flowers.report.format import fmt_date, fmt_value
 from flowers.report.history import changes, history
 from flowers.report.model import Group, Report
@@ -113,4 +114,5 @@ def _group(profile: str, runs: list[Run], several: bool) -> Group:
         details=details(latest, labels[-1]),
         history=history(runs, labels, variants, colors, all_changes),
         breakdown=breakdown(variants, by_variant),
+        gate=gate_limits(latest),
     )

@@ -126,6 +126,15 @@ class Details:
 
 
 @dataclass
+class GateLimits:
+    """What ``flowers check`` detects with this run as its baseline (:mod:`flowers.report.gate`)."""
+
+    seeds: int
+    current_seeds: list[int]
+    rows: list[list[str]]  # variant, metric, noise of one seed, smallest change flagged per current_seeds
+
+
+@dataclass
 class Group:
     """Everything about one profile: its latest run's table, curves and details, and its history."""
 
@@ -146,6 +155,7 @@ class Group:
     details: Details
     history: History | None
     breakdown: Breakdown | None = None
+    gate: GateLimits | None = None
 
 
 @dataclass
