@@ -79,7 +79,7 @@ def test_binomial_floor_when_the_seeds_agree(tmp_path):
     """Seeds that agree exactly do not make a 30-image test set exact: one flipped image is not a regression."""
     base = seeded({"basic_cnn": [1.0] * 10})
     (row,) = compare(tmp_path, base, seeded({"basic_cnn": [29 / 30]}), metrics=["accuracy"]).rows
-    assert row.verdict == "ok" and "binomial sd=0.033 (n_test=30, p clamped)" in row.how
+    assert row.verdict == "ok" and "binomial sd=0.091 (n_test=30) > seeds sd=0 (n=10)" in row.how
     (row,) = compare(tmp_path, base, seeded({"basic_cnn": [25 / 30]}), metrics=["accuracy"]).rows
     assert row.verdict == "REGRESSED"
 

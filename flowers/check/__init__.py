@@ -7,8 +7,8 @@ validates CURRENT and copies it over BASELINE atomically.
 
 Each gate judges the current value against the baseline's own spread between seeds (make a
 baseline with ``--seeds 10``): a value is worse when it lies outside the one-sided prediction
-interval the baseline's seeds give (Student t; for accuracy the test split's binomial noise
-sqrt(p(1-p)/n_test) is a floor) *and* by more than a fixed tolerance.  With several current seeds,
+interval the baseline's seeds give (Student t; accuracy on the arcsine scale, where the test
+split's binomial noise 1/(2 sqrt(n_test)) is a floor) *and* by more than a fixed tolerance.  With several current seeds,
 the worst seed is judged too (Bonferroni over the seeds), so a partial collapse is caught.  The
 run's false-alarm budget (false_alarm, 0.02: a run with nothing changed fails at most 2% of the
 time, all gates together) is split evenly over its gates; ``flowers check --calibrate`` measures
@@ -54,7 +54,7 @@ from flowers.check.metrics import (
     Metric,
     Verdict,
 )
-from flowers.check.noise import Noise, binomial_sd
+from flowers.check.noise import Noise
 from flowers.check.settings import THRESHOLD_KEYS, Config, Thresholds, find_pyproject, load_config, parse_config
 from flowers.check.table import HEADER, describe, render
 from flowers.results import STEADY_THROUGHPUT
@@ -62,7 +62,7 @@ from flowers.results import STEADY_THROUGHPUT
 __all__ = [
     "ALIASES", "ALL_METRICS", "FAILING", "HEADER", "IMPROVED", "METRICS", "MISSING", "NEW", "OK", "REGRESSED",
     "SKIPPED", "STEADY_THROUGHPUT", "THRESHOLD_KEYS", "Comparison", "Config", "Metric", "Noise", "Thresholds",
-    "Verdict", "VerdictRow", "add_arguments", "binomial_sd", "compare", "describe", "failure_text",
+    "Verdict", "VerdictRow", "add_arguments", "compare", "describe", "failure_text",
     "find_pyproject", "load_config", "machine_difference", "parse_config", "parse_metrics", "render", "run",
     "update_baseline",
 ]

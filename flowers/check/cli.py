@@ -81,8 +81,8 @@ def _calibrate(args: argparse.Namespace, config) -> int:
         raise ResultsError("--calibrate takes its runs after it and no BASELINE/CURRENT, e.g. flowers check --calibrate a.json b.json")
     runs = [load_run(path) for path in args.calibrate]
     tallies = calibrate.calibrate(runs, config, args.metrics)
-    print(calibrate.render(tallies, calibrate.detectable(runs[0], config, args.metrics), config.defaults.false_alarm,
-                           args.metrics))
+    _print(calibrate.render(tallies, calibrate.detectable(runs[0], config, args.metrics), config.defaults.false_alarm,
+                            args.metrics))
     return 0
 
 
@@ -101,9 +101,12 @@ def run(args: argparse.Namespace) -> int:
             f"{args.baseline} CURRENT"
         )
     comp = compare(_load(args.baseline), _load(args.current), config, args.metrics, args.variants)
-    code = 1 if comp.regressed else 0
+    _print(render(comp))
+    return 1 if comp.regressed else 0
+
+
+def _print(text: str) -> None:
     try:
-        print(render(comp), flush=True)
+        print(text, flush=True)
     except BrokenPipeError:  # e.g. `flowers check ... | head`: the verdict still decides the exit
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return code

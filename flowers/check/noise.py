@@ -6,12 +6,14 @@ changed, the current values are new draws from the distribution the baseline's s
 different seed, or a CPU whose kernels add up in another order, sends training down another
 trajectory.  So the gate asks whether the current values could be such draws:
 
-* **scale**: accuracy as it is (absolute change); loss and throughput on a log scale, where their
-  seed spread is roughly symmetric and a change is relative.
+* **scale**: accuracy as arcsin(sqrt(p)), the variance-stabilising scale of a proportion, on which
+  a test split of n images has the same binomial noise 1/(2 sqrt(n)) whatever p, and a score near
+  1.0, which can only fall, is not squeezed against the ceiling; loss and throughput on a log scale,
+  where their seed spread is roughly symmetric and a change is relative.
 * **sigma**, the spread of one seed: the baseline seeds' sample standard deviation; for accuracy
-  never below the test split's binomial standard deviation sqrt(p(1-p)/n_test) (p kept one test
-  image away from 0 and 1), because a few seeds that happen to agree do not make a 30-image test
-  set exact.  With one baseline seed, accuracy has only that floor and the other metrics none.
+  never below the test split's binomial noise, because a few seeds that happen to agree do not make
+  a 30-image test set exact.  With one baseline seed, accuracy has only that floor and the other
+  metrics none.
 * **limits**: a one-sided prediction interval.  The mean of ``n_cur`` new values falls below the
   baseline mean by more than ``q * sigma * sqrt(1/n_base + 1/n_cur)`` with probability ``alpha``
   (``q``: Student t with the seeds' degrees of freedom, or normal when the floor sets sigma).  The
@@ -39,7 +41,7 @@ class Noise:
     sigma: float
     df: int | None  # degrees of freedom of a measured sigma; None when a known floor (or nothing) sets it
     n_base: int  # baseline seeds
-    source: str  # e.g. "seeds sd=0.031 (n=10)", "binomial sd=0.062 (n_test=30)"
+    source: str  # e.g. "seeds sd=0.102 (n=10)", "binomial sd=0.091 (n_test=30) > seeds sd=0.058 (n=10)"
 
     def quantile(self, alpha: float) -> float:
         """One-sided (1 - alpha) quantile of the reference distribution (0 without any noise)."""
@@ -58,24 +60,15 @@ class Noise:
         return self.quantile(alpha / n_cur) * self.sigma * math.sqrt(1 + 1 / self.n_base)
 
 
-def binomial_sd(p: float, n_test: int) -> tuple[float, bool]:
-    """Standard deviation of an accuracy measured on ``n_test`` images, with p kept one image away
-    from 0 and 1 (a perfect score still has noise); and whether p had to be moved."""
-    q = min(max(p, 1 / n_test), 1 - 1 / n_test) if n_test > 1 else 0.5
-    return math.sqrt(q * (1 - q) / n_test), q != p
-
-
-def estimate(scaled_baseline: Sequence[float], n_test: int | None = None, mean_p: float | None = None) -> Noise:
-    """The noise of one seed from the baseline's values on the gate's scale; ``n_test`` and
-    ``mean_p`` (the baseline's mean accuracy) give accuracy its binomial floor."""
+def estimate(scaled_baseline: Sequence[float], floor: float = 0.0, floor_source: str = "") -> Noise:
+    """The noise of one seed from the baseline's values on the gate's scale, never below ``floor``
+    (accuracy: the test split's binomial noise, a known spread: its quantiles are normal; those of
+    a spread measured from n seeds are Student t's with n - 1 degrees of freedom)."""
     n = len(scaled_baseline)
     sd = mean_sd(scaled_baseline)[1] if n > 1 else None
-    floor, clamped = binomial_sd(mean_p, n_test) if n_test and mean_p is not None else (0.0, False)
-    if sd is not None and sd > floor:
-        return Noise(sd, n - 1, n, f"seeds sd={sd:.3g} (n={n})")
-    if floor > 0:
-        seeds = f"seeds sd={sd:.3g} (n={n}) < " if sd is not None else ""
-        return Noise(floor, None, n, f"{seeds}binomial sd={floor:.3f} (n_test={n_test}{', p clamped' if clamped else ''})")
+    seeds = f"seeds sd={sd:.3g} (n={n})" if sd is not None else ""
+    if floor > (sd or 0.0):
+        return Noise(floor, None, n, f"{floor_source}" + (f" > {seeds}" if seeds else ""))
     if sd is not None:
-        return Noise(sd, n - 1, n, f"seeds sd={sd:.3g} (n={n})")
+        return Noise(sd, n - 1, n, seeds)
     return Noise(0.0, None, n, "one baseline seed: no measured noise")
