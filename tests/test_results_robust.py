@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from flowers import cli, plots
+from flowers import cli, plots, train
 from flowers.results import INVALID, load_newest, load_run
 from flowers.stats import mean_sd
 
@@ -126,6 +126,14 @@ def test_a_case_listed_ok_without_a_result_is_invalid(tmp_path):
     data = changed(lambda d: d["benchmarks"].pop(0))  # its record stays in flowers.cases, status ok
     (case,) = [c for c in load_run(save(tmp_path / "r.json", data)).cases if c.variant == "basic_cnn"]
     assert case.status == INVALID and "no result" in case.error
+
+
+def test_training_fails_a_case_whose_evaluation_is_not_finite():
+    """What evaluate returned is checked like the training loss: the case fails in one line."""
+    for loss, accuracy, key in ((math.nan, 0.5, "test_loss"), (0.4, math.inf, "test_accuracy")):
+        with pytest.raises(train.TrainingFailed, match=rf"^evaluation on the test split: {key} is \w+, not .*"):
+            train._check_scores(loss, accuracy)
+    train._check_scores(0.4, 0.5)  # valid scores pass
 
 
 # ------------------------------------------------------------------------------------------------
