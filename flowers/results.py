@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ REQUIRED_EXTRA = ("variant", "config", "config_hash", "dataset")
 SCORES = {"test_accuracy": (0.0, 1.0, "a number in [0, 1]"), "test_loss": (0.0, math.inf, "a finite number >= 0")}
 INVALID = "invalid"  # the status of a case marked ok whose scores are not valid
 MAX_DEPTH = 64  # a result file nests about ten levels; far deeper is no result file (and exhausts the stack)
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets into JSON text
 HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
 
 
@@ -271,30 +273,39 @@ def _encodable(value: str) -> str:
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _clean(path: Path, data: Any) -> Any:
-    """``data`` with every string (keys too) made encodable; walked iteratively, and refused when it
-    nests more than :data:`MAX_DEPTH` levels, so that no reader after this one can exhaust the stack."""
+def _check_depth(path: Path, data: Any) -> None:
+    """Refuse ``data`` nested more than :data:`MAX_DEPTH` levels (walked level by level, not
+    recursively), so that no reader after this one can exhaust the stack."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    for _ in range(MAX_DEPTH):
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return
+    raise ResultsError(f"{path}: nests more than {MAX_DEPTH} levels deep (not a result file); {HOW_TO_MAKE}")
+
+
+def _encode_strings(data: Any) -> Any:
+    """``data`` with every string (keys too) made encodable (:func:`_encodable`), walked iteratively."""
     if isinstance(data, str):
         return _encodable(data)
-    stack = [(data, 1)]
+    stack = [data]
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ResultsError(f"{path}: nests more than {MAX_DEPTH} levels deep (not a result file); {HOW_TO_MAKE}")
+        node = stack.pop()
         if isinstance(node, dict):
             for key in [k for k in node if _encodable(k) is not k]:
                 node[_encodable(key)] = node.pop(key)
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for key, value in list(items):
+        for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
             if isinstance(value, str):
                 node[key] = _encodable(value)
             elif isinstance(value, (dict, list)):
-                stack.append((value, depth + 1))
+                stack.append(value)
     return data
 
 
 def read_json(path: str | Path) -> Any:
-    """The JSON in ``path``, every string encodable (:func:`_clean`); ResultsError when it cannot be read."""
+    """The JSON in ``path``, every string encodable, nested at most :data:`MAX_DEPTH` levels;
+    :class:`ResultsError` when it cannot be read."""
     path = Path(path)
     if not path.exists():
         raise ResultsError(f"{path}: no such file; {HOW_TO_MAKE}")
@@ -316,7 +327,8 @@ def read_json(path: str | Path) -> Any:
         raise ResultsError(f"{path}: nests too deeply to be read (not a result file); {HOW_TO_MAKE}") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise ResultsError(f"{path}: is not usable JSON ({one_line(exc, 80)}); {HOW_TO_MAKE}") from None
-    return _clean(path, data)
+    _check_depth(path, data)
+    return _encode_strings(data) if SURROGATE_ESCAPE.search(content) else data
 
 
 def _seed(value: Any) -> int | None:
