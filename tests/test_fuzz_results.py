@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import io
 import json
 import math
 import tempfile
@@ -22,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowers import cli
 from flowers.check import MISSING, compare
 from flowers.report.comparison import comparison_row
 from flowers.results import INVALID, SCORES, load_run
 from tests.test_merge import split
+from tests.test_results_robust import flowers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 ONE_RUN = json.loads((FIXTURES / "one_run.json").read_text())  # five variants, one seed each
@@ -46,8 +45,8 @@ hostile = st.one_of(
                      "\ud800", "a\udfffb", DEEP.format(70), DEEP.format(100_000)]),
     st.text(max_size=12),
     st.lists(st.one_of(st.integers(), st.text(max_size=3), st.floats()), max_size=3),
-    st.dictionaries(st.sampled_from(["name", "variant", "index", "\ud800"]), st.one_of(st.integers(), st.text(max_size=3)),
-                    max_size=2),
+    st.dictionaries(st.sampled_from(["name", "variant", "index", "\ud800"]),
+                    st.one_of(st.integers(), st.text(max_size=3)), max_size=2),
 )
 
 
@@ -88,14 +87,6 @@ def dumped(data: Any, cut: int | None = None) -> str:
     for depth in (70, 100_000):
         text = text.replace(json.dumps(DEEP.format(depth)), "[" * depth + "]" * depth)
     return text if cut is None else text[:cut]
-
-
-def flowers(*argv: Any) -> tuple[int, str, str]:
-    """The ``flowers`` command in this process: its exit status, stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_sound(code: int, out: str, err: str, command: str, allowed=(0, 1, 2)) -> None:
