@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from flowers import atomic
-from flowers.results import ResultsError, expand, load_run
+from flowers.results import ResultsError, expand, parse_run, read_json, text
+from flowers.text import one_line
 
 Part = tuple[str, dict[str, Any]]  # (source, the part's JSON)
 
@@ -33,12 +34,16 @@ def _agree(parts: list[Part], what: str, value, fix: str) -> None:
             raise ResultsError(f"{source} has {what} {found!r} but {known[0][0]} has {known[0][1]!r}; {fix}")
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _record(data: dict) -> dict:
-    return data.get("flowers") if isinstance(data.get("flowers"), dict) else {}
+    return _dict(data.get("flowers"))
 
 
 def _commit(data: dict):
-    info = data.get("commit_info") or {}
+    info = _dict(data.get("commit_info"))
     return (info.get("id"), bool(info.get("dirty"))) if info.get("id") else None
 
 
@@ -64,17 +69,17 @@ def _case_names(data: dict) -> list[str]:
 
 def _machine(parts: list[Part]) -> dict:
     """The first part's machine_info; when parts ran on different machines, node and device name them all."""
-    machine = copy.deepcopy(parts[0][1].get("machine_info") or {})
-    infos = [data.get("machine_info") or {} for _, data in parts]
+    infos = [_dict(data.get("machine_info")) for _, data in parts]
+    machine = copy.deepcopy(infos[0])
+    environments = [_dict(m.get("flowers")) for m in infos]
     nodes = list(dict.fromkeys(str(m.get("node")) for m in infos))
-    devices = list(dict.fromkeys(str((m.get("flowers") or {}).get("device")) for m in infos))
+    devices = list(dict.fromkeys(str(env.get("device")) for env in environments))
     if len(nodes) > 1:
         machine["node"] = " + ".join(nodes)
     if len(devices) > 1:
-        machine.setdefault("flowers", {})["device"] = "several: " + "; ".join(devices)
-    cores = {(m.get("flowers") or {}).get("cores") for m in infos}
-    if len(cores) > 1:  # parts given different numbers of cores: no one figure for the run
-        machine.setdefault("flowers", {})["cores"] = None
+        machine["flowers"] = {**environments[0], "device": "several: " + "; ".join(devices)}
+    if len({str(env.get("cores")) for env in environments}) > 1:  # parts given different numbers of cores:
+        machine["flowers"] = {**_dict(machine.get("flowers")), "cores": None}  # no one figure for the run
     return machine
 
 
@@ -108,7 +113,7 @@ def merge(parts: list[Part]) -> dict:
     missing = _missing(parts, {name for _, data in parts for name in _case_names(data)})
     first = parts[0][1]
     record = {**_record(first), "cases": cases + missing,
-              "complete": all(_record(d).get("complete", True) for _, d in parts) and not missing,
+              "complete": all(_record(d).get("complete", True) is True for _, d in parts) and not missing,
               "merged_from": [source for source, _ in parts]}
     if _record(first).get("shard"):
         record["shard"] = {**_record(first)["shard"], "index": sorted(i for i in shards_seen if i)}
@@ -116,10 +121,45 @@ def merge(parts: list[Part]) -> dict:
             "datetime": max(str(d.get("datetime", "")) for _, d in parts)}
 
 
-def read_part(path: str) -> Part:
-    """A part as JSON, validated as a result file first (truncated or foreign files: one-line error)."""
-    load_run(path)
-    return str(path), json.loads(Path(path).read_text(encoding="utf-8"))
+def _is_case(record) -> bool:
+    return isinstance(record, dict) and bool(text(record.get("name")) and text(record.get("variant")))
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _problem(data: dict) -> str | None:
+    """What merging reads from a part beyond :func:`~flowers.results.parse_run` and finds unusable."""
+    unnamed = next((i for i, bench in enumerate(data["benchmarks"]) if not text(bench.get("name"))), None)
+    if unnamed is not None:
+        return f"benchmarks[{unnamed}] has no name"
+    record = _record(data)
+    shard = record.get("shard") or {}
+    lists = {"flowers.cases": record.get("cases", []), "flowers.shard.selection": _dict(shard).get("selection", [])}
+    for where, records in lists.items():
+        if not isinstance(records, list):
+            return f"{where} is not a list"
+        bad = next((i for i, r in enumerate(records) if not _is_case(r)), None)
+        if bad is not None:
+            return f"{where}[{bad}] is not a case record (with a name and a variant)"
+    if not isinstance(shard, dict):
+        return "flowers.shard is not an object"
+    for key in ("index", "count") if shard else ():
+        if not _whole(shard.get(key)):
+            return f"flowers.shard.{key} is {one_line(json.dumps(shard.get(key)), 20)}, not a whole number >= 1"
+    return None
+
+
+def read_part(path: str | Path) -> Part:
+    """A part as JSON, validated as a result file and as a shard part (truncated, foreign or
+    malformed files: one-line error)."""
+    data = read_json(path)
+    parse_run(path, data)
+    problem = _problem(data)
+    if problem:
+        raise ResultsError(f"{path}: {problem}; merge only the --benchmark-json files of pytest benchmarks")
+    return str(path), data
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -26,6 +26,7 @@ PALETTE = [
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 DPI = 110
+PLOTTABLE = 1e300  # larger magnitudes overflow matplotlib's axis arithmetic (limits, margins, ticks)
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -54,7 +55,8 @@ def text(label: str, limit: int = 40) -> str:
 
 
 def _finite(values: Sequence[float | None]) -> list[float]:
-    return [v if isinstance(v, (int, float)) and math.isfinite(v) else math.nan for v in values]
+    """The values to draw: a gap (NaN) for each that is not a number matplotlib can place on an axis."""
+    return [float(v) if isinstance(v, (int, float)) and abs(v) <= PLOTTABLE else math.nan for v in values]
 
 
 def _png(fig: Figure) -> bytes:

@@ -35,17 +35,27 @@ writes.  The parts this module reads:
 Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
 path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line
 message naming the file and the fix.  Report and check read a case through the accessors of
-:class:`Case` (and numbers through :func:`finite`), not through ``extra_info`` keys of their own.
+:class:`Case` (and numbers through :func:`finite`, names through :func:`text`), not through
+``extra_info`` keys of their own; an accessor gives its declared type whatever the file holds.
+
+Invalid data is never read as a score: a case marked ok whose ``test_accuracy`` or ``test_loss`` is
+missing, not a number, not finite or out of range (:data:`SCORES`) reads with status ``invalid``
+and a one-line error, so check fails it like a failed case.  On load (:func:`read_json`) every
+string is made encodable (a lone surrogate is kept as its escape text) and a file nested deeper
+than :data:`MAX_DEPTH` is refused, so that no later step can fail on either.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
+
+from flowers.text import one_line
 
 SCHEMA = 1  # version of the run-level record ``flowers``; files of a newer one are refused on load
 STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s over epochs 2 and later
@@ -53,7 +63,12 @@ CASE_THROUGHPUT = "case_images_per_second"  # training images of all epochs over
 # Throughput figures, from the most to the least specific: the steps of epochs 2+ (no tracing, no
 # cache build), the whole training, the whole case (data load and model building included).
 THROUGHPUTS = (STEADY_THROUGHPUT, "train_images_per_second", CASE_THROUGHPUT)
-REQUIRED_EXTRA = ("variant", "test_loss", "test_accuracy", "config", "config_hash", "dataset")
+REQUIRED_EXTRA = ("variant", "config", "config_hash", "dataset")
+# The scores of an ok case, each with its valid range; a case without valid ones reads as "invalid".
+SCORES = {"test_accuracy": (0.0, 1.0, "a number in [0, 1]"), "test_loss": (0.0, math.inf, "a finite number >= 0")}
+INVALID = "invalid"  # the status of a case marked ok whose scores are not valid
+MAX_DEPTH = 64  # a result file nests about ten levels; far deeper is no result file (and exhausts the stack)
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets into JSON text
 HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
 
 
@@ -74,11 +89,35 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> str | None:
+    """``value`` when it is a non-empty string, else None: how every name read from a result file is taken."""
+    return value if isinstance(value, str) and value else None
+
+
 def finite(value: Any) -> float | None:
     """``value`` as a float when it is a finite number (not a bool), else None: how every number
-    read from a result file is taken."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
+    read from a result file is taken (an integer too large for a float is not finite either)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def invalid_score(info: dict[str, Any]) -> str | None:
+    """Why an ok case's scores (:data:`SCORES`) are not valid, in one line; None when they are."""
+    for key, (low, high, wanted) in SCORES.items():
+        if key not in info:
+            return f"{key} is missing"
+        number = finite(info[key])
+        if number is None or not low <= number <= high:
+            return f"{key} is {one_line(json.dumps(info[key]), 40)}, not {wanted}"
     return None
 
 
@@ -89,7 +128,7 @@ class Case:
     name: str
     variant: str
     seed: int | None
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "failed", "skipped", "missing" (a shard no part holds) or "invalid" (see SCORES)
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)  # the case's extra_info
     stats: dict[str, Any] = field(default_factory=dict)  # pytest-benchmark's timing stats
@@ -135,7 +174,7 @@ class Case:
     @property
     def fingerprint(self) -> str | None:
         """The model fingerprint (None in files made before fingerprints were recorded)."""
-        return self.info.get("model_fingerprint") or None
+        return text(self.info.get("model_fingerprint"))
 
     @property
     def architecture(self) -> dict[str, Any] | None:
@@ -150,12 +189,12 @@ class Case:
     @property
     def config_hash(self) -> str | None:
         """The hash of the case's settings, seed aside (None when not recorded)."""
-        return self.info.get("config_hash") or None
+        return text(self.info.get("config_hash"))
 
     @property
     def description(self) -> str | None:
         """The variant's description as recorded with the model (None in older files)."""
-        return self.info.get("description") or None
+        return text(self.info.get("description"))
 
     @property
     def data_cached(self) -> bool:
@@ -218,10 +257,7 @@ class Run:
 
     @property
     def dataset(self) -> dict[str, Any] | None:
-        for case in self.cases:
-            if case.info.get("dataset"):
-                return case.info["dataset"]
-        return None
+        return next((case.dataset for case in self.cases if case.dataset), None)
 
     @property
     def environment(self) -> dict[str, Any]:
@@ -261,31 +297,92 @@ def hardware(machine_info: Any) -> dict[str, str | None]:
     return {k: (None if v is None or v == "" else str(v)) for k, v in values.items()}
 
 
-def _read_json(path: Path) -> Any:
+def _encodable(value: str) -> str:
+    """``value``, with any lone surrogate (JSON's ``"\\ud800"``, which no file or terminal can take)
+    written as its escape text."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_depth(path: Path, data: Any) -> None:
+    """Refuse ``data`` nested more than :data:`MAX_DEPTH` levels (walked level by level, not
+    recursively), so that no reader after this one can exhaust the stack."""
+    level = [data] if isinstance(data, (dict, list)) else []
+    for _ in range(MAX_DEPTH):
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return
+    raise ResultsError(f"{path}: nests more than {MAX_DEPTH} levels deep (not a result file); {HOW_TO_MAKE}")
+
+
+def _encode_strings(data: Any) -> Any:
+    """``data`` with every string (keys too) made encodable (:func:`_encodable`), walked iteratively."""
+    if isinstance(data, str):
+        return _encodable(data)
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in [k for k in node if _encodable(k) is not k]:
+                node[_encodable(key)] = node.pop(key)
+        for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, str):
+                node[key] = _encodable(value)
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+    return data
+
+
+def read_json(path: str | Path) -> Any:
+    """The JSON in ``path``, every string encodable, nested at most :data:`MAX_DEPTH` levels;
+    :class:`ResultsError` when it cannot be read."""
+    path = Path(path)
     if not path.exists():
         raise ResultsError(f"{path}: no such file; {HOW_TO_MAKE}")
     if path.is_dir():
         raise ResultsError(f"{path}: is a folder without result files; {HOW_TO_MAKE}")
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: cannot be read ({exc}); give a JSON file from --benchmark-json") from None
-    if not text.strip():
+    if not content.strip():
         raise ResultsError(f"{path}: is empty (an interrupted run?); {HOW_TO_MAKE}")
     try:
-        return json.loads(text)
+        data = json.loads(content)
     except json.JSONDecodeError as exc:
         raise ResultsError(
             f"{path}: is not valid JSON (line {exc.lineno}: {exc.msg}; truncated?); {HOW_TO_MAKE}"
         ) from None
+    except RecursionError:
+        raise ResultsError(f"{path}: nests too deeply to be read (not a result file); {HOW_TO_MAKE}") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ResultsError(f"{path}: is not usable JSON ({one_line(exc, 80)}); {HOW_TO_MAKE}") from None
+    _check_depth(path, data)
+    return _encode_strings(data) if SURROGATE_ESCAPE.search(content) else data
+
+
+def _seed(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _checked(status: str, error: Any, info: dict[str, Any]) -> tuple[str, str | None]:
+    """A case's status and error as read: an ok case without valid scores is ``invalid``, saying why."""
+    why = invalid_score(info) if status == "ok" else None
+    if why:
+        return INVALID, why
+    return status, None if error is None else str(error)
 
 
 def _case(path: Path, bench: Any, index: int) -> Case:
     if not isinstance(bench, dict):
         raise ResultsError(f"{path}: benchmarks[{index}] is not an object; {HOW_TO_MAKE}")
-    name = str(bench.get("name", f"#{index}"))
+    name = text(bench.get("name")) or f"#{index}"
     info = bench.get("extra_info")
-    if not isinstance(info, dict) or "variant" not in info:
+    if not isinstance(info, dict) or not text(info.get("variant")):
         raise ResultsError(
             f"{path}: benchmark {name!r} has no flowers-bench extra_info (not a flowers-bench run?); "
             f"{HOW_TO_MAKE}"
@@ -297,61 +394,63 @@ def _case(path: Path, bench: Any, index: int) -> Case:
             raise ResultsError(
                 f"{path}: benchmark {name!r} lacks extra_info keys {', '.join(missing)}; {HOW_TO_MAKE}"
             )
-    seed = info.get("seed")
-    return Case(
-        name=name,
-        variant=str(info["variant"]),
-        seed=seed if isinstance(seed, int) else None,
-        status=status,
-        error=info.get("error"),
-        info=info,
-        stats=bench.get("stats") if isinstance(bench.get("stats"), dict) else {},
-    )
+    status, error = _checked(status, info.get("error"), info)
+    return Case(name=name, variant=info["variant"], seed=_seed(info.get("seed")), status=status, error=error,
+                info=info, stats=_dict(bench.get("stats")))
 
 
-def load_run(path: str | Path) -> Run:
-    """Load one ``--benchmark-json`` or autosave file."""
+def _listed_cases(run_info: dict[str, Any], seen: set[str]) -> list[Case]:
+    """Cases that failed before recording anything: only listed in the run-level record."""
+    cases = []
+    for rec in map(_dict, _list(run_info.get("cases"))):
+        name, variant = text(rec.get("name")), text(rec.get("variant"))
+        if name and variant and name not in seen:
+            status, error = str(rec.get("status", "failed")), rec.get("error")
+            if status == "ok":  # ok cases are in ``benchmarks``, with their scores
+                status, error = INVALID, "listed as ok, but no result of it is in benchmarks"
+            cases.append(Case(name=name, variant=variant, seed=_seed(rec.get("seed")), status=status,
+                              error=None if error is None else str(error)))
+    return cases
+
+
+def parse_run(path: str | Path, data: Any) -> Run:
+    """The run in ``data``, the JSON read from ``path`` by :func:`read_json`."""
     path = Path(path)
-    data = _read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list) or "machine_info" not in data:
         raise ResultsError(f"{path}: is JSON but not pytest-benchmark output (no 'benchmarks'); {HOW_TO_MAKE}")
     cases = [_case(path, b, i) for i, b in enumerate(data["benchmarks"])]
     run_info = _dict(data.get("flowers"))
     schema = run_info.get("schema", SCHEMA)
-    if not isinstance(schema, int) or schema > SCHEMA:
-        raise ResultsError(f"{path}: results schema {schema!r} is newer than this flowers-bench reads ({SCHEMA}); "
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise ResultsError(f"{path}: results schema {one_line(json.dumps(schema), 20)} is not a version number; "
+                           f"{HOW_TO_MAKE}")
+    if schema > SCHEMA:
+        raise ResultsError(f"{path}: results schema {schema} is newer than this flowers-bench reads ({SCHEMA}); "
                            "upgrade flowers-bench")
-    seen = {c.name for c in cases}
-    # Cases that failed before recording anything are only listed in the run-level record.
-    for rec in run_info.get("cases", []):
-        if isinstance(rec, dict) and rec.get("name") not in seen and rec.get("variant"):
-            cases.append(
-                Case(
-                    name=str(rec["name"]),
-                    variant=str(rec["variant"]),
-                    seed=rec.get("seed") if isinstance(rec.get("seed"), int) else None,
-                    status=str(rec.get("status", "failed")),
-                    error=rec.get("error"),
-                )
-            )
+    cases += _listed_cases(run_info, {c.name for c in cases})
     if not cases:
         raise ResultsError(f"{path}: holds no benchmark cases (did every case fail to start?); {HOW_TO_MAKE}")
-    profile = run_info.get("profile") or next(
-        (c.info.get("profile") for c in cases if c.info.get("profile")), None
+    profile = text(run_info.get("profile")) or next(
+        (p for p in (text(c.info.get("profile")) for c in cases) if p), None
     )
     machine = _dict(data.get("machine_info"))
     for case in cases:  # a merged run keeps each part's machine with its cases
         case.machine = _dict(case.info.get("machine_info")) or machine
-    commit = _dict(data.get("commit_info"))
+    commit = {k: v for k, v in _dict(data.get("commit_info")).items() if not isinstance(v, (dict, list))}
     return Run(
         source=str(path),
-        datetime=str(data.get("datetime", "")),
+        datetime=text(data.get("datetime")) or "",
         commit=commit,
         machine=machine,
         profile=profile,
-        complete=bool(run_info.get("complete", True)),
+        complete=run_info.get("complete", True) is True,
         cases=cases,
     )
+
+
+def load_run(path: str | Path) -> Run:
+    """Load one ``--benchmark-json`` or autosave file."""
+    return parse_run(path, read_json(path))
 
 
 def expand(paths: list[str | Path]) -> list[tuple[Path, bool]]:
@@ -386,3 +485,29 @@ def load_runs(paths: list[str | Path]) -> list[Run]:
     if not runs:
         raise ResultsError(f"{', '.join(map(str, paths))}: no readable result files; {HOW_TO_MAKE}")
     return sorted(runs, key=lambda r: r.datetime)
+
+
+def load_newest(folder: str | Path) -> Run:
+    """The newest run in a storage folder (as :func:`load_runs` orders them), for a check of it.
+
+    Unlike :func:`load_runs`, an unreadable file that may be the newest (it sorts after the newest
+    readable run by name, as pytest-benchmark numbers its autosaves) raises :class:`ResultsError`
+    naming it, so that an older run is never checked in its place; older ones are skipped with a
+    :class:`SkippedResultWarning`.
+    """
+    files = [path for path, _ in expand([folder])]
+    runs: list[tuple[int, Run]] = []
+    unreadable: list[tuple[int, ResultsError]] = []
+    for i, path in enumerate(files):
+        try:
+            runs.append((i, load_run(path)))
+        except ResultsError as exc:
+            unreadable.append((i, exc))
+    newest = max(runs, key=lambda pair: (pair[1].datetime, pair[0]), default=None)
+    for i, error in unreadable:
+        if newest is None or i > newest[0]:
+            raise ResultsError(f"the newest result file in {folder} is unusable: {error}")
+    for _, error in unreadable:
+        warnings.warn(f"skipped {error}", SkippedResultWarning, stacklevel=2)
+    assert newest is not None  # expand() found files, and any unreadable one raised above
+    return newest[1]

@@ -25,7 +25,7 @@ from flowers.augment import augment
 from flowers.data import Splits
 from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
 from flowers.progress import Progress, as_progress
-from flowers.results import STEADY_THROUGHPUT, without_seed
+from flowers.results import STEADY_THROUGHPUT, invalid_score, without_seed
 
 
 class TrainingFailed(RuntimeError):
@@ -175,6 +175,14 @@ def _check_finite(history: dict) -> None:
         raise TrainingFailed("loss became non-finite in epoch 1; lower the learning rate", 1)
 
 
+def _check_scores(test_loss: float, test_accuracy: float) -> None:
+    """What evaluate returned must be valid scores, as a reader checks a case recorded ok
+    (:func:`flowers.results.invalid_score`): a finite training loss does not make a finite test loss."""
+    why = invalid_score({"test_loss": test_loss, "test_accuracy": test_accuracy})
+    if why:
+        raise TrainingFailed(f"evaluation on the test split: {why}; check the test images, or lower the learning rate")
+
+
 def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Callable[[str], None] | None = None,
         cache_memory_limit: int | None = None, tensorboard: str | Path | None = None) -> dict:
     """Train variant ``name`` on ``splits`` and evaluate it on the test split.
@@ -234,6 +242,7 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
         test_loss, test_accuracy = trainee.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
         eval_seconds = time.perf_counter() - eval_start
         clock.lap("evaluation")
+    _check_scores(float(test_loss), float(test_accuracy))
     return dict(history=history, log=log, train_seconds=train_seconds, eval_seconds=eval_seconds,
                 test_loss=float(test_loss), test_accuracy=float(test_accuracy), cache_info=cache_info,
                 peak_memory_bytes=memory.bytes)

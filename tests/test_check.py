@@ -276,7 +276,7 @@ EMPTY_EXTRA = copy.deepcopy(NO_EXTRA)
 for _b in EMPTY_EXTRA["benchmarks"]:
     _b["extra_info"] = {}
 PARTIAL_EXTRA = copy.deepcopy(GOOD)
-del PARTIAL_EXTRA["benchmarks"][0]["extra_info"]["test_accuracy"]
+del PARTIAL_EXTRA["benchmarks"][0]["extra_info"]["config_hash"]  # a missing score reads as an invalid case
 
 BAD_INPUTS = {
     "missing": None,

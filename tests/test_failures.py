@@ -135,7 +135,7 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert "out.json is from an interrupted run" in checked.stdout
     assert re.search(r"mobilenet_v2_transfer .* missing .*absent from the current run", checked.stdout)
-    assert "FAIL: 1 missing of 2 variant(s): mobilenet_v2_transfer" in checked.stdout
+    assert "FAIL: 1 missing of 2 variants: mobilenet_v2_transfer" in checked.stdout
     # report: says so too
     report = flowers("report", out, "-o", tmp_path / "report", "-q")
     assert report.returncode == 0 and "was interrupted" in report.stderr
@@ -228,7 +228,7 @@ def test_nan_loss_fails_that_variant_and_the_others_run(tmp_path):
     assert checked.returncode == 1, checked.stdout + checked.stderr
     assert re.search(r"basic_cnn .* missing .*failed: seed=0: loss became \w+ in epoch 1", checked.stdout)
     assert re.search(r"mobilenet_v2_transfer +test_accuracy .* ok ", checked.stdout)
-    assert "FAIL: 1 missing of 2 variant(s): basic_cnn" in checked.stdout
+    assert "FAIL: 1 missing of 2 variants: basic_cnn" in checked.stdout
 
 
 # ------------------------------------------------------------------------------------------------

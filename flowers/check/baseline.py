@@ -1,8 +1,9 @@
 """Make a run the new baseline: ``flowers check --update-baseline BASELINE CURRENT``.
 
-CURRENT must be a whole run (not interrupted), with no failed or invalid case, of the baseline's
-profile and with at least :data:`BASELINE_SEEDS` seeds of every variant, unless forced; the comparison with the old baseline is printed first (what the update changes),
-and the file is copied over BASELINE atomically (:mod:`flowers.atomic`).
+CURRENT must be a whole run (not interrupted), with every case ok (none failed, skipped, missing or
+invalid), of the baseline's profile and with at least :data:`BASELINE_SEEDS` seeds of every
+variant, unless forced; the comparison with the old baseline is printed first (what the update
+changes), and the file is copied over BASELINE atomically (:mod:`flowers.atomic`).
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ def _problems(current: Run, old: Run | None, baseline: str | Path) -> list[str]:
     problems = []
     if not current.complete:
         problems.append("it is from an interrupted run")
-    failed = [c for c in current.cases if not c.ok]
-    if failed:
-        problems.append(f"{len(failed)} case(s) failed ({failure_text(failed)})")
+    not_ok = [c for c in current.cases if not c.ok]  # failed, skipped, missing or invalid (bad scores)
+    if not_ok:
+        word = "failed" if all(c.status == "failed" for c in not_ok) else "not ok"
+        problems.append(f"{len(not_ok)} case(s) {word} ({failure_text(not_ok)})")
     few = {v: n for v, cases in current.by_variant().items() if (n := len({c.seed for c in cases})) < BASELINE_SEEDS}
     if few:
         shown = ", ".join(f"{v} {n}" for v, n in list(few.items())[:3])

@@ -16,7 +16,7 @@ from flowers.check.comparison import compare
 from flowers.check.metrics import ALIASES, ALL_METRICS
 from flowers.check.settings import load_config
 from flowers.check.table import render
-from flowers.results import ResultsError, Run, load_run, load_runs
+from flowers.results import ResultsError, Run, load_newest, load_run
 
 
 def parse_metrics(text: str) -> tuple[str, ...]:
@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _load(path: str) -> Run:
     """One run: a file, or the newest run in a pytest-benchmark storage folder."""
     if Path(path).is_dir():
-        return load_runs([path])[-1]
+        return load_newest(path)  # the newest file unreadable: an error, not an older run checked instead
     return load_run(path)
 
 

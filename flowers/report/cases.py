@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowers import registry
-from flowers.results import Case, Run, metric_values, without_seed
+from flowers.results import INVALID, Case, Run, metric_values, without_seed
 from flowers.stats import mean_sd
 
 
@@ -28,7 +28,8 @@ def mean_of(cases: list[Case], key: str) -> float | None:
 
 
 def status(cases: list[Case]) -> str:
-    """ok | partial (some seeds not ok) | failed | skipped | missing (no case in the run)."""
+    """ok | partial (some seeds not ok) | failed | skipped | invalid (marked ok, scores not valid) | missing
+    (no case in the run)."""
     if not cases:
         return "missing"
     ok = sum(c.ok for c in cases)
@@ -36,7 +37,7 @@ def status(cases: list[Case]) -> str:
         return "ok"
     if ok:
         return "partial"
-    for name in ("skipped", "missing"):  # missing: a shard's case that no merged part holds
+    for name in ("skipped", "missing", INVALID):  # missing: a shard's case that no merged part holds
         if all(c.status == name for c in cases):
             return name
     return "failed"

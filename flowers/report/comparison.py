@@ -9,7 +9,7 @@ from flowers.original import VGG16_NOTE
 from flowers.report.cases import mean, mean_of, status
 from flowers.report.format import NONE, fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value
 from flowers.report.model import ComparisonRow
-from flowers.results import Case, Run, finite, metric_values
+from flowers.results import INVALID, Case, Run, finite, metric_values
 from flowers.text import one_line
 
 VGG16_FAR_ABOVE = 0.10  # our VGG16 accuracy this far above the original's 0.4091 gets the note
@@ -76,11 +76,11 @@ def _measures(row: ComparisonRow, ok: list[Case]) -> None:
 
 
 def _problems(row: ComparisonRow, cases: list[Case], run: Run, seen_in: str | None) -> None:
-    """A note for each seed that failed or was skipped, and why a missing variant is missing."""
+    """A note for each seed that failed, was skipped or is invalid, and why a missing variant is missing."""
     for c in cases:
         if not c.ok:
             seed = f" (seed {c.seed})" if c.seed is not None and len(cases) > 1 else ""
-            what = "SKIPPED" if c.status == "skipped" else "FAILED"
+            what = c.status.upper() if c.status in ("skipped", INVALID) else "FAILED"
             row.notes.append(f"{what}{seed}: {one_line(c.error or 'no reason recorded')}")
     if row.status == "missing":
         why = "not in this run" + (f" (present in {seen_in})" if seen_in else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from flowers.report.cases import status
 from flowers.report.model import Figure, figure
 from flowers.results import Case, finite
 
@@ -46,7 +47,7 @@ def curves(variants: list[str], by_variant: dict[str, list[Case]], colors: dict[
         if not lines:
             without.append((v, _why_no_curves(cases)))
             continue
-        failed = "" if any(c.ok for c in cases) else " (failed)"
+        failed = "" if any(c.ok for c in cases) else f" ({status(cases)})"  # failed, invalid...
         seeds = f" (mean of {len(with_history)} seeds)" if len(with_history) > 1 else ""
         title = f"{v}{failed}{seeds}"
         graphs.append(figure(plots.curves(title, lines), f"Learning curves of {v}", title))

@@ -33,7 +33,7 @@ class ComparisonRow:
 
     variant: str
     model: str  # the original's model number ("1", "3.2"), "" when the original had no such model
-    status: str  # ok | partial | failed | skipped | missing
+    status: str  # ok | partial | failed | skipped | invalid | missing
     n: str
     test_loss: str = NONE
     test_loss_orig: str = ""
@@ -89,7 +89,7 @@ class Change:
 
 @dataclass
 class HistoryCell:
-    status: str  # ok | partial | failed | skipped | missing
+    status: str  # ok | partial | failed | skipped | invalid | missing
     accuracy: str
     time: str
 
