@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
-from flowers.results import ResultsError
+from flowers.results import ResultsError, SkippedResultWarning
 
 COMMANDS = {
     "report": "flowers.report",
@@ -29,13 +30,29 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(run=module.run)
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+            warnings.simplefilter("always", SkippedResultWarning)
+            warnings.showwarning = _one_line(args.command)
+            return int(args.run(args) or 0)
     except ResultsError as exc:
         print(f"flowers {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"flowers {args.command}: interrupted; nothing was half-written", file=sys.stderr)
         return 130
+
+
+def _one_line(command: str):
+    """``warnings.showwarning`` that prints a skipped result file as one ``flowers CMD: warning:`` line."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SkippedResultWarning):
+            print(f"flowers {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    return show
 
 
 if __name__ == "__main__":

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 
 from flowers.report.build import DEFAULT_HELP, build
 from flowers.report.render import render
 from flowers.report.write import write
-from flowers.results import ResultsError, Run, SkippedResultWarning, load_runs
+from flowers.results import ResultsError, load_runs
 
 PROG = "flowers report"
 DEFAULT_INPUTS = ("out.json", ".benchmarks")
@@ -59,7 +58,7 @@ def generate(results: list[str | Path], output: str | Path = "reports", title: s
     """Load ``results`` (default: :func:`default_inputs`), build, render and write the report into
     ``output``; warnings and errors go to stderr.  Returns the exit status (0, or 1 when the folder
     cannot be written); unusable input raises :class:`~flowers.results.ResultsError` (exit 2)."""
-    report = build(load([Path(p) for p in results] or default_inputs()), title=title)
+    report = build(load_runs([Path(p) for p in results] or default_inputs()), title=title)
     for warning in report.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     pages = render(report)
@@ -75,17 +74,3 @@ def generate(results: list[str | Path], output: str | Path = "reports", title: s
     return 0
 
 
-def load(paths: list[Path]) -> list[Run]:
-    """:func:`flowers.results.load_runs`, with a one-line warning on stderr for each unreadable file
-    it skipped in a storage folder (printed even when loading then fails for want of any run)."""
-    caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SkippedResultWarning)
-            return load_runs(paths)
-    finally:
-        for w in caught:  # the filters are restored here, so other warnings are shown as usual
-            if issubclass(w.category, SkippedResultWarning):
-                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
