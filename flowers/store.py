@@ -100,12 +100,12 @@ def series_folders(store: str | Path) -> dict[str, Path]:
 
 
 def load(store: str | Path) -> dict[str, list[Run]]:
-    """Every readable run of each series, oldest first; an unreadable file is skipped with a
+    """Every readable run of each series, oldest first (by file name: the date as UTC); an unreadable file is skipped with a
     :class:`~flowers.results.SkippedResultWarning` naming it, and a series with none left is left out."""
     out: dict[str, list[Run]] = {}
     for name, folder in series_folders(store).items():
         try:
-            out[name] = load_runs([folder])
+            out[name] = sorted(load_runs([folder]), key=lambda r: Path(r.source).name)
         except ResultsError as exc:
             warnings.warn(f"series {name} skipped: {exc}", SkippedResultWarning, stacklevel=2)
     return out
