@@ -102,9 +102,9 @@ def test_load_skips_an_unreadable_file_with_a_warning(tmp_path):
         warnings.simplefilter("always")
         runs = store.load(root)["smoke-cpu"]
     assert len(runs) == 2
-    assert [str(w.message) for w in caught if issubclass(w.category, SkippedResultWarning)] == [
-        f"skipped {broken}: is not valid JSON (line 1: Expecting value; truncated?); "
-        "make one with: pytest benchmarks --benchmark-json FILE"]
+    expected = (f"skipped {broken}: is not valid JSON (line 1: Expecting value; truncated?); "
+                "make one with: pytest benchmarks --benchmark-json FILE")
+    assert [str(w.message) for w in caught if issubclass(w.category, SkippedResultWarning)] == [expected]
 
 
 def test_check_reads_the_newest_run_of_a_series(tmp_path, capsys):

@@ -7,8 +7,10 @@ the metric's scale divided by the noise of a night's mean (:func:`flowers.trends
 with the penalty ``BETA * log(nights)`` for each step: a step is placed only where splitting the
 nights there lowers the squared deviations by more than BETA * log(n) noise variances, which a
 step of a few sigmas over a few nights does and noise does not (the false-flag rate and the steps
-caught are measured by benchmarks/simulate_nights.py; see the README).  A segment holds at least
-MIN_NIGHTS nights: one odd night is not a step.  A step smaller than the gate's tolerance for the
+caught are measured by benchmarks/simulate_nights.py; see the README).  A level holds at least
+MIN_NIGHTS nights, and a night further than SPIKE noise sd from the median of itself and its two
+neighbours is taken at that median before the search (a Hampel filter): one odd night is not a
+step, and the graph still shows it.  A step smaller than the gate's tolerance for the
 metric (accuracy_tolerance, loss_tolerance, throughput_tolerance) is not flagged: the tolerance is
 the floor of what matters.
 """
@@ -28,6 +30,7 @@ from flowers.trends.series import Trend, trends
 
 BETA = 4.0  # penalty per step, in noise variances per log(nights); measured in the README
 MIN_NIGHTS = 2  # nights a level must hold, before and after a step
+SPIKE = 5.0  # noise sd from its neighbours' median that makes a night odd: noise alone almost never
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,18 @@ def change_points(z: np.ndarray, beta: float = BETA) -> list[int]:
     return [int(b) for b in algo.predict(pen=beta * math.log(n))[:-1]]
 
 
+def despiked(z: np.ndarray, limit: float = SPIKE) -> np.ndarray:
+    """``z`` (noise of sd 1) with each night that lies more than ``limit`` from the median of itself
+    and its two neighbours set to that median (a Hampel filter over three nights): one odd night
+    goes, a step stays (its first night is the median of its window)."""
+    out = z.copy()
+    if len(z) >= 3:
+        med = np.median(np.stack([z[:-2], z[1:-1], z[2:]]), axis=0)
+        odd = np.abs(z[1:-1] - med) > limit
+        out[1:-1][odd] = med[odd]
+    return out
+
+
 def _step(trend: Trend, levels: tuple[float, float], night: int) -> Step:
     before, after = (from_scale(trend.metric, level) for level in levels)
     relative = METRICS[trend.metric].relative
@@ -67,6 +82,7 @@ def detect(trend: Trend, tolerance: float, beta: float = BETA) -> tuple[list[Ste
     sigma = night_sigma([trend.values[i] for i in nights], trend.metric, trend.n_test)
     y = np.array([math.fsum(to_scale(trend.metric, v) for v in trend.values[i]) / len(trend.values[i])
                   for i in nights])
+    y = despiked(y / sigma) * sigma
     bounds = [0, *change_points(y / sigma, beta), len(y)]
     steps = []
     for a, at, b in zip(bounds, bounds[1:], bounds[2:]):
