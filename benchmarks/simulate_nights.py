@@ -4,6 +4,7 @@ and check that ``flowers trends`` flags every injected step and nothing else.
     python benchmarks/simulate_nights.py STORE [--nights 40] [--seed 1]    # play, detect, score
     python benchmarks/simulate_nights.py STORE --nights 300 --trends DIR   # ...and time flowers trends
     python benchmarks/simulate_nights.py --calibrate 200 [--nights 40]     # rates over 200 draws, no files
+    python benchmarks/simulate_nights.py STORE --picture docs/trends.png   # the README's picture
 
 Each night is a result file shaped like a real one: the committed smoke baseline
 (benchmarks/baselines/smoke-cpu.json) with every variant run for SEEDS seeds, a new commit and date,
@@ -200,6 +201,20 @@ def calibrate(draws: int, nights: int) -> Score:
     return score
 
 
+def picture(store: Path, path: Path, variant: str = STEPS[0].variant) -> None:
+    """The trend graph of ``variant`` as flowers trends draws it, in 64 colours (small enough to commit)."""
+    import io
+
+    from PIL import Image
+
+    from flowers import store as history
+    from flowers.trends.page import build
+
+    page = build(history.load(store))
+    png = next(f.png for f in page.figures if f.title == variant)
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(64).save(path, optimize=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", nargs="?", type=Path, help="store folder to play the nights into (must not exist)")
@@ -207,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed of the draw")
     parser.add_argument("--trends", type=Path, metavar="DIR", help="then run flowers trends STORE -o DIR and time it")
     parser.add_argument("--calibrate", type=int, metavar="DRAWS", help="score DRAWS draws without files")
+    parser.add_argument("--picture", type=Path, metavar="PNG", help=f"then save the graph of {STEPS[0].variant} to PNG")
     args = parser.parse_args(argv)
     if args.calibrate:
         score = calibrate(args.calibrate, args.nights)
@@ -225,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         cli.main(["trends", str(args.store), "-o", str(args.trends)])
         print(f"flowers trends over {args.nights} nights: {time.perf_counter() - started:.2f} s")
+    if args.picture:
+        picture(args.store, args.picture)
+        print(f"wrote {args.picture}")
     return 0 if score.found == score.injected and not score.false_flags else 1
 
 
