@@ -82,8 +82,9 @@ def detect(trend: Trend, tolerance: float, beta: float = BETA) -> tuple[list[Ste
     sigma = night_sigma([trend.values[i] for i in nights], trend.metric, trend.n_test)
     y = np.array([math.fsum(to_scale(trend.metric, v) for v in trend.values[i]) / len(trend.values[i])
                   for i in nights])
-    y = despiked(y / sigma) * sigma
-    bounds = [0, *change_points(y / sigma, beta), len(y)]
+    z = despiked(y / sigma)
+    bounds = [0, *change_points(z, beta), len(z)]
+    y = z * sigma
     steps = []
     for a, at, b in zip(bounds, bounds[1:], bounds[2:]):
         step = _step(trend, (float(y[a:at].mean()), float(y[at:b].mean())), nights[at])
