@@ -7,9 +7,8 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically (same-folder temp file, fsync, ``os.replace``)."""
-    path = Path(path)
+def _temp_file(path: Path, data: bytes) -> str:
+    """A temp file beside ``path`` holding ``data``, fsynced, with the mode ``path`` would get."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, _mode(path))  # mkstemp makes 0600; keep the file's mode, or the umask's default
@@ -17,10 +16,33 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (same-folder temp file, fsync, ``os.replace``)."""
+    path = Path(path)
+    tmp = _temp_file(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def create_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Create ``path`` with ``data``, never replacing a file: FileExistsError when ``path`` exists,
+    even when another process creates it at the same moment.  A reader sees the whole file or none
+    (same-folder temp file, fsync, then a hard link into place, which fails where ``path`` exists)."""
+    path = Path(path)
+    tmp = _temp_file(path, data)
+    try:
+        os.link(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _mode(path: Path) -> int:

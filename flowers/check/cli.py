@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from flowers.check import calibrate
+from flowers.check import calibrate, markdown
 from flowers.check.baseline import update_baseline
 from flowers.check.comparison import compare
 from flowers.check.metrics import ALIASES, ALL_METRICS
@@ -67,6 +67,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="validate CURRENT and copy it over BASELINE atomically (prints what changes; exits 0)",
     )
     parser.add_argument("--force", action="store_true", help="with --update-baseline: accept an interrupted run, failed cases or another profile")
+    parser.add_argument(
+        "--markdown",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="also write the verdict as Markdown to FILE (appended when FILE is $GITHUB_STEP_SUMMARY); may be repeated",
+    )
+    parser.add_argument(
+        "--no-baseline-ok",
+        action="store_true",
+        help="when BASELINE does not exist yet: say so in one line, with how to adopt CURRENT, and exit 0",
+    )
 
 
 def _load(path: str) -> Run:
@@ -86,6 +98,16 @@ def _calibrate(args: argparse.Namespace, config) -> int:
     return 0
 
 
+def _no_baseline(args: argparse.Namespace) -> int:
+    """The first night of a new baseline: CURRENT must be readable; nothing to compare it with."""
+    _load(args.current)
+    line = (f"no baseline {args.baseline} yet: nothing to compare with; adopt this run with: "
+            f"flowers check --update-baseline {args.baseline} {args.current}")
+    print(line)
+    markdown.write(args.markdown, line + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.calibrate:
@@ -95,12 +117,15 @@ def run(args: argparse.Namespace) -> int:
     if args.update_baseline:
         update_baseline(args.baseline, _load(args.current), config, args.metrics, args.variants, args.force)
         return 0
+    if not Path(args.baseline).exists() and args.no_baseline_ok:
+        return _no_baseline(args)
     if not Path(args.baseline).exists():
         raise ResultsError(
             f"{args.baseline}: no such baseline; make one with: flowers check --update-baseline "
             f"{args.baseline} CURRENT"
         )
     comp = compare(_load(args.baseline), _load(args.current), config, args.metrics, args.variants)
+    markdown.write(args.markdown, markdown.render(comp))
     _print(render(comp))
     return 1 if comp.regressed else 0
 

@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from flowers.check.noise import Noise, estimate
+from flowers.check.noise import Noise, binomial_floor, estimate
 from flowers.check.settings import Thresholds
 from flowers.results import THROUGHPUTS
 
@@ -103,8 +103,8 @@ class Metric:
         return f"{math.expm1(min(diff, 700.0)):+.1%}"
 
     def noise(self, baseline: Sequence[float], n_test: int | None) -> Noise:
-        if self.binomial_floor and n_test:  # arcsine scale: a proportion of n_test images has sd 1/(2 sqrt(n))
-            floor = 1 / (2 * math.sqrt(n_test))
+        if self.binomial_floor and n_test:
+            floor = binomial_floor(n_test)
             return estimate(self.scaled(baseline), floor, f"binomial sd={floor:.3f} (n_test={n_test})")
         return estimate(self.scaled(baseline))
 

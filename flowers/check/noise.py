@@ -60,6 +60,11 @@ class Noise:
         return self.quantile(alpha / n_cur) * self.sigma * math.sqrt(1 + 1 / self.n_base)
 
 
+def binomial_floor(n_test: int) -> float:
+    """The noise of an accuracy measured on ``n_test`` images, on the arcsine scale: 1/(2 sqrt(n))."""
+    return 1 / (2 * math.sqrt(n_test))
+
+
 def estimate(scaled_baseline: Sequence[float], floor: float = 0.0, floor_source: str = "") -> Noise:
     """The noise of one seed from the baseline's values on the gate's scale, never below ``floor``
     (accuracy: the test split's binomial noise, a known spread: its quantiles are normal; those of

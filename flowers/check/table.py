@@ -29,7 +29,7 @@ def describe(run: Run) -> str:
     )
 
 
-def _heading(comp: Comparison) -> list[str]:
+def heading(comp: Comparison) -> list[str]:
     lines = [f"baseline: {describe(comp.baseline)}", f"current:  {describe(comp.current)}"]
     left_out = [m for m in ALL_METRICS if m not in comp.metrics]
     lines.append(
@@ -49,7 +49,7 @@ def _skipped(comp: Comparison) -> str:
     return f"; {len(skipped)} of {len(gates)} gates skipped ({why})"
 
 
-def _summary(comp: Comparison) -> str:
+def summary(comp: Comparison) -> str:
     counts = {v.lower(): comp.count(v) for v in (REGRESSED, MISSING, IMPROVED, NEW)}
     n_variants = len({r.variant for r in comp.rows})
     variants = f"{n_variants} variant{'s' * (n_variants != 1)}"
@@ -67,8 +67,8 @@ def render(comp: Comparison) -> str:
         (r.variant, r.metric, r.baseline, r.current, r.change, r.threshold, r.verdict, r.how) for r in comp.rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADER) - 1)]
-    lines = _heading(comp) + [""]
+    lines = heading(comp) + [""]
     for row in table:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
-    lines += ["", _summary(comp)]
+    lines += ["", summary(comp)]
     return "\n".join(line.rstrip() for line in lines)
