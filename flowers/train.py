@@ -196,7 +196,8 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
     strategy = distribute.strategy(config.distribute)
     record = {**config.for_variant(name), **distribute.record(config.distribute, strategy)}
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
-        model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train)
+        model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train,
+                             progress=as_progress(progress))
         clock.lap("setup")
         outcome = _train_and_evaluate(model, variant, splits, config, record["learning_rate"], clock,
                                       as_progress(progress), cache_memory_limit, tensorboard)
