@@ -198,7 +198,8 @@ def progress(request):
         with capman.global_and_fixture_disabled():
             reporter.write_line(f"  {line}")
 
-    return Progress(write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty))
+    return Progress(write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty),
+                    newline=reporter.ensure_newline)  # a bar starts below pytest's file name
 
 
 @pytest.fixture

@@ -244,7 +244,8 @@ def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: 
          tensorboard: str | Path | None) -> dict[str, list[float]]:
     """``fit`` in :func:`index_batches` order; the per-epoch history, checked finite."""
     steps = math.ceil(len(x) / config.batch_size)
-    callbacks = [keras.callbacks.TerminateOnNaN(), StopOnSignal(), log, BatchBar(progress, log.name, config.epochs, steps)]
+    # The bar is closed (erased) before the epoch's line is written: Keras calls callbacks in order.
+    callbacks = [keras.callbacks.TerminateOnNaN(), StopOnSignal(), BatchBar(progress, log.name, config.epochs, steps), log]
     if tensorboard:
         callbacks.append(tensorboard_log.callback(tensorboard))
     with interrupts.training():
