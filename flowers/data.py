@@ -283,14 +283,11 @@ def readable_arrays(files, decoded, groups: dict[str, Path], names: list[str], i
 def decode_all(paths: list[Path], image_size: int, bar=None) -> list[tuple[str, np.ndarray | str]]:
     """:func:`decode_file` over ``paths`` in a thread pool, results in order; ``bar`` (tqdm) advanced per image."""
     results = []
-    pool = ThreadPoolExecutor(max_workers=min(16, (os.cpu_count() or 1) + 4))
-    try:
+    with ThreadPoolExecutor(max_workers=min(16, (os.cpu_count() or 1) + 4)) as pool:
         for result in pool.map(lambda path: decode_file(path, image_size), paths):
             results.append(result)
             if bar is not None:
                 bar.update()
-    finally:  # after Ctrl-C, drop the images not started instead of decoding them all first
-        pool.shutdown(cancel_futures=True)
     if bar is not None:
         bar.close()
     return results

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import types
 import warnings
 from collections import Counter
@@ -320,6 +321,32 @@ def test_missing_path_unknown_name_and_file(tmp_path):
 @pytest.mark.parametrize("size", [0, -3, 1.5, "160"])
 def test_image_size_must_be_a_positive_integer(size):
     assert "image_size" in one_line_error("synthetic", size)
+
+
+def test_ctrl_c_while_decoding_drops_the_images_not_started(tmp_path, monkeypatch):
+    """A Ctrl-C during decoding ends it at once: the queued images are not decoded first (leaving
+    ``Executor.map``'s results cancels the futures not started)."""
+    path = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(path)
+    decoded = []
+
+    def decode_file(path, image_size):
+        decoded.append(path)
+        time.sleep(0.01)
+        return "digest", np.zeros((image_size, image_size, 3), np.uint8)
+
+    class InterruptedBar:  # Ctrl-C arrives while the 5th result is taken
+        count = 0
+
+        def update(self):
+            self.count += 1
+            if self.count == 5:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "decode_file", decode_file)
+    with pytest.raises(KeyboardInterrupt):
+        data.decode_all([path] * 2000, SIZE, InterruptedBar())
+    assert len(decoded) < 100  # those already running finish; the other ~1,900 are dropped
 
 
 # --- tf_flowers ----------------------------------------------------------------------------------
