@@ -29,7 +29,7 @@ _shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"
 
 OPTIONS = [
     # flag, dest, type, help
-    ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 32 px, random weights, 2 epochs); default paper"),
+    ("--profile", "profile", str, None),  # help: the profiles' own settings (pytest_addoption)
     ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
     ("--weights", "weights", str, "imagenet, none, random-calibrated (random, calibrated on training images: smoke), or a folder of weight files (see README)"),
     ("--epochs", "epochs", int, "training epochs"),
@@ -55,8 +55,12 @@ FLAGS = [
 
 
 def pytest_addoption(parser):
+    from flowers import profiles  # no TensorFlow
+
     group = parser.getgroup("flowers", "flowers-bench")
     for flag, dest, type_, help_ in OPTIONS:
+        if dest == "profile":
+            help_ = f"settings profile: {'; or '.join(map(profiles.describe, profiles.PROFILES))}; default paper"
         action = "append" if dest == "variants_from" else "store"
         group.addoption(flag, dest=f"flowers_{dest}", type=type_, default=None, action=action, help=help_)
     for flag, dest, help_ in FLAGS:
