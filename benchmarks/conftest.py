@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+from flowers.profiles import PROFILES, describe  # no TensorFlow: the help text is made from them
 from flowers.registry import VARIANTS
 
 # Interrupt and saving rules (SIGTERM like Ctrl-C, --benchmark-json never emptied); loaded here so
@@ -29,7 +30,7 @@ _shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"
 
 OPTIONS = [
     # flag, dest, type, help
-    ("--profile", "profile", str, None),  # help: the profiles' own settings (pytest_addoption)
+    ("--profile", "profile", str, f"settings profile: {'; or '.join(map(describe, PROFILES))}; default paper"),
     ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
     ("--weights", "weights", str, "imagenet, none, random-calibrated (random, calibrated on training images: smoke), or a folder of weight files (see README)"),
     ("--epochs", "epochs", int, "training epochs"),
@@ -55,12 +56,8 @@ FLAGS = [
 
 
 def pytest_addoption(parser):
-    from flowers import profiles  # no TensorFlow
-
     group = parser.getgroup("flowers", "flowers-bench")
     for flag, dest, type_, help_ in OPTIONS:
-        if dest == "profile":
-            help_ = f"settings profile: {'; or '.join(map(profiles.describe, profiles.PROFILES))}; default paper"
         action = "append" if dest == "variants_from" else "store"
         group.addoption(flag, dest=f"flowers_{dest}", type=type_, default=None, action=action, help=help_)
     for flag, dest, help_ in FLAGS:
