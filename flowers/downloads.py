@@ -132,8 +132,13 @@ def prepare_tfds(name: str, progress: Progress | None = None, data_dir: str | No
              "once, a few minutes")
     start = time.perf_counter()
     root = Path(builder.data_dir_root)
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{name}-incomplete-", dir=root, ignore_cleanup_errors=True) as tmp:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        folder = tempfile.TemporaryDirectory(prefix=f".{name}-incomplete-", dir=root, ignore_cleanup_errors=True)
+    except OSError as exc:
+        raise DownloadError(f"{name} cannot be prepared in {root} ({exc.strerror or exc}); set TFDS_DATA_DIR "
+                            "to a writable folder") from None
+    with folder as tmp:
         error = run_child(name, Path(tmp), progress)
         if error:
             _FAILED[name] = f"{name} could not be downloaded and prepared ({error}); {OFFLINE_HINT}"

@@ -7,6 +7,7 @@ or the environment's proxy points at a local socket that refuses or never answer
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -102,6 +103,14 @@ def test_a_refused_connection_says_why(fresh_probe, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     with pytest.raises(downloads.DownloadError, match=r"^x could not be downloaded \(example.org:443: Connection refused\)"):
         downloads.check_reachable("https://example.org/file", "x")
+
+
+def test_an_unwritable_data_folder_is_a_one_line_error(fresh_probe, monkeypatch, tmp_path):
+    monkeypatch.setattr(socket, "create_connection", lambda address, timeout=None: io.BytesIO())  # reachable
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    with pytest.raises(downloads.DownloadError, match=r"^tf_flowers cannot be prepared in .*a-file/tfds .*TFDS_DATA_DIR"):
+        downloads.prepare_tfds("tf_flowers", data_dir=str(blocked / "tfds"))
 
 
 def test_the_probe_goes_to_the_environments_proxy(fresh_probe, monkeypatch):
