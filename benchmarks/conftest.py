@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-from flowers.profiles import PROFILES, describe  # no TensorFlow: the help text is made from them
+from flowers.profiles import PROFILES, describe
 from flowers.registry import VARIANTS
 
 # Interrupt and saving rules (SIGTERM like Ctrl-C, --benchmark-json never emptied); loaded here so
@@ -30,6 +30,7 @@ _shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"
 
 OPTIONS = [
     # flag, dest, type, help
+    # made from the profiles themselves (importing them costs no TensorFlow), so that it cannot drift
     ("--profile", "profile", str, f"settings profile: {'; or '.join(map(describe, PROFILES))}; default paper"),
     ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
     ("--weights", "weights", str, "imagenet, none, random-calibrated (random, calibrated on training images: smoke), or a folder of weight files (see README)"),
