@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
-        doc = plain(module.__doc__)
+        doc = plain(module.__doc__ or name)
         p = sub.add_parser(name, help=doc.strip().splitlines()[0], description=doc)
         module.add_arguments(p)
         p.description = plain(p.description or "")  # add_arguments may set its own
