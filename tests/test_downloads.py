@@ -113,6 +113,28 @@ def test_an_unwritable_data_folder_is_a_one_line_error(fresh_probe, monkeypatch,
         downloads.prepare_tfds("tf_flowers", data_dir=str(blocked / "tfds"))
 
 
+def test_a_prepared_data_set_is_moved_into_place_and_the_temporary_folder_removed(fresh_probe, monkeypatch, tmp_path):
+    """The move after a successful preparation (the download itself needs the network: the child's
+    TFDS call is replaced by one that writes what TFDS writes, a version folder under the data set's)."""
+    import tensorflow_datasets as tfds
+
+    final = Path(tfds.builder("tf_flowers", data_dir=str(tmp_path)).data_dir)  # .../tf_flowers/3.0.1
+
+    def prepared(name, tmp, progress):
+        version = Path(tmp) / name / final.name
+        version.mkdir(parents=True)
+        (version / "tf_flowers-train.tfrecord-00000-of-00001").write_bytes(b"records")  # None: no error
+
+    monkeypatch.setattr(socket, "create_connection", lambda address, timeout=None: io.BytesIO())  # reachable
+    monkeypatch.setattr(downloads, "run_child", prepared)
+    lines = []
+    downloads.prepare_tfds("tf_flowers", downloads.Progress(lines.append, isatty=False), data_dir=str(tmp_path))
+    assert (final / "tf_flowers-train.tfrecord-00000-of-00001").read_bytes() == b"records"
+    assert [p.name for p in tmp_path.iterdir()] == ["tf_flowers"]  # no temporary folder left
+    assert lines[0].startswith("downloading tf_flowers (218 MiB) and preparing it in ") and lines[1].startswith(
+        "tf_flowers prepared in ")
+
+
 def test_the_probe_goes_to_the_environments_proxy(fresh_probe, monkeypatch):
     monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
     assert downloads.probe_address("https://storage.googleapis.com/w.h5") == ("proxy.example", 3128)
