@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+from flowers.profiles import PROFILES, describe
 from flowers.registry import VARIANTS
 
 # Interrupt and saving rules (SIGTERM like Ctrl-C, --benchmark-json never emptied); loaded here so
@@ -29,7 +30,8 @@ _shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"
 
 OPTIONS = [
     # flag, dest, type, help
-    ("--profile", "profile", str, "settings profile: paper (tf_flowers, 160 px, ImageNet, 10 epochs) or smoke (synthetic, 32 px, random weights, 2 epochs); default paper"),
+    # made from the profiles themselves (importing them costs no TensorFlow), so that it cannot drift
+    ("--profile", "profile", str, f"settings profile: {'; or '.join(map(describe, PROFILES))}; default paper"),
     ("--data", "data", str, "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)"),
     ("--weights", "weights", str, "imagenet, none, random-calibrated (random, calibrated on training images: smoke), or a folder of weight files (see README)"),
     ("--epochs", "epochs", int, "training epochs"),
@@ -198,7 +200,8 @@ def progress(request):
         with capman.global_and_fixture_disabled():
             reporter.write_line(f"  {line}")
 
-    return Progress(write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty))
+    return Progress(write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty),
+                    newline=reporter.ensure_newline)  # a bar starts below pytest's file name
 
 
 @pytest.fixture

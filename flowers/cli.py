@@ -1,13 +1,16 @@
 """The ``flowers`` command: ``flowers report|check|merge|store|trends`` over result JSON files.
 
 Each sub-command lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
-unusable input (:class:`flowers.results.ResultsError`) exits 2 with a one-line reason.
+unusable input (:class:`flowers.results.ResultsError`) or a path that cannot be written or read
+(``OSError``) exits 2 with a one-line reason.  The modules' docstrings are their ``--help``, as
+plain text (:func:`plain`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 import warnings
 
@@ -22,13 +25,20 @@ COMMANDS = {
 }
 
 
+def plain(docstring: str) -> str:
+    """A docstring as terminal help: reST's ``literals`` and :role:`targets` as plain text."""
+    return re.sub(r":\w+:`~?([^`]+)`", r"\1", docstring).replace("``", "")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="flowers", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="flowers", description=plain(__doc__.splitlines()[0]))
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
-        p = sub.add_parser(name, help=module.__doc__.strip().splitlines()[0], description=module.__doc__)
+        doc = plain(module.__doc__ or name)
+        p = sub.add_parser(name, help=doc.strip().splitlines()[0], description=doc)
         module.add_arguments(p)
+        p.description = plain(p.description or "")  # add_arguments may set its own
         p.set_defaults(run=module.run)
     args = parser.parse_args(argv)
     try:
@@ -38,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.run(args) or 0)
     except ResultsError as exc:
         print(f"flowers {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output folder that cannot be written (or a file that cannot be read)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"flowers {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"flowers {args.command}: interrupted; nothing was half-written", file=sys.stderr)

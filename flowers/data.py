@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from flowers import synthetic
+from flowers import downloads, synthetic
 from flowers.progress import SILENT, Progress
 from flowers.text import one_line
 
@@ -32,7 +32,6 @@ SPLIT_FOLDERS = ("train", "validation", "test")
 FOLDER_FRACTIONS = (0.8, 0.1, 0.1)  # train / validation / test, per class
 CARVED_VALIDATION = 1 / 9  # share of train/ taken for validation when validation/ is missing
 SKIPPED_EXAMPLES = 5
-OFFLINE_HINT = "offline, use --data PATH with a folder of class sub-folders"
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated JPEGs must fail, not load half grey
 
@@ -104,11 +103,16 @@ def load_synthetic(image_size: int) -> Splits:
 def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
     """``tf_flowers`` through TensorFlow Datasets, split train[:80%] / [80%:90%] / [90%:]."""
     try:
+        downloads.prepare_tfds("tf_flowers", progress)  # fails within seconds offline, once per process
+    except downloads.DownloadError as exc:
+        raise DataError(str(exc)) from None
+    try:
         import tensorflow_datasets as tfds
 
-        datasets, info = tfds.load("tf_flowers", split=TFDS_SPLITS, as_supervised=True, with_info=True)
-    except Exception as exc:  # download and preparation fail in many ways; all mean "not available"
-        raise DataError(f"tf_flowers could not be downloaded ({one_line(exc, 150)}); {OFFLINE_HINT}") from None
+        datasets, info = tfds.load("tf_flowers", split=TFDS_SPLITS, as_supervised=True, with_info=True,
+                                   download=False)
+    except Exception as exc:  # noqa: BLE001 - a prepared data set that does not read: one line
+        raise DataError(f"tf_flowers could not be read ({one_line(exc, 150)}); {downloads.OFFLINE_HINT}") from None
     tfds_names = list(info.features["label"].names)
     names = sorted(tfds_names)
     relabel = np.array([names.index(name) for name in tfds_names], np.int32)  # tfds order -> sorted

@@ -11,6 +11,7 @@ no Keras; they are re-exported here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from flowers import downloads
+from flowers.progress import SILENT, Progress
 from flowers.registry import VARIANTS, Variant, get_variant, register  # noqa: F401 - re-exported
 from flowers.text import one_line
 
@@ -232,28 +235,36 @@ def calibrate(model: keras.Model, images: np.ndarray) -> None:
         scale_convolutions(model, images[:SCALING_IMAGES])
 
 
-def _backbone(variant: Variant, x, image_size: int, weights: str):
+def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Progress):
     spec = BACKBONES[variant.backbone]
     source = resolve_weights(variant.backbone, weights)
-    try:
-        return spec["app"](include_top=False, weights=source, input_tensor=x, input_shape=(image_size, image_size, 3))
+    what, offline = f"ImageNet weights for {variant.backbone}", f"; --weights DIR holds {spec['files'][0]}"
+    download = False
+    if source == "imagenet":
+        try:  # offline: fails within seconds, once per process, instead of Keras' own retries
+            download = downloads.check_keras_weights(spec["files"][1], what)
+        except downloads.DownloadError as exc:
+            raise WeightsError(f"{exc}{offline}") from None
+    if download:
+        progress(f"downloading {what} into Keras' cache (once)")
+    try:  # on a terminal, Keras' own download bar shows
+        with progress.terminal() if download and progress.live else contextlib.nullcontext():
+            return spec["app"](include_top=False, weights=source, input_tensor=x,
+                               input_shape=(image_size, image_size, 3))
     except Exception as exc:  # noqa: BLE001 - one line for the user, whatever Keras raised
         reason = one_line(exc, 200)
         if source == "imagenet":
-            raise WeightsError(
-                f"ImageNet weights for {variant.backbone} could not be downloaded ({reason}); "
-                f"offline, use --weights DIR with {spec['files'][0]}"
-            ) from None
+            raise WeightsError(f"{what} could not be downloaded ({reason}); {downloads.OFFLINE_HINT}{offline}") from None
         raise WeightsError(f"{source}: not {variant.backbone} weights ({reason}); use the file for this backbone") from None
 
 
 def create_model(name: str, num_classes: int, image_size: int, weights: str = "none",
-                 calibration: np.ndarray | None = None) -> keras.Model:
+                 calibration: np.ndarray | None = None, progress: Progress | None = None) -> keras.Model:
     """Build variant ``name`` as one flat functional model: raw RGB in, class probabilities out.
 
     Layers up to ``frozen_until`` are frozen (non-trainable, so BatchNorm runs in inference mode).
     With ``weights="random-calibrated"`` the random backbone is first calibrated on ``calibration``
-    (training images; see :func:`calibrate`).
+    (training images; see :func:`calibrate`).  ``progress`` is told when ImageNet weights download.
     """
     variant = get_variant(name)
     if image_size < variant.min_image_size:
@@ -263,7 +274,7 @@ def create_model(name: str, num_classes: int, image_size: int, weights: str = "n
     inputs = keras.Input((image_size, image_size, 3), name="image")
     x = preprocess(variant, inputs)
     if variant.backbone:
-        base = _backbone(variant, x, image_size, weights)
+        base = _backbone(variant, x, image_size, weights, progress or SILENT)
         if weights == CALIBRATED:
             if calibration is None or not len(calibration):
                 raise ValueError(f"--weights {CALIBRATED}: needs training images to calibrate on")

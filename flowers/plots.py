@@ -167,22 +167,37 @@ def trend(
 
 
 def breakdown(parts: list[str], bars: list[tuple[str, list[float]]]) -> bytes:
-    """Where each variant's time went: one horizontal bar per variant, stacked in ``parts`` order.
+    """Where each variant's time went: one horizontal bar per variant, stacked in ``parts`` order,
+    in seconds (the bar's length is the case's wall time, written at its end) and, beside it, as
+    shares of that time, so that a variant whose bar is a sliver beside a long one still shows.
 
-    ``bars``: ``(label, seconds of each part)``; the bar's length is the case's wall time.
+    ``bars``: ``(label, seconds of each part)``.
     """
-    height = 1.3 + 0.42 * len(bars) + 0.24 * _legend_rows(len(parts))[1]
-    cols = _legend_rows(len(parts))[0]
+    cols, rows = _legend_rows(len(parts))
+    height = 1.3 + 0.42 * len(bars) + 0.24 * rows
     with matplotlib.rc_context(STYLE):
-        fig, (ax,) = _new(7.6, height, top=0.5 + 0.24 * _legend_rows(len(parts))[1])
-        fig.subplots_adjust(left=2.2 / 7.6)
+        fig, (ax, share) = _new(9.6, height, cols=2, top=0.5 + 0.24 * rows)
+        fig.subplots_adjust(left=2.2 / 9.6)
         labels = [text(label, 30) for label, _ in bars][::-1]
-        left = [0.0] * len(bars)
+        seconds = [[0.0 if math.isnan(s) else max(0.0, s) for s in _finite(sec)] for _, sec in bars][::-1]
+        totals = [sum(row) for row in seconds]
+        left, start = [0.0] * len(bars), [0.0] * len(bars)
         for i, part in enumerate(parts):
-            widths = [max(0.0, 0.0 if math.isnan(s) else s) for s in _finite([sec[i] for _, sec in bars])][::-1]
+            widths = [row[i] for row in seconds]
+            shares = [100 * w / total if total > 0 else 0.0 for w, total in zip(widths, totals)]
             ax.barh(labels, widths, left=left, color=color(i), label=part, height=0.6)
+            share.barh(labels, shares, left=start, color=color(i), height=0.6)
             left = [a + b for a, b in zip(left, widths)]
+            start = [a + b for a, b in zip(start, shares)]
+        for label, total in zip(labels, totals):
+            ax.annotate(f"{total:.1f} s", (total, label), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=8)
+        ax.set_xlim(0, max(totals, default=0) * 1.2 or 1)  # room for the totals
         ax.set_xlabel("seconds")
-        ax.grid(axis="y", visible=False)
+        share.set_xlim(0, 100)
+        share.set_xlabel("share of the case's time (%)")
+        share.tick_params(labelleft=False)
+        for axis in (ax, share):
+            axis.grid(axis="y", visible=False)
         _top_legend(fig, ax, "Where the time goes", height, cols)
         return _png(fig)

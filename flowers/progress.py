@@ -3,9 +3,11 @@
 A :class:`Progress` is what a case reports to.  ``progress("line")`` prints a line (per epoch, per
 pipeline...).  ``progress.bar(total, label)`` gives a tqdm bar (count, rate, ETA) for the work
 inside a step: batches of an epoch, the feature-cache build, image decoding.  The bar is drawn only
-when the output is a terminal and is erased when done, so a log file or CI output keeps one line
-per epoch; tqdm redraws at most every :data:`REDRAW_SECONDS`, which keeps its cost per batch to a
-comparison of clocks (measured in the README's Progress section).
+when the output is a terminal, on a line of its own (``newline``), one column narrower than the
+terminal (a wrapped bar could not be redrawn in place), and is erased when done, before the step's
+line is written: a terminal, like a log file or CI output, keeps one line per epoch.  tqdm redraws
+at most every :data:`REDRAW_SECONDS`, which keeps its cost per batch to a comparison of clocks
+(measured in the README's Progress section).
 
 ``terminal`` is a context manager under which ``sys.stdout`` reaches the terminal: the benchmarks
 pass one that suspends pytest's output capture, so progress shows without ``-s``.
@@ -14,8 +16,10 @@ pass one that suspends pytest's output capture, so progress shows without ``-s``
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
-from typing import Callable, ContextManager
+from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 
 from tqdm import tqdm
 
@@ -42,11 +46,16 @@ class TerminalFile:
 
 
 class Progress:
-    """Lines through ``write_line`` (None: silent); live bars when ``isatty`` (default: stdout's)."""
+    """Lines through ``write_line`` (None: silent); live bars when ``isatty`` (default: stdout's).
+
+    ``newline``: called (inside ``terminal()``) before a bar is drawn, to end a line left open by
+    others, such as pytest's file name before its result characters.
+    """
 
     def __init__(self, write_line: Callable[[str], None] | None = None,
-                 terminal: Callable[[], ContextManager] = contextlib.nullcontext, isatty: bool | None = None):
-        self.write_line, self.terminal = write_line, terminal
+                 terminal: Callable[[], ContextManager] = contextlib.nullcontext, isatty: bool | None = None,
+                 newline: Callable[[], None] = lambda: None):
+        self.write_line, self.terminal, self.newline = write_line, terminal, newline
         if isatty is None:
             with terminal():
                 isatty = sys.stdout.isatty()
@@ -58,8 +67,13 @@ class Progress:
 
     def bar(self, total: int | None, label: str, unit: str = "batch") -> tqdm:
         """A bar for ``total`` units of work (disabled, at the cost of a no-op, when not live)."""
+        width = None
+        if self.live:
+            with self.terminal():
+                self.newline()
+                width = shutil.get_terminal_size().columns - 1
         return tqdm(total=total, desc=f"  {label}", unit=unit, leave=False, mininterval=REDRAW_SECONDS,
-                    file=TerminalFile(self.terminal, self.live), disable=not self.live, dynamic_ncols=True)
+                    file=TerminalFile(self.terminal, self.live), disable=not self.live, ncols=width)
 
 
 SILENT = Progress()

@@ -17,13 +17,24 @@ session; this module makes the end of a session safe for that file:
 * While pytest-benchmark writes PATH, SIGINT and SIGTERM are held back and acted on afterwards,
   so they cannot cut the write short.  Left: a SIGKILL or power loss during that write (a fraction
   of a second; pytest-benchmark writes in place, not through a temp file).
+* pytest-benchmark makes its storage folder (``--benchmark-storage``, ``.benchmarks/``) when it
+  starts, whether or not anything is saved there; one this session made and left empty is removed.
+* The process ends promptly after the session.  What held it were full garbage collections over
+  the millions of objects TensorFlow and Keras create on import (pytest's unraisable-exception
+  check runs two at the end, Python one at exit: each 0.4-2 s on 2 shared cores, ten times that
+  under load).  Those objects live as long as the process, so once the cases are collected (their
+  modules imported) they are moved out of the collector's sight (``gc.freeze``); at exit everything
+  left is, as no cycle needs collecting then.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import signal
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +43,7 @@ from flowers import interrupts
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _old_handlers = pytest.StashKey[dict]()
+_new_storage = pytest.StashKey["Path | None"]()  # pytest-benchmark's storage folder, if it did not exist yet
 _state = pytest.StashKey[dict]()  # {"interrupted": bool, "finished": int}
 
 
@@ -51,8 +63,19 @@ def measuring(benchmark):
         raise
 
 
-def pytest_configure(config):
+def pytest_configure(config):  # before pytest-benchmark's (trylast), which makes its storage folder
     config.stash[_state] = {"interrupted": False, "finished": 0}
+    folder = storage_folder(config)
+    config.stash[_new_storage] = folder if folder and not folder.exists() else None
+    # At exit only (a pytest run inside a longer-lived process keeps collecting); atexit handlers
+    # registered earlier (weakref finalizers: temporary folders) still run after this one.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
+
+
+def pytest_collection_finish(session):
+    """TensorFlow, Keras and the cases are imported now: later collections skip their objects."""
+    gc.freeze()
 
 
 def _main_thread() -> bool:
@@ -116,7 +139,20 @@ def held_signals():
             signal.signal(s, handler)
 
 
+def storage_folder(config: pytest.Config) -> Path | None:
+    """pytest-benchmark's file storage folder, read from ``--benchmark-storage`` as pytest-benchmark
+    reads it (a ``file://`` URI, or a plain path); None for other storage."""
+    uri = str(config.getoption("benchmark_storage", None) or "")
+    if uri and "://" not in uri:
+        uri = f"file://{uri}"
+    return Path(uri[len("file://"):]).absolute() if uri.startswith("file://") else None
+
+
 def pytest_unconfigure(config):
+    new_storage = config.stash.get(_new_storage, None)
+    if new_storage:
+        with contextlib.suppress(OSError):  # not empty (something was saved), or gone already
+            new_storage.rmdir()
     if _main_thread():
         for s, handler in config.stash.get(_old_handlers, {}).items():
             signal.signal(s, handler)

@@ -204,7 +204,8 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
     strategy = distribute.strategy(config.distribute)
     record = {**config.for_variant(name), **distribute.record(config.distribute, strategy)}
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
-        model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train)
+        model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train,
+                             progress=as_progress(progress))
         clock.lap("setup")
         outcome = _train_and_evaluate(model, variant, splits, config, record["learning_rate"], clock,
                                       as_progress(progress), cache_memory_limit, tensorboard)
@@ -252,7 +253,8 @@ def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: 
          tensorboard: str | Path | None) -> dict[str, list[float]]:
     """``fit`` in :func:`index_batches` order; the per-epoch history, checked finite."""
     steps = math.ceil(len(x) / config.batch_size)
-    callbacks = [keras.callbacks.TerminateOnNaN(), StopOnSignal(), log, BatchBar(progress, log.name, config.epochs, steps)]
+    # The bar is closed (erased) before the epoch's line is written: Keras calls callbacks in order.
+    callbacks = [keras.callbacks.TerminateOnNaN(), StopOnSignal(), BatchBar(progress, log.name, config.epochs, steps), log]
     if tensorboard:
         callbacks.append(tensorboard_log.callback(tensorboard))
     with interrupts.training():

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 import types
 import warnings
 from collections import Counter
@@ -322,16 +323,60 @@ def test_image_size_must_be_a_positive_integer(size):
     assert "image_size" in one_line_error("synthetic", size)
 
 
+def test_ctrl_c_while_decoding_drops_the_images_not_started(tmp_path, monkeypatch):
+    """A Ctrl-C during decoding ends it at once: the queued images are not decoded first (leaving
+    ``Executor.map``'s results cancels the futures not started)."""
+    path = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(path)
+    decoded = []
+
+    def decode_file(path, image_size):
+        decoded.append(path)
+        time.sleep(0.01)
+        return "digest", np.zeros((image_size, image_size, 3), np.uint8)
+
+    class InterruptedBar:  # Ctrl-C arrives while the 5th result is taken
+        count = 0
+
+        def update(self):
+            self.count += 1
+            if self.count == 5:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "decode_file", decode_file)
+    with pytest.raises(KeyboardInterrupt):
+        data.decode_all([path] * 2000, SIZE, InterruptedBar())
+    assert len(decoded) < 100  # those already running finish; the other ~1,900 are dropped
+
+
 # --- tf_flowers ----------------------------------------------------------------------------------
 
 
-def test_tf_flowers_offline_is_a_one_line_error(monkeypatch):
-    def no_network(*args, **kwargs):
-        raise ConnectionError("Failed to get url https://storage.googleapis.com/flower_photos.tgz\nretry 3")
+def fake_tfds(load, prepared=True) -> types.SimpleNamespace:
+    """A stand-in for tensorflow_datasets: ``builder(name).is_prepared()`` and ``load``."""
+    builder = types.SimpleNamespace(is_prepared=lambda: prepared, url_infos={})
+    return types.SimpleNamespace(builder=lambda name, data_dir=None: builder, load=load)
 
-    monkeypatch.setitem(sys.modules, "tensorflow_datasets", types.SimpleNamespace(load=no_network))
+
+def test_tf_flowers_offline_is_a_one_line_error(monkeypatch):
+    from flowers import downloads
+
+    def offline(name, progress):
+        raise downloads.DownloadError(f"tf_flowers could not be downloaded (host:80: refused); {downloads.OFFLINE_HINT}")
+
+    monkeypatch.setattr(downloads, "prepare_tfds", offline)
     message = one_line_error("tf_flowers", 160)
-    assert message.startswith("tf_flowers could not be downloaded (ConnectionError: Failed to get url")
+    assert message.startswith("tf_flowers could not be downloaded (host:80: refused); offline, use --profile smoke")
+    assert "--data PATH" in message  # the probe itself: tests/test_downloads.py
+
+
+def test_tf_flowers_prepared_but_unreadable_is_a_one_line_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("corrupt record\nin train.tfrecord")
+
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", fake_tfds(broken))
+    message = one_line_error("tf_flowers", 160)
+    assert message.startswith("tf_flowers could not be read (OSError: corrupt record")
     assert "--data PATH" in message
 
 
@@ -357,9 +402,9 @@ def test_tf_flowers_arrays_and_fingerprint(monkeypatch):
         calls.append((name, kwargs))
         return [FakeDataset(8), FakeDataset(3), FakeDataset(2)], info
 
-    monkeypatch.setitem(sys.modules, "tensorflow_datasets", types.SimpleNamespace(load=fake_load))
+    monkeypatch.setitem(sys.modules, "tensorflow_datasets", fake_tfds(fake_load))
     splits = load("tf_flowers", SIZE)
-    assert calls == [("tf_flowers", dict(split=data.TFDS_SPLITS, as_supervised=True, with_info=True))]
+    assert calls == [("tf_flowers", dict(split=data.TFDS_SPLITS, as_supervised=True, with_info=True, download=False))]
     assert splits.x_train.shape == (8, SIZE, SIZE, 3) and splits.x_train.dtype == np.uint8
     assert splits.class_names == ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
     assert splits.y_test.tolist() == [1, 0] and splits.y_test.dtype == np.int32  # dandelion, daisy

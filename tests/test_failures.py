@@ -109,8 +109,8 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
     finally:
         proc.kill()
     output = "".join(lines) + rest
-    # ~5 s on 2 busy cores, mostly pytest's garbage collection of TensorFlow's objects at exit.
-    assert stopped < 30, f"took {stopped:.1f}s to stop"
+    print(f"{signame} during the {during}: the process ended {stopped:.1f} s after it")
+    assert stopped < 15, f"took {stopped:.1f}s to stop"  # the rest of epoch 2, the save, pytest's ending
     assert code == pytest.ExitCode.INTERRUPTED, output[-3000:]
     assert "KeyboardInterrupt" in rest
     assert "epoch 3/5 " not in rest  # training did not go on (epoch 2 may have been under way)
@@ -140,6 +140,28 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
     report = flowers("report", out, "-o", tmp_path / "report", "-q")
     assert report.returncode == 0 and "was interrupted" in report.stderr
     assert "the run was interrupted" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_the_process_ends_within_seconds_of_the_summary_line():
+    """Nothing holds the interpreter after the session: no thread or pool, and no full garbage
+    collection over TensorFlow's objects (before gc.freeze in flowers/pytest_plugin.py: 3.7 s here
+    on 2 shared cores, 20 s on a busier machine)."""
+    proc = subprocess.Popen(pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"), cwd=ROOT, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines, summary = [], None
+        for line in proc.stdout:  # to the end: the process closes its output when it exits
+            lines.append(line)
+            if re.fullmatch(r"=+ .* in [\d.]+s( \(.*\))? =+", line.strip()):
+                summary = time.monotonic()
+        code = proc.wait(timeout=60)
+        lingered = time.monotonic() - summary if summary else None
+    finally:
+        proc.kill()
+    assert code == 0 and summary, "".join(lines)[-3000:]
+    print(f"the process ended {lingered:.2f} s after pytest's summary line")
+    assert lingered < 3
 
 
 OTHER_PROJECT_TEST = """

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from flowers import downloads
 from flowers.models import BACKBONES, VARIANTS, WeightsError, create_model, get_variant, resolve_weights
 
 # From the original experiment's model summaries, at 160 px (DEVELOPERS.md).
@@ -103,6 +104,7 @@ def test_imagenet_download_failure_names_the_offline_option(monkeypatch):
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
     monkeypatch.setattr("keras.src.applications.vgg16.file_utils.get_file", offline)
+    monkeypatch.setattr(downloads, "check_keras_weights", lambda name, what: True)  # host reachable, download fails
     with pytest.raises(WeightsError, match=r"could not be downloaded .*--weights DIR") as err:
         create_model("vgg16_transfer", 5, 32, weights="imagenet")
     assert "\n" not in str(err.value)

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -551,3 +552,71 @@ def test_html_in_headless_chromium(tmp_path):
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, Path(keep) / shot.name)
+
+
+def measuring_page(report_html: str, width: int) -> str:
+    """A page showing ``report_html`` in a frame ``width`` px wide (headless Chromium's own window is
+    at least 500 px) whose script writes, once laid out, each wide table's scroll and visible widths
+    and the page's, into <pre id="measured">."""
+    return f"""<!doctype html><body style="margin:0">
+<iframe id="report" width="{width}" height="900" style="border:0" srcdoc="{escape(report_html, quote=True)}"></iframe>
+<pre id="measured"></pre>
+<script>
+document.getElementById("report").addEventListener("load", event => {{
+  const doc = event.target.contentDocument;
+  const widths = [...doc.querySelectorAll("table.comparison, table.breakdown")].map(table => {{
+    const box = table.closest(".scroll");
+    return `${{table.classList[table.classList.length - 1]}} ${{box.scrollWidth}} ${{box.clientWidth}}`;
+  }});
+  widths.push(`page ${{doc.documentElement.scrollWidth}} ${{doc.documentElement.clientWidth}}`);
+  document.getElementById("measured").textContent = widths.join("\\n");
+}});
+</script></body>"""
+
+
+def widest_run() -> dict:
+    """The widest Results and time tables a run makes: every column (efficiency, peak memory, the
+    feature cache, a time breakdown), long feature-cache layer names and 3 seeds a variant (mean ± CI)."""
+    data = fixture("one_run.json")
+    parts = {"data_load": 95.0, "setup": 2.5, "feature_cache": 3.25, "first_epoch": 37.1, "later_epochs": 67.2,
+             "evaluation": 0.2, "bookkeeping": 0.1}
+    benches = []
+    for seed in range(3):
+        for bench in copy.deepcopy(data["benchmarks"]):
+            info = bench["extra_info"]
+            info.update(seed=seed, test_accuracy=info["test_accuracy"] - 0.03 * seed,
+                        test_loss=info["test_loss"] + 0.021 * seed, breakdown=dict(parts), data_cached=False,
+                        wall_seconds=205.35, steady_images_per_second=12345.6)
+            info["config"] = dict(info["config"], seed=seed)
+            if info.get("feature_cache", {}).get("enabled"):
+                info["feature_cache"]["layer"] = "conv3_block4_out_of_a_long_backbone"
+            bench["name"] = f"test_variant[{info['variant']}-seed={seed}]"
+            benches.append(bench)
+    data["benchmarks"] = benches
+    data["flowers"]["cases"] = [{"name": b["name"], "variant": b["extra_info"]["variant"], "seed": b["extra_info"]["seed"],
+                                 "status": "ok", "error": None} for b in benches]
+    return data
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path, width):
+    out = tmp_path / "r"
+    assert cli.main(["report", str(save(tmp_path / "wide.json", widest_run())), "-o", str(out), "-q"]) == 0
+    page = (out / "report.html").read_text()
+    assert "± " in page and "conv3_block4_out_of_a_long_backbone" in page and "Where the time goes</h2>" in page
+    measured = tmp_path / "measured.html"
+    measured.write_text(measuring_page(page, width))
+    dom = chromium(tmp_path, "--dump-dom", "--window-size=1400,1000", "--virtual-time-budget=5000",
+                   measured.resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    found = re.search(r'<pre id="measured">([^<]+)</pre>', dom.stdout)
+    assert found, dom.stdout[-2000:]
+    sizes = {name: (int(scroll), int(client)) for name, scroll, client in
+             (line.split() for line in found.group(1).splitlines())}
+    assert sizes["page"] == (width, width), sizes  # the page itself never scrolls sideways
+    if width == 1280:  # on a phone the Results are cards and the time table may scroll in its box
+        assert sizes["comparison"][0] <= sizes["comparison"][1], sizes
+        assert sizes["breakdown"][0] <= sizes["breakdown"][1], sizes
+    else:
+        assert sizes["comparison"][0] <= sizes["comparison"][1], sizes

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 def generate(results: list[str | Path], output: str | Path = "reports", title: str = "flowers-bench report",
              quiet: bool = False) -> int:
     """Load ``results`` (default: :func:`default_inputs`), build, render and write the report into
-    ``output``; warnings and errors go to stderr.  Returns the exit status (0, or 1 when the folder
+    ``output``; warnings and errors go to stderr.  Returns the exit status (0, or 2 when the folder
     cannot be written); unusable input raises :class:`~flowers.results.ResultsError` (exit 2)."""
     report = build(load_runs([Path(p) for p in results] or default_inputs()), title=title)
     for warning in report.warnings:
@@ -66,7 +66,7 @@ def generate(results: list[str | Path], output: str | Path = "reports", title: s
         written = write(report, output, pages)
     except OSError as exc:
         print(f"{PROG}: error: cannot write into {output}: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if not quiet:
         out = Path(output)
         print(f"{PROG}: {report.runs} run(s) -> {out / 'report.md'}, {out / 'report.html'} "

@@ -1,0 +1,80 @@
+"""What a new user meets first: help texts, errors on unwritable outputs, what a run leaves behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowers import cli, profiles
+
+ROOT = Path(__file__).resolve().parent.parent
+ONE_RUN = ROOT / "tests" / "fixtures" / "report" / "one_run.json"
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+
+
+def benchmarks(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-p", "no:cacheprovider", *args],
+                          cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_pytest_help_describes_each_profile_from_its_own_settings():
+    helped = benchmarks("--help")
+    assert helped.returncode == 0, helped.stderr
+    text = " ".join(helped.stdout.split())  # argparse wraps lines
+    for name in profiles.PROFILES:
+        assert profiles.describe(name) in text
+    assert "smoke (synthetic, 32 px, random-calibrated weights, 6 epochs, batch 32)" in text
+
+
+def test_reading_the_profiles_imports_no_tensorflow():
+    code = "import sys, flowers.profiles as p; p.describe('paper'); print('tensorflow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("command", [[], ["report"], ["check"], ["merge"]])
+def test_flowers_help_is_plain_text(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main([*command, "--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    assert "flowers" in shown and "``" not in shown and ":mod:" not in shown and ":func:" not in shown
+
+
+@pytest.mark.parametrize("command", [
+    ["report", ONE_RUN, "-q", "-o", "{blocked}"],
+    ["merge", ONE_RUN, "-o", "{blocked}/out.json"],
+    ["check", "{blocked}/base.json", ONE_RUN, "--update-baseline"],
+])
+def test_an_output_that_cannot_be_written_exits_2_with_one_line(command, tmp_path, capsys):
+    blocked = tmp_path / "a-file"  # a path under a file: no folder can be made there
+    blocked.write_text("x")
+    argv = [str(arg).replace("{blocked}", str(blocked / "x")) for arg in command]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"flowers {command[0]}: error: ") and err.count("\n") == 1, err
+    assert str(blocked) in err
+
+
+@pytest.mark.slow
+def test_a_pytest_run_leaves_no_empty_benchmark_storage_folder(tmp_path):
+    """pytest-benchmark makes .benchmarks/ at the start of every session; unused, it is removed
+    again, and one that was there before the session is kept."""
+    done = benchmarks("--collect-only", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert not (tmp_path / ".benchmarks").exists()
+    (tmp_path / ".benchmarks").mkdir()
+    assert benchmarks("--collect-only", "-q", cwd=tmp_path).returncode == 0
+    assert (tmp_path / ".benchmarks").is_dir()
+
+
+@pytest.mark.skipif(not shutil.which("git") or not (ROOT / ".git").exists(), reason="needs a git checkout")
+def test_the_readmes_venv_and_toxs_redirect_file_are_ignored(tmp_path):
+    for name in (".venv", ".venv/bin/python", ".benchmarks/x.json"):
+        done = subprocess.run(["git", "check-ignore", "-q", "--no-index", name], cwd=ROOT, check=False)
+        assert done.returncode == 0, f"{name} is not git-ignored"
