@@ -11,8 +11,6 @@ from pathlib import Path
 from flowers import store
 from flowers.check.settings import load_config
 from flowers.results import ResultsError, Run, SkippedResultWarning
-from flowers.trends.page import build
-from flowers.trends.write import write
 
 PROG = "flowers trends"
 REPORT_NIGHTS = 7  # --reports: the latest week of each series, with what changed night to night
@@ -57,6 +55,10 @@ def _reports(series: dict[str, list[Run]], out: Path) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     series = _load(args.store)
+    # matplotlib and ruptures only when the page is made: `flowers check` builds this parser too
+    from flowers.trends.page import build
+    from flowers.trends.write import write
+
     page = build(series, load_config(args.config), args.repo_url, args.title)
     links = _reports(series, Path(args.output)) if args.reports else {}
     for section in page.sections:
