@@ -37,7 +37,7 @@ def test_reading_the_profiles_imports_no_tensorflow():
     assert done.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("command", [[], ["report"], ["check"], ["merge"]])
+@pytest.mark.parametrize("command", [[], ["report"], ["check"], ["merge"], ["store"], ["trends"]])
 def test_flowers_help_is_plain_text(command, capsys):
     with pytest.raises(SystemExit) as done:
         cli.main([*command, "--help"])
@@ -49,7 +49,7 @@ def test_flowers_help_is_plain_text(command, capsys):
 @pytest.mark.parametrize("command", [
     ["report", ONE_RUN, "-q", "-o", "{blocked}"],
     ["merge", ONE_RUN, "-o", "{blocked}/out.json"],
-    ["check", "{blocked}/base.json", ONE_RUN, "--update-baseline"],
+    ["check", "{blocked}/base.json", ONE_RUN, "--update-baseline", "--force"],
 ])
 def test_an_output_that_cannot_be_written_exits_2_with_one_line(command, tmp_path, capsys):
     blocked = tmp_path / "a-file"  # a path under a file: no folder can be made there

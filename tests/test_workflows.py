@@ -249,8 +249,8 @@ def test_check_envs_run_the_benchmark_then_the_check(env, profile, baseline, ext
     args = _check_parser().parse_args(shlex.split(last)[2:])
     assert args.baseline == baseline and args.current == "out.json"
     assert not args.update_baseline and not args.force
-    if env == "check":  # hosted runners are never the baseline's machine: accuracy only
-        assert args.metrics == ("accuracy",)
+    if env == "check":  # hosted runners are never the baseline's machine: no time gate
+        assert args.metrics == ("accuracy", "loss")
     else:
         assert set(args.metrics) == set(check.ALL_METRICS)
 
@@ -265,7 +265,7 @@ def test_tox_accepts_the_config():
     assert result.returncode == 0, result.stderr
     for env in envs:
         assert f"[testenv:{env}]" in result.stdout
-    assert ("flowers check benchmarks/baselines/smoke-cpu.json out.json --metrics accuracy --markdown check.md "
+    assert ("flowers check benchmarks/baselines/smoke-cpu.json out.json --metrics accuracy,loss --markdown check.md "
             "--markdown check.md\n") in result.stdout.replace("\r", "")
 
 
@@ -349,7 +349,7 @@ def test_the_job_summary_and_the_pull_request_comment_receive_the_verdict(tmp_pa
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.chdir(tmp_path)
     argv = [a.replace("{env:GITHUB_STEP_SUMMARY:check.md}", str(summary)) for a in raw_check_command("check")]
-    argv = [a.replace("{env:FLOWERS_CHECK_METRICS:accuracy}", "accuracy") for a in argv]
+    argv = [a.replace("{env:FLOWERS_CHECK_METRICS:accuracy,loss}", "accuracy,loss") for a in argv]
     assert cli.main(argv[1:]) == 1
     verdict = (tmp_path / "check.md").read_text()
     assert verdict.startswith("### flowers check: FAIL") and "resnet50v2_finetune" in verdict
