@@ -7,13 +7,14 @@ Each crafted regression of issue 16 has a test here that fails it with exit 1 na
 from __future__ import annotations
 
 import copy
+import importlib
 import statistics
 
 import pytest
 
 from flowers import check, cli
 from flowers.results import load_run
-from tests.factory import VARIANTS, make_run, seeded, set_info, standard, write
+from tests.factory import ROOT, VARIANTS, make_run, seeded, set_info, standard, write
 
 # Ten seeds of resnet50v2_finetune on the smoke profile swing like this between seeds (and CPUs).
 SWINGY = [0.767, 0.733, 0.700, 0.800, 0.667, 0.733, 0.767, 0.700, 0.633, 0.733]
@@ -280,3 +281,22 @@ def test_calibrate_takes_no_baseline(tmp_path, flowers):
 def test_a_baseline_of_one_seed_is_named_in_the_rows(tmp_path):
     comp = compare(tmp_path, make_run(standard()["benchmarks"][:1]), make_run(standard()["benchmarks"][:1]))
     assert "one baseline seed: no measured noise" in rows(comp, metric="test_loss")[0].how
+
+
+# ------------------------------------------------------------------------------------------
+# On the committed baseline: real seeds, real noise
+# ------------------------------------------------------------------------------------------
+
+
+def test_every_crafted_regression_is_caught_on_the_committed_baseline(capsys):
+    crafted = importlib.import_module("benchmarks.crafted_regressions")
+    assert crafted.main([]) == 0, capsys.readouterr().out
+    assert "MISSED" not in capsys.readouterr().out
+
+
+def test_the_committed_baseline_gives_few_false_alarms_in_a_a_comparisons():
+    """What tox -e check runs (accuracy and loss), played on the baseline's own seeds."""
+    run = load_run(ROOT / "benchmarks" / "baselines" / "smoke-cpu.json")
+    tallies = check.calibrate.calibrate([run], check.Config(), ("accuracy", "loss"))
+    runs, alarms = sum(t.runs for t in tallies), sum(t.alarms for t in tallies)
+    assert runs >= 200 and alarms / runs <= 0.02, check.calibrate.render(tallies, [], 0.02, ("accuracy", "loss"))
