@@ -1,12 +1,19 @@
-"""One factory of result files for the tests: dicts shaped like the result schema of
-flowers/results.py, built in code (nothing here trains a model or imports TensorFlow)."""
+"""The tests' one factory of result files: dicts shaped like the result schema (flowers/schema.py),
+built in code (:func:`make_case`, :func:`make_run`, :func:`standard`, :func:`seeded`), from the
+report's hand-made fixtures (:func:`fixture`, :func:`fixture_run`) or from the committed smoke
+baseline (:func:`baseline`, :func:`night`); :func:`save` and :func:`write` put one on disk.
+Nothing here trains a model or imports TensorFlow."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "report"
+BASELINE = ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 VARIANTS = ("basic_cnn", "vgg16_transfer", "resnet50v2_finetune", "resnet50v2_finetune_aug")
 ACC = {"basic_cnn": 0.8667, "vgg16_transfer": 0.80, "resnet50v2_finetune": 0.90, "resnet50v2_finetune_aug": 0.9333}
 
@@ -78,12 +85,29 @@ def standard(seeds=1, acc_shift=0.0, loss_factor=1.0, ips_factor=1.0, variants=V
     return make_run(benches, **run_kw)
 
 
-def write(tmp_path: Path, name: str, data) -> Path:
-    path = tmp_path / name
+def save(path: Path, data) -> Path:
+    """``data`` (a run, or text as it is) written to ``path``, its folder made first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(data if isinstance(data, str) else json.dumps(data, indent=1))
     return path
 
 
+def write(folder: Path, name: str, data) -> Path:
+    return save(folder / name, data)
+
+
+def rows(comparison, variant=None, metric=None) -> list:
+    """The rows of a ``flowers check`` comparison, of one variant and/or metric."""
+    return [r for r in comparison.rows
+            if (variant is None or r.variant == variant) and (metric is None or r.metric == metric)]
+
+
+def compared(tmp_path: Path, base, cur, **kw):
+    """``check.compare`` of two runs made here (written to tmp_path and read back)."""
+    from flowers import check
+    from flowers.results import load_run
+
+    return check.compare(load_run(write(tmp_path, "base.json", base)), load_run(write(tmp_path, "cur.json", cur)), **kw)
 
 
 def seeded(accs: dict[str, list[float]], losses: dict[str, list[float]] | None = None, n_test: int = 30,
@@ -100,4 +124,56 @@ def set_info(run: dict, **values) -> dict:
         info = bench["extra_info"]
         if info["status"] == "ok":
             info.update({k: v(info) if callable(v) else v for k, v in values.items()})
+    return run
+
+
+# ------------------------------------------------------------------------------------------
+# From the report's fixtures (tests/fixtures/report/) and the committed smoke baseline
+# ------------------------------------------------------------------------------------------
+
+
+def fixture(name: str) -> dict:
+    """A hand-made result file of tests/fixtures/report/, e.g. ``one_run.json``."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+def fixture_run(dt: str, variants=VARIANTS + ("mobilenet_v2_transfer",), epochs: int = 3, profile: str = "smoke",
+                seed_base: int = 0, commit: str = "c0ffee") -> dict:
+    """A run dated ``dt`` with one case per variant, each a copy of one_run.json's first case."""
+    base = fixture("one_run.json")
+    proto = base["benchmarks"][0]
+    data = copy.deepcopy(base)
+    data["datetime"] = dt
+    data["commit_info"]["id"] = commit
+    data["flowers"]["profile"] = profile
+    data["benchmarks"], data["flowers"]["cases"] = [], []
+    for i, v in enumerate(variants):
+        b = copy.deepcopy(proto)
+        acc = 0.5 + 0.4 * ((seed_base * 7 + i * 3) % 10) / 10
+        b["name"] = f"test_variant[{v}]"
+        info = b["extra_info"]
+        info.update(variant=v, profile=profile, test_accuracy=acc, test_loss=1 - acc, epochs=epochs,
+                    train_seconds=2.0 + i + seed_base % 5)
+        info["history"] = {k: [0.3 + 0.5 * e / epochs for e in range(1, epochs + 1)] for k in HISTORY_KEYS}
+        info["config"] = dict(info["config"], variant=v, epochs=epochs)
+        data["benchmarks"].append(b)
+        data["flowers"]["cases"].append({"name": b["name"], "variant": v, "seed": 0, "status": "ok", "error": None})
+    return data
+
+
+def baseline() -> dict:
+    """The committed smoke baseline (benchmarks/baselines/smoke-cpu.json): ten seeds of a real run."""
+    return json.loads(BASELINE.read_text())
+
+
+def night(day: int = 1, commit: str | None = None, **accuracy: float) -> dict:
+    """The baseline run dated 2026-01-DAY 02:17 UTC with commit ``commit`` (default: from the day);
+    keyword arguments set a variant's test_accuracy."""
+    run = baseline()
+    run["datetime"] = f"2026-01-{day:02d}T02:17:00+00:00"
+    run["commit_info"]["id"] = commit or f"{day:02d}" * 20
+    for bench in run["benchmarks"]:
+        variant = bench["extra_info"]["variant"]
+        if variant in accuracy:
+            bench["extra_info"]["test_accuracy"] = accuracy[variant]
     return run

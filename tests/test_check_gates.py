@@ -14,35 +14,13 @@ import pytest
 
 from flowers import check, cli
 from flowers.results import load_run
-from tests.factory import ROOT, VARIANTS, make_run, seeded, set_info, standard, write
+from tests.factory import ROOT, VARIANTS, compared, make_run, rows, seeded, set_info, standard, write
 
 # Ten seeds of resnet50v2_finetune on the smoke profile swing like this between seeds (and CPUs).
 SWINGY = [0.767, 0.733, 0.700, 0.800, 0.667, 0.733, 0.767, 0.700, 0.633, 0.733]
 
 
-def rows(comp, variant=None, metric=None):
-    return [r for r in comp.rows if (variant is None or r.variant == variant) and (metric is None or r.metric == metric)]
-
-
-def compare(tmp_path, base, cur, **kw):
-    return check.compare(load_run(write(tmp_path, "base.json", base)), load_run(write(tmp_path, "cur.json", cur)), **kw)
-
-
-@pytest.fixture(autouse=True)
-def _away_from_repo(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no pyproject.toml upwards: the built-in defaults
-
-
-@pytest.fixture
-def flowers(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMANDS", {"check": "flowers.check"})
-
-    def call(*argv):
-        code = cli.main(["check", *map(str, argv)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
+pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
 
 
 # ------------------------------------------------------------------------------------------
@@ -51,9 +29,9 @@ def flowers(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("seeds", [1, 10])
-def test_unchanged_run_passes(tmp_path, flowers, seeds):
+def test_unchanged_run_passes(tmp_path, check_cli, seeds):
     run = standard(seeds=seeds)
-    code, out, err = flowers(write(tmp_path, "a.json", run), write(tmp_path, "b.json", run))
+    code, out, err = check_cli(write(tmp_path, "a.json", run), write(tmp_path, "b.json", run))
     assert code == 0 and err == "", out
     assert out.rstrip().splitlines()[-1] == f"PASS: nothing regressed in {len(VARIANTS)} variants"
 
@@ -62,7 +40,7 @@ def test_a_swingy_variant_gets_a_wide_limit_and_a_steady_one_a_tight_one(tmp_pat
     steady = [0.90 + 0.004 * (s % 3) for s in range(10)]
     base = seeded({"basic_cnn": steady, "resnet50v2_finetune": SWINGY}, n_test=1000)
     cur = seeded({"basic_cnn": [0.85], "resnet50v2_finetune": [0.60]}, n_test=1000)
-    comp = compare(tmp_path, base, cur, metrics=["accuracy"])
+    comp = compared(tmp_path, base, cur, metrics=["accuracy"])
     tight, wide = rows(comp, "basic_cnn")[0], rows(comp, "resnet50v2_finetune")[0]
     assert tight.verdict == "REGRESSED" and wide.verdict == "ok"
     assert tight.detectable < 0.05 < 0.12 < wide.detectable
@@ -72,30 +50,30 @@ def test_a_swingy_variant_gets_a_wide_limit_and_a_steady_one_a_tight_one(tmp_pat
 def test_another_cpus_trajectory_is_not_a_regression(tmp_path):
     """The issue's false alarm: resnet50v2_finetune 0.767 on the baseline's CPU, 0.600 on another."""
     base = seeded({"resnet50v2_finetune": SWINGY})
-    assert compare(tmp_path, base, seeded({"resnet50v2_finetune": [0.600]})).regressed is False
-    assert compare(tmp_path, base, seeded({"resnet50v2_finetune": [0.300]})).regressed is True
+    assert compared(tmp_path, base, seeded({"resnet50v2_finetune": [0.600]})).regressed is False
+    assert compared(tmp_path, base, seeded({"resnet50v2_finetune": [0.300]})).regressed is True
 
 
 def test_binomial_floor_when_the_seeds_agree(tmp_path):
     """Seeds that agree exactly do not make a 30-image test set exact: one flipped image is not a regression."""
     base = seeded({"basic_cnn": [1.0] * 10})
-    (row,) = compare(tmp_path, base, seeded({"basic_cnn": [29 / 30]}), metrics=["accuracy"]).rows
+    (row,) = compared(tmp_path, base, seeded({"basic_cnn": [29 / 30]}), metrics=["accuracy"]).rows
     assert row.verdict == "ok" and "binomial sd=0.091 (n_test=30) > seeds sd=0 (n=10)" in row.how
-    (row,) = compare(tmp_path, base, seeded({"basic_cnn": [25 / 30]}), metrics=["accuracy"]).rows
+    (row,) = compared(tmp_path, base, seeded({"basic_cnn": [25 / 30]}), metrics=["accuracy"]).rows
     assert row.verdict == "REGRESSED"
 
 
 def test_tolerance_is_a_floor_whatever_the_noise(tmp_path):
     base = seeded({"basic_cnn": [0.90] * 10}, n_test=10**6)
-    (row,) = compare(tmp_path, base, seeded({"basic_cnn": [0.885]}, n_test=10**6), metrics=["accuracy"]).rows
+    (row,) = compared(tmp_path, base, seeded({"basic_cnn": [0.885]}, n_test=10**6), metrics=["accuracy"]).rows
     assert row.verdict == "ok" and row.threshold == "drop>0.02" and "tolerance drop>0.02" in row.how
 
 
-def test_partial_collapse_of_seeds_is_caught(tmp_path, flowers):
+def test_partial_collapse_of_seeds_is_caught(tmp_path, check_cli):
     """The issue's case: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gave p = 0.106)."""
     base = write(tmp_path, "base.json", seeded({"basic_cnn": [0.9, 0.933, 0.9]}))
     cur = write(tmp_path, "cur.json", seeded({"basic_cnn": [0.6, 0.933, 0.6]}))
-    code, out, _ = flowers(base, cur, "--metrics", "accuracy")
+    code, out, _ = check_cli(base, cur, "--metrics", "accuracy")
     assert code == 1 and "FAIL: 1 regressed of 1 variant: basic_cnn" in out
 
 
@@ -104,10 +82,10 @@ def test_one_collapsed_seed_of_ten_is_caught_by_the_worst_seed(tmp_path):
     base_values = [0.86, 0.90, 0.93, 0.88, 0.91, 0.95, 0.87, 0.89, 0.92, 0.90]
     base = seeded({"basic_cnn": base_values}, n_test=300)
     collapsed = seeded({"basic_cnn": [0.60, *base_values[1:]]}, n_test=300)
-    (row,) = compare(tmp_path, base, collapsed, metrics=["accuracy"]).rows
+    (row,) = compared(tmp_path, base, collapsed, metrics=["accuracy"]).rows
     assert row.verdict == "REGRESSED" and row.how.startswith("worst seed 0.6000 is beyond it")
     assert -float(row.change) < row.detectable  # the mean alone would have passed
-    (row,) = compare(tmp_path, base, seeded({"basic_cnn": base_values[::-1]}, n_test=300), metrics=["accuracy"]).rows
+    (row,) = compared(tmp_path, base, seeded({"basic_cnn": base_values[::-1]}, n_test=300), metrics=["accuracy"]).rows
     assert row.verdict == "ok"
 
 
@@ -117,19 +95,19 @@ def test_the_threshold_is_the_smallest_change_flagged(tmp_path, metric, key, wor
     values = [c.metric(key) for c in load_run(write(tmp_path, "base.json", base)).cases]
     # accuracy is judged on its mean, loss on its geometric mean (a log scale)
     mean = statistics.fmean(values) if metric == "accuracy" else statistics.geometric_mean(values)
-    limit = compare(tmp_path, base, seeded({"basic_cnn": [0.7]}), metrics=[metric]).rows[0].detectable
+    limit = compared(tmp_path, base, seeded({"basic_cnn": [0.7]}), metrics=[metric]).rows[0].detectable
     for factor, verdict in [(0.99, "ok"), (1.01, "REGRESSED")]:
         step = worse * limit * factor
         value = mean + step if metric == "accuracy" else mean * (1 + step)
         cur = seeded({"basic_cnn": [0.7]}, losses={"basic_cnn": [value]}) if metric == "loss" else \
             seeded({"basic_cnn": [value]})
-        assert compare(tmp_path, base, cur, metrics=[metric]).rows[0].verdict == verdict
+        assert compared(tmp_path, base, cur, metrics=[metric]).rows[0].verdict == verdict
 
 
 def test_loss_is_judged_as_a_ratio_in_the_worse_direction(tmp_path):
     base = seeded({"basic_cnn": [0.9] * 10}, losses={"basic_cnn": [0.40, 0.42, 0.41, 0.43, 0.39] * 2})
     def verdict(loss):
-        return compare(tmp_path, base, seeded({"basic_cnn": [0.9]}, losses={"basic_cnn": [loss]}),
+        return compared(tmp_path, base, seeded({"basic_cnn": [0.9]}, losses={"basic_cnn": [loss]}),
                        metrics=["loss"]).rows[0]
     assert verdict(0.41).verdict == "ok"
     assert verdict(0.60).verdict == "REGRESSED" and verdict(0.60).change == "+46.4%"  # over the geometric mean
@@ -149,11 +127,11 @@ def timed(run, factor=1.0, steps=(1.0, 0.1, 0.1, 0.1), train=1.8, wall=2.5):
                     train_images_per_second=lambda i: 400.0 / factor)
 
 
-def test_twenty_times_slower_small_variant_is_caught(tmp_path, flowers):
+def test_twenty_times_slower_small_variant_is_caught(tmp_path, check_cli):
     """Short steady epochs fall back to a figure the baseline timed long enough: here the whole case."""
     base = write(tmp_path, "base.json", timed(standard(seeds=3)))
     cur = write(tmp_path, "cur.json", timed(standard(), factor=20))
-    code, out, _ = flowers(base, cur, "--metrics", "time")
+    code, out, _ = check_cli(base, cur, "--metrics", "time")
     assert code == 1, out
     comp = check.compare(load_run(base), load_run(cur), metrics=["time"])
     assert {(r.metric, r.verdict, r.change) for r in comp.rows} == {("case_images_per_second", "REGRESSED", "-95.0%")}
@@ -162,16 +140,16 @@ def test_twenty_times_slower_small_variant_is_caught(tmp_path, flowers):
 def test_a_slower_current_run_cannot_switch_its_own_gate_off(tmp_path):
     """The figure is chosen by the baseline's timing alone: steady epochs timed over 3 s there."""
     base = timed(standard(seeds=3), steps=(1.0, 1.5, 1.5))
-    comp = compare(tmp_path, base, timed(standard(), factor=0.5, steps=(1.0, 1.5, 1.5)), metrics=["time"])
+    comp = compared(tmp_path, base, timed(standard(), factor=0.5, steps=(1.0, 1.5, 1.5)), metrics=["time"])
     assert {(r.metric, r.verdict) for r in comp.rows} == {("steady_images_per_second", "improved")}
-    comp = compare(tmp_path, base, timed(standard(), factor=3, steps=(1.0, 1.5, 1.5)), metrics=["time"])
+    comp = compared(tmp_path, base, timed(standard(), factor=3, steps=(1.0, 1.5, 1.5)), metrics=["time"])
     assert {(r.metric, r.verdict) for r in comp.rows} == {("steady_images_per_second", "REGRESSED")}
 
 
-def test_nothing_timed_long_enough_is_skipped_and_counted(tmp_path, flowers):
+def test_nothing_timed_long_enough_is_skipped_and_counted(tmp_path, check_cli):
     base = write(tmp_path, "base.json", timed(standard(), train=0.5, wall=0.8))
     cur = write(tmp_path, "cur.json", timed(standard(), factor=0.9, train=0.5, wall=0.8))
-    code, out, _ = flowers(base, cur, "--metrics", "accuracy,time")
+    code, out, _ = check_cli(base, cur, "--metrics", "accuracy,time")
     assert code == 0
     assert out.rstrip().endswith(f"; {len(VARIANTS)} of {2 * len(VARIANTS)} gates skipped "
                                  f"({len(VARIANTS)} too short to gate)")
@@ -193,30 +171,30 @@ def test_merged_parts_are_compared_case_by_case(tmp_path):
     """Nightly GPU shards: every part on a runner of its own name, the same kind of machine."""
     base = merged(standard(), ["EPYC 7763"])
     cur = merged(standard(ips_factor=0.5), ["EPYC 7763"])
-    assert {r.verdict for r in compare(tmp_path, base, cur, metrics=["time"]).rows} == {"REGRESSED"}
+    assert {r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows} == {"REGRESSED"}
     cur = merged(standard(ips_factor=0.5), ["EPYC 7763", "Xeon 8480"])  # every other case on another CPU
-    verdicts = {r.variant: r.verdict for r in compare(tmp_path, base, cur, metrics=["time"]).rows}
+    verdicts = {r.variant: r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows}
     assert verdicts == {"basic_cnn": "REGRESSED", "vgg16_transfer": "skipped",
                         "resnet50v2_finetune": "REGRESSED", "resnet50v2_finetune_aug": "skipped"}
 
 
 def test_the_host_name_is_not_the_machine_but_the_cpu_model_and_cores_are(tmp_path):
     base = standard(node="runner-1")
-    assert {r.verdict for r in compare(tmp_path, base, standard(ips_factor=0.5, node="runner-7"),
+    assert {r.verdict for r in compared(tmp_path, base, standard(ips_factor=0.5, node="runner-7"),
                                        metrics=["time"]).rows} == {"REGRESSED"}
     other = standard(ips_factor=0.5)
     other["machine_info"]["cpu"].update(family=25, model=17)
-    assert {r.how.split(":")[0] for r in compare(tmp_path, base, other, metrics=["time"]).rows} == {"different machine"}
+    assert {r.how.split(":")[0] for r in compared(tmp_path, base, other, metrics=["time"]).rows} == {"different machine"}
     fewer = standard(ips_factor=0.5)
     for run in (base, fewer):
         run["machine_info"]["flowers"]["cores"] = 2 if run is base else 1
-    assert {r.how for r in compare(tmp_path, base, fewer, metrics=["time"]).rows} == {"different machine: cores 2!=1"}
+    assert {r.how for r in compared(tmp_path, base, fewer, metrics=["time"]).rows} == {"different machine: cores 2!=1"}
 
 
-def test_other_device_is_skipped_and_counted_in_the_summary(tmp_path, flowers):
+def test_other_device_is_skipped_and_counted_in_the_summary(tmp_path, check_cli):
     base = write(tmp_path, "base.json", standard())
     cur = write(tmp_path, "cur.json", standard(ips_factor=0.5, device="gpu: NVIDIA H100"))
-    code, out, _ = flowers(base, cur)
+    code, out, _ = check_cli(base, cur)
     assert code == 0
     n = len(VARIANTS)
     assert out.rstrip().splitlines()[-1] == (f"PASS: nothing regressed in {n} variants; "
@@ -230,9 +208,9 @@ def test_other_device_is_skipped_and_counted_in_the_summary(tmp_path, flowers):
 
 def test_the_false_alarm_budget_is_split_over_the_gates_that_decide(tmp_path):
     run = standard(seeds=10)
-    assert {r.how.split("alpha=")[1][:6] for r in compare(tmp_path, run, run, metrics=["accuracy"]).rows} == {"0.0025"}
+    assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, run, metrics=["accuracy"]).rows} == {"0.0025"}
     other = standard(seeds=10, device="gpu: NVIDIA H100")  # time cannot decide: 8 gates share 0.02
-    assert {r.how.split("alpha=")[1][:6] for r in compare(tmp_path, run, other).rows
+    assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, other).rows
             if r.verdict != "skipped"} == {"0.0013"}
 
 
@@ -247,39 +225,39 @@ def test_each_metric_carries_its_gate():
     assert check.ALIASES["throughput"] == check.ALIASES["steady_images_per_second"] == "time"
 
 
-def test_calibrate_counts_false_alarms_of_a_b_comparisons(tmp_path, flowers):
+def test_calibrate_counts_false_alarms_of_a_b_comparisons(tmp_path, check_cli):
     """Nine seeds that agree and one far off: leaving that one out flags it, and only it."""
     values = [0.90, 0.91, 0.89, 0.90, 0.91, 0.89, 0.90, 0.91, 0.89, 0.40]
     run = write(tmp_path, "run.json", seeded({"basic_cnn": values}, n_test=1000))
-    code, out, err = flowers("--calibrate", run, "--metrics", "accuracy")
+    code, out, err = check_cli("--calibrate", run, "--metrics", "accuracy")
     assert code == 0, err
     line = next(line for line in out.splitlines() if "leave one seed out" in line)
     assert line.split("failed")[0].split() == ["1", "of", "10"] and "basic_cnn test_accuracy x1" in line
     assert "smallest change flagged" in out and "basic_cnn" in out.split("smallest change flagged")[1]
 
 
-def test_calibrate_across_machines_and_its_bound(tmp_path, flowers):
+def test_calibrate_across_machines_and_its_bound(tmp_path, check_cli):
     a = write(tmp_path, "a.json", seeded({"resnet50v2_finetune": SWINGY}))
     b = write(tmp_path, "b.json", seeded({"resnet50v2_finetune": [0.6]}, device="cpu: another"))
-    code, out, _ = flowers("--calibrate", a, b, "--metrics", "accuracy")
+    code, out, _ = check_cli("--calibrate", a, b, "--metrics", "accuracy")
     assert code == 0
     assert f"baseline {a}, one seed of {b}" in out
     assert check.calibrate.upper_bound(0, 150) == pytest.approx(0.0198, abs=1e-3)  # 150 clean runs: rate < 2%
 
 
-def test_calibrate_needs_several_seeds(tmp_path, flowers):
-    code, out, err = flowers("--calibrate", write(tmp_path, "one.json", standard()))
+def test_calibrate_needs_several_seeds(tmp_path, check_cli):
+    code, out, err = check_cli("--calibrate", write(tmp_path, "one.json", standard()))
     assert code == 2 and out == "" and "at least 3 seeds" in err and len(err.splitlines()) == 1
 
 
-def test_calibrate_takes_no_baseline(tmp_path, flowers):
+def test_calibrate_takes_no_baseline(tmp_path, check_cli):
     run = write(tmp_path, "run.json", standard(seeds=3))
-    code, _, err = flowers(run, run, "--calibrate", run)
+    code, _, err = check_cli(run, run, "--calibrate", run)
     assert code == 2 and "no BASELINE/CURRENT" in err
 
 
 def test_a_baseline_of_one_seed_is_named_in_the_rows(tmp_path):
-    comp = compare(tmp_path, make_run(standard()["benchmarks"][:1]), make_run(standard()["benchmarks"][:1]))
+    comp = compared(tmp_path, make_run(standard()["benchmarks"][:1]), make_run(standard()["benchmarks"][:1]))
     assert "one baseline seed: no measured noise" in rows(comp, metric="test_loss")[0].how
 
 

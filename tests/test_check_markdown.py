@@ -8,11 +8,11 @@ from pathlib import Path
 from flowers import check, cli
 from flowers.check import markdown
 from flowers.results import load_run
-from tests.nightly_runs import baseline, night, write
+from tests.factory import baseline, night, save
 
 
 def runs(tmp_path: Path, **accuracy: float) -> tuple[Path, Path]:
-    return write(tmp_path / "base.json", baseline()), write(tmp_path / "out.json", night(2, **accuracy))
+    return save(tmp_path / "base.json", baseline()), save(tmp_path / "out.json", night(2, **accuracy))
 
 
 def test_markdown_puts_the_summary_and_the_failing_rows_first(tmp_path):
@@ -57,7 +57,7 @@ def test_markdown_file_is_written_and_the_job_summary_appended_to(tmp_path, monk
 
 
 def test_no_baseline_ok_says_how_to_adopt_the_run_and_exits_0(tmp_path, capsys):
-    cur = write(tmp_path / "out.json", night(1))
+    cur = save(tmp_path / "out.json", night(1))
     missing = tmp_path / "paper-gpu.json"
     md = tmp_path / "check.md"
     assert cli.main(["check", str(missing), str(cur), "--no-baseline-ok", "--markdown", str(md)]) == 0
@@ -67,7 +67,7 @@ def test_no_baseline_ok_says_how_to_adopt_the_run_and_exits_0(tmp_path, capsys):
     assert md.read_text() == line + "\n"
     # the adoption it suggests works, and from then on the night is gated
     assert cli.main(["check", "--update-baseline", str(missing), str(cur)]) == 0
-    worse = write(tmp_path / "worse.json", night(2, resnet50v2_finetune=0.2))
+    worse = save(tmp_path / "worse.json", night(2, resnet50v2_finetune=0.2))
     assert cli.main(["check", str(missing), str(worse), "--no-baseline-ok", "--metrics", "accuracy"]) == 1
 
 
@@ -76,5 +76,5 @@ def test_no_baseline_ok_still_refuses_an_unreadable_run_and_is_off_by_default(tm
     bad.write_text("{\"benchmarks\": [")
     missing = tmp_path / "paper-gpu.json"
     assert cli.main(["check", str(missing), str(bad), "--no-baseline-ok"]) == 2
-    assert cli.main(["check", str(missing), str(write(tmp_path / "ok.json", night(1)))]) == 2
+    assert cli.main(["check", str(missing), str(save(tmp_path / "ok.json", night(1)))]) == 2
     assert "no such baseline" in capsys.readouterr().err

@@ -10,13 +10,14 @@ import pytest
 
 from flowers import check, cli, report, shards
 from flowers.results import load_run
+from tests.factory import FIXTURES, fixture
 
-FIXTURE = Path(__file__).parent / "fixtures" / "report" / "one_run.json"
+FIXTURE = FIXTURES / "one_run.json"
 
 
 def split(n=2, machines=None) -> list[dict]:
     """The fixture run cut into n shard parts as ``pytest benchmarks --shard K/n`` records them."""
-    run = json.loads(FIXTURE.read_text())
+    run = fixture("one_run.json")
     costs = {b["name"]: b["extra_info"]["train_seconds"] for b in run["benchmarks"]}
     owner = shards.shard_of(costs, n)
     selection = [{"name": c["name"], "variant": c["variant"], "seed": c["seed"], "shard": owner[c["name"]]}
@@ -53,7 +54,7 @@ def test_merged_parts_are_one_run_that_report_and_check_accept(tmp_path, capsys,
     code, out, _ = flowers(capsys, "merge", *paths, "-o", tmp_path / "out.json")
     assert code == 0 and "5 cases from 2 parts" in out
     merged = load_run(tmp_path / "out.json")
-    assert sorted(c.name for c in merged.cases) == sorted(b["name"] for b in json.loads(FIXTURE.read_text())["benchmarks"])
+    assert sorted(c.name for c in merged.cases) == sorted(b["name"] for b in fixture("one_run.json")["benchmarks"])
     assert merged.complete and merged.profile == "smoke"
     assert {c.info["machine_info"]["node"] for c in merged.cases} == {"gpu-a", "gpu-b"}
     assert merged.machine["node"] == "gpu-a + gpu-b"  # time is not compared against one machine's baseline

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.nightly_runs import night, write
+from tests.factory import night, save
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / ".ci" / "publish-nightly"
@@ -30,7 +30,7 @@ def git(cwd: Path, *args: str) -> str:
 def clone(origin: Path, where: Path, day: int) -> Path:
     """A checkout of the project (as actions/checkout makes) with night ``day``'s run downloaded."""
     git(where.parent, "clone", "--quiet", str(origin), where.name)
-    write(where / "nightly" / "nightly-smoke-cpu-report" / "out.json", night(day))
+    save(where / "nightly" / "nightly-smoke-cpu-report" / "out.json", night(day))
     return where
 
 

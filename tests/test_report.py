@@ -31,51 +31,19 @@ from flowers import __version__, cli
 from flowers import report as rp
 from flowers.original import VGG16_NOTE
 from flowers.results import SCHEMA, ResultsError, load_run, load_runs
+from tests.factory import FIXTURES, ROOT, fixture, fixture_run, save
+from tests.factory import VARIANTS as FACTORY_VARIANTS
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "report"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 HISTORY = [FIXTURES / f"history_{i}.json" for i in (1, 2, 3)]
 UPDATE = os.environ.get("FLOWERS_UPDATE_GOLDEN") == "1"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-VARIANTS = ["basic_cnn", "vgg16_transfer", "resnet50v2_finetune", "resnet50v2_finetune_aug", "mobilenet_v2_transfer"]
+VARIANTS = [*FACTORY_VARIANTS, "mobilenet_v2_transfer"]
 
 
 # ------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def save(path: Path, data: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
-    return path
-
-
-def make_run(dt: str, variants=VARIANTS, epochs: int = 3, profile: str = "smoke", seed_base: int = 0, commit: str = "c0ffee") -> dict:
-    """A run in memory, from the one_run fixture's first case: one case per variant."""
-    base = fixture("one_run.json")
-    proto = base["benchmarks"][0]
-    data = copy.deepcopy(base)
-    data["datetime"] = dt
-    data["commit_info"]["id"] = commit
-    data["flowers"]["profile"] = profile
-    data["benchmarks"], data["flowers"]["cases"] = [], []
-    for i, v in enumerate(variants):
-        b = copy.deepcopy(proto)
-        acc = 0.5 + 0.4 * ((seed_base * 7 + i * 3) % 10) / 10
-        b["name"] = f"test_variant[{v}]"
-        info = b["extra_info"]
-        info.update(variant=v, profile=profile, test_accuracy=acc, test_loss=1 - acc, epochs=epochs, train_seconds=2.0 + i + seed_base % 5)
-        info["history"] = {k: [0.3 + 0.5 * e / epochs for e in range(1, epochs + 1)] for k in rp.HISTORY_KEYS}
-        info["config"] = dict(info["config"], variant=v, epochs=epochs)
-        data["benchmarks"].append(b)
-        data["flowers"]["cases"].append({"name": b["name"], "variant": v, "seed": 0, "status": "ok", "error": None})
-    return data
 
 
 def normalise(text: str) -> str:
@@ -173,7 +141,7 @@ def test_efficiency_columns_only_when_recorded(tmp_path):
 
 
 def test_time_breakdown_table_and_stacked_bar_when_recorded(tmp_path):
-    data = make_run("2026-11-27T10:00:00", variants=VARIANTS[:2])
+    data = fixture_run("2026-11-27T10:00:00", variants=VARIANTS[:2])
     parts = {"data_load": 1.5, "setup": 0.5, "feature_cache": 3.0, "first_epoch": 4.0, "later_epochs": 6.0,
              "evaluation": 0.5, "bookkeeping": 0.5}
     for i, bench in enumerate(data["benchmarks"]):
@@ -211,7 +179,7 @@ def test_history_shows_what_changed(tmp_path):
 
 
 def test_config_change_for_some_variants_names_them(tmp_path):
-    a, b = make_run("2025-01-01T00:00:00+00:00"), make_run("2025-01-02T00:00:00+00:00")
+    a, b = fixture_run("2025-01-01T00:00:00+00:00"), fixture_run("2025-01-02T00:00:00+00:00")
     b["benchmarks"][1]["extra_info"]["config"]["learning_rate"] = 0.001
     b["benchmarks"][1]["extra_info"]["config"]["new_option"] = True
     ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
@@ -220,7 +188,7 @@ def test_config_change_for_some_variants_names_them(tmp_path):
 
 
 def test_a_model_record_in_only_one_run_is_named_not_compared(tmp_path):
-    a, b = make_run("2025-01-01T00:00:00+00:00"), make_run("2025-01-02T00:00:00+00:00")
+    a, b = fixture_run("2025-01-01T00:00:00+00:00"), fixture_run("2025-01-02T00:00:00+00:00")
     b["benchmarks"][0]["extra_info"]["model_fingerprint"] = "0123456789abcdef"
     ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
     assert [(c.kind, c.key, c.new) for c in rp.changes(ra, rb)] == [
@@ -229,7 +197,7 @@ def test_a_model_record_in_only_one_run_is_named_not_compared(tmp_path):
 
 
 def test_changed_package_versions_are_named_like_config_keys(tmp_path):
-    a, b = make_run("2025-01-01T00:00:00+00:00"), make_run("2025-01-02T00:00:00+00:00")
+    a, b = fixture_run("2025-01-01T00:00:00+00:00"), fixture_run("2025-01-02T00:00:00+00:00")
     packages = {"keras": "3.14.0", "numpy": "2.3.0", "pytest": "9.0.3", "pytest-benchmark": "5.3.0"}
     a["machine_info"].setdefault("flowers", {})["packages"] = packages
     b["machine_info"].setdefault("flowers", {})["packages"] = {**packages, "keras": "3.15.1", "pytest": "9.2.0",
@@ -276,7 +244,7 @@ def test_failed_and_missing_variants_are_shown_not_dropped(tmp_path):
 
 
 def test_skipped_and_partly_failed_seeds(tmp_path):
-    data = make_run("2025-01-01T00:00:00+00:00", variants=["basic_cnn", "vgg16_transfer"])
+    data = fixture_run("2025-01-01T00:00:00+00:00", variants=["basic_cnn", "vgg16_transfer"])
     second = copy.deepcopy(data["benchmarks"][0])
     second["name"] = "test_variant[basic_cnn-seed=1]"
     second["extra_info"].update(seed=1, status="failed", error="loss became NaN at epoch 1")
@@ -291,9 +259,9 @@ def test_skipped_and_partly_failed_seeds(tmp_path):
 
 
 def test_mixed_profiles_warn_and_are_not_mixed(tmp_path, capsys):
-    a = save(tmp_path / "a.json", make_run("2025-01-01T00:00:00+00:00", profile="smoke"))
-    b = save(tmp_path / "b.json", make_run("2025-01-02T00:00:00+00:00", profile="paper"))
-    c = save(tmp_path / "c.json", make_run("2025-01-03T00:00:00+00:00", profile="smoke", epochs=4))
+    a = save(tmp_path / "a.json", fixture_run("2025-01-01T00:00:00+00:00", profile="smoke"))
+    b = save(tmp_path / "b.json", fixture_run("2025-01-02T00:00:00+00:00", profile="paper"))
+    c = save(tmp_path / "c.json", fixture_run("2025-01-03T00:00:00+00:00", profile="smoke", epochs=4))
     assert cli.main(["report", str(a), str(b), str(c), "-o", str(tmp_path / "out"), "-q"]) == 0
     err = capsys.readouterr().err
     assert "warning" in err and "mix profiles" in err and len(err.strip().splitlines()) == 1
@@ -350,7 +318,7 @@ HOSTILE = "<script>alert('x')</script>"
 
 
 def hostile_run() -> dict:
-    data = make_run("2025-01-01T00:00:00+00:00", variants=["basic_cnn", HOSTILE, "a|b *c* [l](http://x) _u_ $\\alpha$"])
+    data = fixture_run("2025-01-01T00:00:00+00:00", variants=["basic_cnn", HOSTILE, "a|b *c* [l](http://x) _u_ $\\alpha$"])
     info = data["benchmarks"][0]["extra_info"]
     info["config"]["optimizer"] = '<img src=x onerror="alert(1)">'
     info["config"][HOSTILE] = HOSTILE
@@ -499,7 +467,7 @@ def test_fifty_runs_of_five_variants_render(tmp_path):
     """Scale check (the measured time is in the PR notes, not asserted: no timed tests)."""
     paths = []
     for i in range(50):
-        data = make_run(f"2025-01-01T00:{i:02d}:00+00:00", epochs=3 + (i // 10), seed_base=i, commit=f"{i:040x}")
+        data = fixture_run(f"2025-01-01T00:{i:02d}:00+00:00", epochs=3 + (i // 10), seed_base=i, commit=f"{i:040x}")
         paths.append(save(tmp_path / "runs" / f"{i:04d}.json", data))
     md = report_md(tmp_path, tmp_path / "runs")
     assert len(table_rows(md, "#")) == 50

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import json
 
 import pytest
 
 from flowers import shards
+from tests.factory import make_case, make_run, write
 
 # Smoke-profile FLOPs estimates per training image (from shards.estimate_flops at 32 px, 2 epochs).
 SMOKE = {"basic_cnn": 4.03e7, "vgg16_transfer": 7.91e8, "resnet50v2_finetune": 6.69e8,
@@ -70,10 +70,8 @@ def test_previous_times_take_precedence_and_unknown_cases_are_scaled():
 
 
 def test_previous_seconds_read_from_a_result_file(tmp_path):
-    def bench(name, status, seconds):
-        return {"name": name, "stats": {"mean": seconds + 1}, "extra_info": {
-            "variant": name, "status": status, "train_seconds": seconds, "test_loss": 1.0, "test_accuracy": 0.5,
-            "config": {}, "config_hash": "h", "dataset": {}}}
-    path = tmp_path / "prev.json"
-    path.write_text(json.dumps({"machine_info": {}, "benchmarks": [bench("a", "ok", 3.0), bench("b", "failed", 5.0)]}))
-    assert shards.previous_seconds(str(path)) == {"a": 3.0}
+    ok = make_case("basic_cnn")
+    ok["extra_info"]["train_seconds"] = 3.0
+    failed = make_case("vgg16_transfer", status="failed", error="out of memory")  # timed, but not a case's time
+    path = write(tmp_path, "prev.json", make_run([ok, failed]))
+    assert shards.previous_seconds(str(path)) == {ok["name"]: 3.0}

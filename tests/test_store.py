@@ -11,7 +11,7 @@ import pytest
 
 from flowers import atomic, cli, store
 from flowers.results import ResultsError, SkippedResultWarning
-from tests.nightly_runs import baseline, night, write
+from tests.factory import baseline, night, save
 
 
 def stored(root: Path) -> list[str]:
@@ -20,7 +20,7 @@ def stored(root: Path) -> list[str]:
 
 
 def test_add_places_the_run_by_series_date_and_commit(tmp_path, capsys):
-    run = write(tmp_path / "out.json", night(3, commit="abcdef0123456789"))
+    run = save(tmp_path / "out.json", night(3, commit="abcdef0123456789"))
     assert cli.main(["store", "add", str(tmp_path / "store"), str(run)]) == 0
     target = tmp_path / "store" / "smoke-cpu" / "20260103T021700Z_abcdef0123.json"
     assert stored(tmp_path / "store") == ["smoke-cpu/20260103T021700Z_abcdef0123.json"]
@@ -29,11 +29,11 @@ def test_add_places_the_run_by_series_date_and_commit(tmp_path, capsys):
 
 
 def test_a_duplicate_is_refused_in_one_line_and_nothing_changes(tmp_path, capsys):
-    run = write(tmp_path / "out.json", night(3))
+    run = save(tmp_path / "out.json", night(3))
     root = tmp_path / "store"
     assert cli.main(["store", "add", str(root), str(run)]) == 0
     before = {p: p.read_bytes() for p in root.rglob("*.json")}
-    again = write(tmp_path / "again.json", night(3))  # the same night saved again (autosave and --benchmark-json)
+    again = save(tmp_path / "again.json", night(3))  # the same night saved again (autosave and --benchmark-json)
     capsys.readouterr()
     assert cli.main(["store", "add", str(root), str(again)]) == 2
     err = capsys.readouterr().err
@@ -43,8 +43,8 @@ def test_a_duplicate_is_refused_in_one_line_and_nothing_changes(tmp_path, capsys
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "not a result"])
 def test_an_unreadable_file_is_refused_and_nothing_is_written(tmp_path, capsys, damage):
-    good = write(tmp_path / "good.json", night(1))
-    text = write(tmp_path / "x.json", night(2)).read_text()
+    good = save(tmp_path / "good.json", night(1))
+    text = save(tmp_path / "x.json", night(2)).read_text()
     bad = tmp_path / "bad.json"
     bad.write_text({"truncated": text[: len(text) // 2], "empty": "", "not a result": "{\"a\": 1}"}[damage])
     root = tmp_path / "store"
@@ -55,7 +55,7 @@ def test_an_unreadable_file_is_refused_and_nothing_is_written(tmp_path, capsys, 
 
 
 def test_the_same_run_given_twice_is_refused(tmp_path):
-    a, b = write(tmp_path / "a.json", night(4)), write(tmp_path / "b.json", night(4))
+    a, b = save(tmp_path / "a.json", night(4)), save(tmp_path / "b.json", night(4))
     with pytest.raises(ResultsError, match="the same run as"):
         store.add(tmp_path / "store", [a, b])
     assert not (tmp_path / "store").exists()
@@ -64,7 +64,7 @@ def test_the_same_run_given_twice_is_refused(tmp_path):
 def test_a_profile_that_cannot_name_a_folder_is_refused(tmp_path):
     run = night(1)
     run["flowers"]["profile"] = "../../etc"
-    path = write(tmp_path / "out.json", run)
+    path = save(tmp_path / "out.json", run)
     with pytest.raises(ResultsError, match="pass --series"):
         store.add(tmp_path / "store", [path])
     assert store.add(tmp_path / "store", [path], series="smoke-cpu")[0].parent.name == "smoke-cpu"
@@ -77,7 +77,7 @@ def test_names_sort_oldest_first_and_dates_become_utc(tmp_path):
     for i, when in enumerate(["2026-01-02T03:17:00+01:00", "2026-01-01T23:00:00", "2026-01-02T02:18:00Z"]):
         run = night(1, commit=f"{i}" * 40)
         run["datetime"] = when
-        runs.append(write(tmp_path / f"{i}.json", run))
+        runs.append(save(tmp_path / f"{i}.json", run))
     names = [p.name for p in store.add(tmp_path / "store", runs)]
     assert names == ["20260102T021700Z_0000000000.json", "20260101T230000Z_1111111111.json",
                      "20260102T021800Z_2222222222.json"]
@@ -95,7 +95,7 @@ def test_create_bytes_never_replaces_a_file(tmp_path):
 
 def test_load_skips_an_unreadable_file_with_a_warning(tmp_path):
     root = tmp_path / "store"
-    store.add(root, [write(tmp_path / "a.json", night(1)), write(tmp_path / "b.json", night(2))])
+    store.add(root, [save(tmp_path / "a.json", night(1)), save(tmp_path / "b.json", night(2))])
     broken = root / "smoke-cpu" / "20260103T021700Z_0303030303.json"
     broken.write_text("{\"benchmarks\": [")
     with warnings.catch_warnings(record=True) as caught:
@@ -109,7 +109,7 @@ def test_load_skips_an_unreadable_file_with_a_warning(tmp_path):
 
 def test_check_reads_the_newest_run_of_a_series(tmp_path, capsys):
     root = tmp_path / "store"
-    store.add(root, [write(tmp_path / "a.json", night(1)), write(tmp_path / "b.json", night(2, resnet50v2_finetune=0.2))])
-    base = write(tmp_path / "base.json", baseline())
+    store.add(root, [save(tmp_path / "a.json", night(1)), save(tmp_path / "b.json", night(2, resnet50v2_finetune=0.2))])
+    base = save(tmp_path / "base.json", baseline())
     assert cli.main(["check", str(base), str(root / "smoke-cpu"), "--metrics", "accuracy"]) == 1
     assert "resnet50v2_finetune" in capsys.readouterr().out.splitlines()[-1]

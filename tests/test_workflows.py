@@ -340,11 +340,11 @@ def fake_github_run(script: str, verdict: Path, comments: list[dict]) -> str:
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the github-script step")
 def test_the_job_summary_and_the_pull_request_comment_receive_the_verdict(tmp_path, monkeypatch):
-    from tests.nightly_runs import baseline, night, write
+    from tests.factory import baseline, night, save
 
     # tox -e check's own command line, on a run where a variant regressed
-    write(tmp_path / "benchmarks" / "baselines" / "smoke-cpu.json", baseline())
-    write(tmp_path / "out.json", night(2, resnet50v2_finetune=0.2))
+    save(tmp_path / "benchmarks" / "baselines" / "smoke-cpu.json", baseline())
+    save(tmp_path / "out.json", night(2, resnet50v2_finetune=0.2))
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.chdir(tmp_path)
