@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+from flowers.errors import UserError
 from flowers.profiles import PROFILES, describe
 from flowers.registry import VARIANTS
 
@@ -25,6 +26,7 @@ pytest_plugins = ["flowers.pytest_plugin"]
 # that the report's history names the ones that changed.
 PACKAGES = ("flowers-bench", "tensorflow", "tensorflow-cpu", "keras", "tensorflow-datasets", "numpy",
             "pytest", "pytest-benchmark")
+TRACEBACK_CHARS = 20_000  # of a bug's traceback kept in the run record (its end, where the error is)
 _cases = pytest.StashKey[dict]()  # nodeid -> {"name", "variant", "seed", "status", "error"}
 _shard = pytest.StashKey[dict]()  # {"index", "count", "basis", "selection": [{"name", "variant", "seed", "shard", "cost"}]}
 
@@ -71,7 +73,7 @@ def _option(config, dest):
 
 @functools.lru_cache(maxsize=None)
 def _run_config(config):
-    """The resolved TrainConfig (seed of the first case); ValueError with a one-line reason if invalid."""
+    """The resolved TrainConfig (seed of the first case); OptionError with a one-line reason if invalid."""
     from flowers.profiles import make_config
 
     overrides = {dest: _option(config, dest) for _, dest, *_ in OPTIONS
@@ -146,7 +148,7 @@ def _select_shard(config, items):
         k, n = shards.parse(_option(config, "shard"))
         seconds = shards.previous_seconds(_option(config, "shard_times")) if _option(config, "shard_times") else None
         run_config = _run_config(config)
-    except ValueError as exc:  # ResultsError is a ValueError too
+    except UserError as exc:  # an option, or the --shard-times file
         raise pytest.UsageError(str(exc)) from None
     cases = {item.name: item for item in items if _variant_seed(item)}
 
@@ -224,7 +226,7 @@ def case_inputs(request, seed, progress):
     def inputs():
         try:
             config = replace(_run_config(request.config), seed=seed)
-        except ValueError as exc:
+        except UserError as exc:
             message = str(exc)
         else:
             peak_gflops()  # measured once per session, before any case's clock starts
@@ -248,6 +250,9 @@ def pytest_runtest_makereport(item, call):
         if report.failed:
             record["status"] = "failed"
             record["error"] = _failure_message(report)
+            if not (call.excinfo and call.excinfo.errisinstance(pytest.fail.Exception)):
+                # not a user's mistake failed in one line (flowers.errors.UserError): a bug, kept in full
+                record["traceback"] = report.longreprtext[-TRACEBACK_CHARS:]
         elif report.skipped:
             record["status"] = "skipped"
     return report
@@ -320,5 +325,5 @@ def _run_config_hash(config) -> str | None:
 
     try:
         return config_hash(asdict(_run_config(config)))
-    except ValueError:
+    except UserError:
         return None

@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 
 from flowers import train
-from flowers.models import WeightsError, get_variant
+from flowers.errors import TrainingFailed, UserError
+from flowers.registry import get_variant
 from flowers.pytest_plugin import measuring
 
 
@@ -25,14 +26,14 @@ def test_variant(benchmark, variant, seed, case_inputs, progress, request):
     def case():
         start = time.perf_counter()
         try:
-            splits, cached = load_data()  # DataError (a ValueError): a failed case, in one line
+            splits, cached = load_data()  # DataError: a failed case, in one line
             benchmark.extra_info["dataset"] = splits.fingerprint
             loaded = time.perf_counter()
             result = train.run(variant, splits, run_config, progress, cache_memory_limit=cache_memory_limit,
                                tensorboard=tensorboard)
-        except train.TrainingFailed as exc:
+        except TrainingFailed as exc:
             return {"status": "failed", "error": str(exc), "failed_epoch": exc.epoch}
-        except (WeightsError, ValueError) as exc:
+        except UserError as exc:  # only a user's mistake is one line; a bug keeps its traceback
             return {"status": "failed", "error": str(exc)}
         except tf.errors.ResourceExhaustedError:
             return {"status": "failed", "error": f"out of memory at batch size {run_config.batch_size}; "

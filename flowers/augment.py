@@ -7,7 +7,8 @@ import dataclasses
 
 import numpy as np
 
-from flowers.data import DataError, Splits
+from flowers.data import Splits
+from flowers.errors import DataError
 
 AUGMENT_FACTOR = 5  # the original and 4 copies
 

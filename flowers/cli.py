@@ -1,7 +1,7 @@
 """The ``flowers`` command: ``flowers report|check|merge|store|trends`` over result JSON files.
 
 Each sub-command lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
-unusable input (:class:`flowers.results.ResultsError`) or a path that cannot be written or read
+a user's mistake (:class:`flowers.errors.UserError`: unusable input, bad settings) or a path that cannot be written or read
 (``OSError``) exits 2 with a one-line reason.  The modules' docstrings are their ``--help``, as
 plain text (:func:`plain`).
 """
@@ -14,7 +14,8 @@ import re
 import sys
 import warnings
 
-from flowers.results import ResultsError, SkippedResultWarning
+from flowers.errors import UserError
+from flowers.results import SkippedResultWarning
 
 COMMANDS = {
     "report": "flowers.report",
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("always", SkippedResultWarning)
             warnings.showwarning = _one_line(args.command)
             return int(args.run(args) or 0)
-    except ResultsError as exc:
+    except UserError as exc:
         print(f"flowers {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # an output folder that cannot be written (or a file that cannot be read)

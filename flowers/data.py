@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from flowers import downloads, synthetic
+from flowers.errors import DataError, DownloadError
 from flowers.progress import SILENT, Progress
 from flowers.text import one_line
 
@@ -34,10 +35,6 @@ CARVED_VALIDATION = 1 / 9  # share of train/ taken for validation when validatio
 SKIPPED_EXAMPLES = 5
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated JPEGs must fail, not load half grey
-
-
-class DataError(ValueError):
-    """Unusable data: the one-line message names the file, folder or option and the fix."""
 
 
 class DataWarning(UserWarning):
@@ -104,7 +101,7 @@ def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
     """``tf_flowers`` through TensorFlow Datasets, split train[:80%] / [80%:90%] / [90%:]."""
     try:
         downloads.prepare_tfds("tf_flowers", progress)  # fails within seconds offline, once per process
-    except downloads.DownloadError as exc:
+    except DownloadError as exc:
         raise DataError(str(exc)) from None
     try:
         import tensorflow_datasets as tfds

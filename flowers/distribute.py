@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from flowers.errors import OptionError
+
 CHOICES = ("none", "mirrored")
 
 
 def check(name: str) -> str:
-    """``name`` if it is a known strategy; ValueError with a one-line reason otherwise."""
+    """``name`` if it is a known strategy; OptionError with a one-line reason otherwise."""
     if name not in CHOICES:
-        raise ValueError(f"--distribute {name}: unknown strategy; choose from {', '.join(CHOICES)}")
+        raise OptionError(f"--distribute {name}: unknown strategy; choose from {', '.join(CHOICES)}")
     return name
 
 

@@ -30,6 +30,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from flowers.errors import DownloadError
 from flowers.progress import SILENT, Progress
 from flowers.text import one_line
 
@@ -41,10 +42,6 @@ OFFLINE_HINT = ("offline, use --profile smoke (synthetic data, random weights), 
 ERROR_FILE = "error.txt"  # the child's one-line reason, in the temporary folder
 
 _FAILED: dict[str, str] = {}  # data set name -> why its preparation failed in this process
-
-
-class DownloadError(ValueError):
-    """A download that cannot succeed; one line with :data:`OFFLINE_HINT`."""
 
 
 # --- reachability --------------------------------------------------------------------------------

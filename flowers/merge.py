@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from flowers import atomic
-from flowers.results import ResultsError, expand, parse_run, read_json, text
+from flowers.errors import ResultsError
+from flowers.results import expand, parse_run, read_json, text
 from flowers.text import one_line
 
 Part = tuple[str, dict[str, Any]]  # (source, the part's JSON)

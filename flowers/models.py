@@ -20,6 +20,7 @@ import numpy as np
 from keras import layers
 
 from flowers import downloads
+from flowers.errors import DataError, DownloadError, OptionError, WeightsError
 from flowers.progress import SILENT, Progress
 from flowers.registry import VARIANTS, Variant, get_variant, register  # noqa: F401 - re-exported
 from flowers.text import one_line
@@ -64,10 +65,6 @@ BACKBONES = {
         ),
     ),
 }
-
-
-class WeightsError(ValueError):
-    """Pretrained weights that cannot be had; one line naming the fix."""
 
 
 def scale_to_unit_range(x):
@@ -243,7 +240,7 @@ def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Prog
     if source == "imagenet":
         try:  # offline: fails within seconds, once per process, instead of Keras' own retries
             download = downloads.check_keras_weights(spec["files"][1], what)
-        except downloads.DownloadError as exc:
+        except DownloadError as exc:
             raise WeightsError(f"{exc}{offline}") from None
     if download:
         progress(f"downloading {what} into Keras' cache (once)")
@@ -268,16 +265,16 @@ def create_model(name: str, num_classes: int, image_size: int, weights: str = "n
     """
     variant = get_variant(name)
     if image_size < variant.min_image_size:
-        raise ValueError(f"--image-size {image_size}: {name} needs at least {variant.min_image_size} px")
+        raise OptionError(f"--image-size {image_size}: {name} needs at least {variant.min_image_size} px")
     if num_classes < 2:
-        raise ValueError(f"{name}: needs at least 2 classes, the data has {num_classes}")
+        raise DataError(f"{name}: needs at least 2 classes, the data has {num_classes}")
     inputs = keras.Input((image_size, image_size, 3), name="image")
     x = preprocess(variant, inputs)
     if variant.backbone:
         base = _backbone(variant, x, image_size, weights, progress or SILENT)
         if weights == CALIBRATED:
             if calibration is None or not len(calibration):
-                raise ValueError(f"--weights {CALIBRATED}: needs training images to calibrate on")
+                raise OptionError(f"--weights {CALIBRATED}: needs training images to calibrate on")
             calibrate(base, calibration_sample(calibration))
         for layer in base.layers:
             layer.trainable = False

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
+from flowers.errors import OptionError
+
 if TYPE_CHECKING:
     from flowers.train import TrainConfig
 
@@ -39,17 +41,17 @@ def make_config(profile: str, **overrides) -> TrainConfig:
     from flowers.train import TrainConfig
 
     if profile not in PROFILES:
-        raise ValueError(f"--profile {profile}: unknown profile; choose from {', '.join(PROFILES)}")
+        raise OptionError(f"--profile {profile}: unknown profile; choose from {', '.join(PROFILES)}")
     known = {f.name for f in fields(TrainConfig)}
     unknown = set(overrides) - known
     if unknown:
-        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        raise OptionError(f"unknown settings: {', '.join(sorted(unknown))}")
     config = TrainConfig(**{**PROFILES[profile], **{k: v for k, v in overrides.items() if v is not None}})
     if config.epochs < 1:
-        raise ValueError(f"--epochs {config.epochs}: must be at least 1")
+        raise OptionError(f"--epochs {config.epochs}: must be at least 1")
     if config.batch_size < 1:
-        raise ValueError(f"--batch-size {config.batch_size}: must be at least 1")
+        raise OptionError(f"--batch-size {config.batch_size}: must be at least 1")
     distribute.check(config.distribute)
     if config.image_size < 8:
-        raise ValueError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
+        raise OptionError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
     return config

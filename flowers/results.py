@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from flowers.errors import ResultsError
 from flowers.text import one_line
 
 SCHEMA = 1  # version of the run-level record ``flowers``; files of a newer one are refused on load
@@ -75,10 +76,6 @@ HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
 def without_seed(config: dict[str, Any]) -> dict[str, Any]:
     """A case's config with its seed left out: what all seeds of one configuration share."""
     return {k: v for k, v in config.items() if k != "seed"}
-
-
-class ResultsError(ValueError):
-    """A result file that cannot be used; the message is one line naming the file and the fix."""
 
 
 class SkippedResultWarning(UserWarning):

@@ -21,19 +21,20 @@ import statistics
 from typing import Callable, Iterable, Mapping
 
 from flowers.augment import AUGMENT_FACTOR
+from flowers.errors import OptionError
 
 SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 HELD_OUT_FRACTION = 0.25  # validation + test images per training image (80/10/10)
 
 
 def parse(text: str) -> tuple[int, int]:
-    """``"K/N"`` -> (K, N), with 1 <= K <= N; ValueError with a one-line reason otherwise."""
+    """``"K/N"`` -> (K, N), with 1 <= K <= N; OptionError with a one-line reason otherwise."""
     match = SHARD_PATTERN.fullmatch(text or "")
     if not match:
-        raise ValueError(f"--shard {text}: expected K/N, e.g. 1/2 (shard K of N, counted from 1)")
+        raise OptionError(f"--shard {text}: expected K/N, e.g. 1/2 (shard K of N, counted from 1)")
     k, n = int(match[1]), int(match[2])
     if not 1 <= k <= n:
-        raise ValueError(f"--shard {text}: K must be between 1 and N (here N = {n})")
+        raise OptionError(f"--shard {text}: K must be between 1 and N (here N = {n})")
     return k, n
 
 

@@ -25,7 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flowers import atomic
-from flowers.results import ResultsError, Run, SkippedResultWarning, load_run, load_runs
+from flowers.errors import ResultsError
+from flowers.results import Run, SkippedResultWarning, load_run, load_runs
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")  # a series name, and what a profile must look like
 COMMIT = re.compile(r"[0-9a-f]{7,40}")

@@ -22,18 +22,11 @@ import tensorflow as tf
 
 from flowers import architecture, distribute, features, interrupts, measure, tensorboard_log
 from flowers.augment import augment
+from flowers.errors import TrainingFailed
 from flowers.data import Splits
 from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
 from flowers.progress import Progress, as_progress
 from flowers.results import STEADY_THROUGHPUT, invalid_score, without_seed
-
-
-class TrainingFailed(RuntimeError):
-    """A case that could not finish; ``str()`` is one line, ``epoch`` where it stopped (1-based)."""
-
-    def __init__(self, message: str, epoch: int | None = None):
-        super().__init__(message)
-        self.epoch = epoch
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from flowers.errors import OptionError
 from flowers import architecture, registry
 from flowers.data import load
 from flowers.models import (BACKBONES, CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head,
@@ -139,7 +140,7 @@ def test_calibrated_random_backbones_carry_signal(name):
 
 
 def test_calibrated_weights_need_training_images():
-    with pytest.raises(ValueError, match="--weights random-calibrated: needs training images"):
+    with pytest.raises(OptionError, match="--weights random-calibrated: needs training images"):
         create_model("mobilenet_v2_transfer", 5, 32, "random-calibrated")
 
 

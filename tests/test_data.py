@@ -18,7 +18,8 @@ from PIL import Image
 
 from flowers import data, synthetic
 from flowers.augment import augment
-from flowers.data import DataError, DataWarning, Splits, load
+from flowers.data import DataWarning, Splits, load
+from flowers.errors import DataError, DownloadError
 from tests import make_data
 
 SIZE = 16
@@ -362,7 +363,7 @@ def test_tf_flowers_offline_is_a_one_line_error(monkeypatch):
     from flowers import downloads
 
     def offline(name, progress):
-        raise downloads.DownloadError(f"tf_flowers could not be downloaded (host:80: refused); {downloads.OFFLINE_HINT}")
+        raise DownloadError(f"tf_flowers could not be downloaded (host:80: refused); {downloads.OFFLINE_HINT}")
 
     monkeypatch.setattr(downloads, "prepare_tfds", offline)
     message = one_line_error("tf_flowers", 160)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from flowers.errors import OptionError
 from flowers import distribute
 from flowers.profiles import make_config
 
@@ -39,7 +40,7 @@ def test_mirrored_on_two_devices_matches_one_device(variant, learns):
 
 
 def test_unknown_strategy_is_a_one_line_error():
-    with pytest.raises(ValueError, match=r"--distribute ring: unknown strategy; choose from none, mirrored"):
+    with pytest.raises(OptionError, match=r"--distribute ring: unknown strategy; choose from none, mirrored"):
         make_config("smoke", distribute="ring")
     assert make_config("smoke", distribute="mirrored").distribute == "mirrored"
     assert distribute.record("none", None) == {}

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from flowers import downloads
+from flowers.errors import DownloadError, WeightsError
 
 ROOT = Path(__file__).resolve().parent.parent
 FAIL_WITHIN = downloads.PROBE_SECONDS + 2  # the probe's timeout, plus slack for a busy machine
@@ -55,7 +56,7 @@ def hanging_host(monkeypatch, fresh_probe):
 
 def test_an_unreachable_data_set_host_fails_within_seconds_and_once_per_process(hanging_host, tmp_path):
     start = time.monotonic()
-    with pytest.raises(downloads.DownloadError) as first:
+    with pytest.raises(DownloadError) as first:
         downloads.prepare_tfds("tf_flowers", data_dir=str(tmp_path))
     took = time.monotonic() - start
     assert took < FAIL_WITHIN, f"{took:.1f}s"
@@ -65,7 +66,7 @@ def test_an_unreachable_data_set_host_fails_within_seconds_and_once_per_process(
     assert "\n" not in message
 
     start = time.monotonic()
-    with pytest.raises(downloads.DownloadError, match="no answer"):
+    with pytest.raises(DownloadError, match="no answer"):
         downloads.prepare_tfds("tf_flowers", data_dir=str(tmp_path))
     assert time.monotonic() - start < 1  # the outcome is kept: no second wait
     assert hanging_host == [("download.tensorflow.org", 80)]
@@ -73,7 +74,7 @@ def test_an_unreachable_data_set_host_fails_within_seconds_and_once_per_process(
 
 
 def test_unreachable_imagenet_weights_fail_the_model_at_once(hanging_host, tmp_path, monkeypatch):
-    from flowers.models import WeightsError, create_model
+    from flowers.models import create_model
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached weights
     monkeypatch.setattr(downloads, "keras_cached", lambda name: False)  # nor in ~/.keras on this machine
@@ -101,7 +102,7 @@ def test_a_refused_connection_says_why(fresh_probe, monkeypatch):
         raise ConnectionRefusedError(111, "Connection refused")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
-    with pytest.raises(downloads.DownloadError, match=r"^x could not be downloaded \(example.org:443: Connection refused\)"):
+    with pytest.raises(DownloadError, match=r"^x could not be downloaded \(example.org:443: Connection refused\)"):
         downloads.check_reachable("https://example.org/file", "x")
 
 
@@ -109,7 +110,7 @@ def test_an_unwritable_data_folder_is_a_one_line_error(fresh_probe, monkeypatch,
     monkeypatch.setattr(socket, "create_connection", lambda address, timeout=None: io.BytesIO())  # reachable
     blocked = tmp_path / "a-file"
     blocked.write_text("x")
-    with pytest.raises(downloads.DownloadError, match=r"^tf_flowers cannot be prepared in .*a-file/tfds .*TFDS_DATA_DIR"):
+    with pytest.raises(DownloadError, match=r"^tf_flowers cannot be prepared in .*a-file/tfds .*TFDS_DATA_DIR"):
         downloads.prepare_tfds("tf_flowers", data_dir=str(blocked / "tfds"))
 
 

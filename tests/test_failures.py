@@ -311,10 +311,36 @@ def test_bad_option_is_a_failed_case_with_one_line(name, tmp_path):
     line = summary_line(result.stdout, variant)
     assert message in line, line
     if benchmarked:  # the case reached the benchmark: recorded as failed, with the same line
-        info = case_of(json.loads(out.read_text()), variant)
+        run = json.loads(out.read_text())
+        info = case_of(run, variant)
         assert info["status"] == "failed" and message in info["error"] and "\n" not in info["error"]
+        assert [c.get("traceback") for c in run["flowers"]["cases"]] == [None]  # a user's mistake: one line only
     else:  # failed while setting up: no case ran, so nothing is saved and the old file stays
         assert out.read_bytes() == OLD_BYTES
+
+
+BUGGY_VARIANT = """
+from flowers import Variant, register
+
+
+def broken_head(x, num_classes):
+    return {}["no such key"]  # a bug, not a user's mistake
+
+
+register(Variant("buggy", "a head with a bug", head=broken_head))
+"""
+
+
+def test_a_bug_keeps_its_traceback_in_the_terminal_and_the_record(tmp_path):
+    """Only a flowers.errors.UserError is a one-line failure; any other exception is a bug."""
+    (tmp_path / "buggy.py").write_text(BUGGY_VARIANT)
+    out = tmp_path / "out.json"
+    result = bench("--profile", "smoke", "--variants-from", tmp_path / "buggy.py", "-k", "buggy", "--benchmark-json", out)
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
+    assert "def broken_head(x, num_classes):" in result.stdout and "KeyError" in result.stdout  # the traceback
+    (case,) = json.loads(out.read_text())["flowers"]["cases"]
+    assert case["status"] == "failed" and case["error"] == "KeyError: 'no such key'"
+    assert "broken_head" in case["traceback"] and case["traceback"].rstrip().endswith("KeyError")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from flowers import downloads
-from flowers.models import BACKBONES, VARIANTS, WeightsError, create_model, get_variant, resolve_weights
+from flowers.errors import OptionError, WeightsError
+from flowers.models import BACKBONES, VARIANTS, create_model, get_variant, resolve_weights
 
 # From the original experiment's model summaries, at 160 px (DEVELOPERS.md).
 PARAMS = {  # total, trainable
@@ -75,7 +76,7 @@ def test_models_apply_their_own_preprocessing():
 
 
 def test_image_size_below_backbone_minimum_is_a_clear_error():
-    with pytest.raises(ValueError, match="--image-size 16: vgg16_transfer needs at least 32 px"):
+    with pytest.raises(OptionError, match="--image-size 16: vgg16_transfer needs at least 32 px"):
         create_model("vgg16_transfer", 5, 16)
 
 

@@ -30,7 +30,8 @@ import pytest
 from flowers import __version__, cli
 from flowers import report as rp
 from flowers.original import VGG16_NOTE
-from flowers.results import SCHEMA, ResultsError, load_run, load_runs
+from flowers.errors import ResultsError
+from flowers.results import SCHEMA, load_run, load_runs
 from tests.factory import FIXTURES, ROOT, fixture, fixture_run, save
 from tests.factory import VARIANTS as FACTORY_VARIANTS
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from flowers import cli, plots, train
+from flowers.errors import TrainingFailed
 from flowers.results import INVALID, load_newest, load_run
 from flowers.stats import mean_sd
 
@@ -131,7 +132,7 @@ def test_a_case_listed_ok_without_a_result_is_invalid(tmp_path):
 def test_training_fails_a_case_whose_evaluation_is_not_finite():
     """What evaluate returned is checked like the training loss: the case fails in one line."""
     for loss, accuracy, key in ((math.nan, 0.5, "test_loss"), (0.4, math.inf, "test_accuracy")):
-        with pytest.raises(train.TrainingFailed, match=rf"^evaluation on the test split: {key} is \w+, not .*"):
+        with pytest.raises(TrainingFailed, match=rf"^evaluation on the test split: {key} is \w+, not .*"):
             train._check_scores(loss, accuracy)
     train._check_scores(0.4, 0.5)  # valid scores pass
 

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from flowers.errors import OptionError
 from flowers import shards
 from tests.factory import make_case, make_run, write
 
@@ -25,7 +26,7 @@ def test_parse(text, expected):
 
 @pytest.mark.parametrize("text", ["0/2", "3/2", "1/0", "2", "a/b", "", "1/2/3"])
 def test_parse_rejects_in_one_line(text):
-    with pytest.raises(ValueError, match="--shard") as info:
+    with pytest.raises(OptionError, match="--shard") as info:
         shards.parse(text)
     assert "\n" not in str(info.value)
 

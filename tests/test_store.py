@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from flowers import atomic, cli, store
-from flowers.results import ResultsError, SkippedResultWarning
+from flowers.errors import ResultsError
+from flowers.results import SkippedResultWarning
 from tests.factory import baseline, night, save
 
 

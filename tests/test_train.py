@@ -8,6 +8,7 @@ import pytest
 
 from flowers import train
 from flowers.data import load
+from flowers.errors import OptionError, TrainingFailed
 from flowers.profiles import make_config
 
 
@@ -73,7 +74,7 @@ def test_images_of_another_size_than_the_config_are_refused(tiny):
 
 
 def test_non_finite_loss_fails_with_the_epoch(smoke_data):
-    with pytest.raises(train.TrainingFailed, match=r"loss became (nan|inf) in epoch 1") as err:
+    with pytest.raises(TrainingFailed, match=r"loss became (nan|inf) in epoch 1") as err:
         train.run("basic_cnn", subset(smoke_data, 64, 8), make_config("smoke", learning_rate=1e6))
     assert err.value.epoch == 1
 
@@ -94,9 +95,9 @@ def test_config_hash_ignores_seed_but_not_settings():
 
 
 def test_profile_options_are_validated():
-    with pytest.raises(ValueError, match="--profile fast: unknown profile"):
+    with pytest.raises(OptionError, match="--profile fast: unknown profile"):
         make_config("fast")
-    with pytest.raises(ValueError, match="--epochs 0: must be at least 1"):
+    with pytest.raises(OptionError, match="--epochs 0: must be at least 1"):
         make_config("smoke", epochs=0)
     assert make_config("paper", epochs=3).epochs == 3 and make_config("paper").image_size == 160
 

@@ -16,7 +16,8 @@ from flowers.check.comparison import compare, failure_text
 from flowers.check.metrics import ALL_METRICS
 from flowers.check.settings import Config
 from flowers.check.table import describe, render
-from flowers.results import ResultsError, Run, load_run
+from flowers.errors import ResultsError
+from flowers.results import Run, load_run
 
 # Seeds a baseline needs so that the gate can measure each metric's noise: with 10, Student's t at
 # the gate's false-alarm rate (about 0.002 a gate) is 3.9 against 2.9 for a known spread (35%

@@ -24,7 +24,8 @@ from typing import Iterable, Sequence
 from flowers.check.comparison import compare, timing_key
 from flowers.check.metrics import METRICS, REGRESSED
 from flowers.check.settings import Config
-from flowers.results import ResultsError, Run
+from flowers.errors import ResultsError
+from flowers.results import Run
 
 SPLITS = 200  # random splits per run: enough for a rate near 2% to be told from 0
 MIN_SEEDS = 3  # a baseline of the others needs two seeds to have a spread

@@ -1,7 +1,7 @@
 """``flowers check`` on the command line: its arguments and :func:`run`, a thin layer that reads the
 settings and the two runs and hands them to :func:`~flowers.check.comparison.compare` or
 :func:`~flowers.check.baseline.update_baseline`.  Exit 0 when nothing regressed, 1 when something
-did (unusable input raises :class:`~flowers.results.ResultsError`: ``flowers`` exits 2)."""
+did (unusable input raises :class:`~flowers.errors.ResultsError`: ``flowers`` exits 2)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from flowers.check.comparison import compare
 from flowers.check.metrics import ALIASES, ALL_METRICS
 from flowers.check.settings import load_config
 from flowers.check.table import render
-from flowers.results import ResultsError, Run, load_newest, load_run
+from flowers.errors import ResultsError
+from flowers.results import Run, load_newest, load_run
 
 
 def parse_metrics(text: str) -> tuple[str, ...]:

@@ -16,7 +16,8 @@ from typing import Sequence
 from flowers import architecture
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, SKIPPED, Metric
 from flowers.check.settings import Config, Thresholds
-from flowers.results import Case, ResultsError, Run, metric_values, without_seed
+from flowers.errors import ResultsError
+from flowers.results import Case, Run, metric_values, without_seed
 from flowers.stats import mean_sd
 from flowers.text import one_line
 

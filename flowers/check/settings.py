@@ -2,7 +2,7 @@
 
 Defaults are the documented ones (:class:`Thresholds`); the table overrides them for every variant
 and ``[tool.flowers.check.variants.NAME]`` for one.  A bad value is a one-line
-:class:`~flowers.results.ResultsError` naming the file, the table and the key.
+:class:`~flowers.errors.SettingsError` naming the file, the table and the key.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from flowers.results import ResultsError
+from flowers.errors import SettingsError
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,11 @@ def _thresholds(base: Thresholds, table: dict[str, Any], where: str) -> Threshol
     values: dict[str, float] = {}
     for key, value in table.items():
         if key not in THRESHOLD_KEYS:
-            raise ResultsError(f"{where}: unknown key {key!r}; known keys: {', '.join(THRESHOLD_KEYS)}")
+            raise SettingsError(f"{where}: unknown key {key!r}; known keys: {', '.join(THRESHOLD_KEYS)}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ResultsError(f"{where}: {key} must be a number, not {value!r}")
+            raise SettingsError(f"{where}: {key} must be a number, not {value!r}")
         if value < 0 or (key == "false_alarm" and not 0 < value < 1):
-            raise ResultsError(f"{where}: {key} = {value} is out of range (tolerances >= 0, 0 < false_alarm < 1)")
+            raise SettingsError(f"{where}: {key} = {value} is out of range (tolerances >= 0, 0 < false_alarm < 1)")
         values[key] = float(value)
     return replace(base, **values)
 
@@ -59,17 +59,17 @@ def parse_config(table: dict[str, Any], source: str = "pyproject.toml") -> Confi
     """Build a :class:`Config` from the ``[tool.flowers.check]`` table."""
     where = f"{source} [tool.flowers.check]"
     if not isinstance(table, dict):
-        raise ResultsError(f"{where}: must be a table")
+        raise SettingsError(f"{where}: must be a table")
     table = dict(table)
     variant_tables = table.pop("variants", {})
     if not isinstance(variant_tables, dict):
-        raise ResultsError(f"{where}: 'variants' must be a table of tables")
+        raise SettingsError(f"{where}: 'variants' must be a table of tables")
     defaults = _thresholds(Thresholds(), table, where)
     variants = {}
     for name, sub in variant_tables.items():
         sub_where = f"{source} [tool.flowers.check.variants.{name}]"
         if not isinstance(sub, dict):
-            raise ResultsError(f"{sub_where}: must be a table")
+            raise SettingsError(f"{sub_where}: must be a table")
         variants[name] = _thresholds(defaults, sub, sub_where)
     return Config(defaults=defaults, variants=variants, source=source)
 
@@ -93,9 +93,9 @@ def load_config(path: Path | None = None) -> Config:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
-        raise ResultsError(f"{path}: no such file; give --config a pyproject.toml") from None
+        raise SettingsError(f"{path}: no such file; give --config a pyproject.toml") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ResultsError(f"{path}: cannot be read as TOML ({exc}); fix the file") from None
+        raise SettingsError(f"{path}: cannot be read as TOML ({exc}); fix the file") from None
     table = data.get("tool", {}).get("flowers", {}).get("check")
     if table is None:
         return Config(source=f"{path} (no [tool.flowers.check]: defaults)")

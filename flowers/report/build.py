@@ -16,7 +16,8 @@ from flowers.report.gate import gate_limits
 from flowers.report.format import fmt_date, fmt_value
 from flowers.report.history import changes, history
 from flowers.report.model import Group, Report
-from flowers.results import ResultsError, Run
+from flowers.errors import ResultsError
+from flowers.results import Run
 
 DEFAULT_HELP = "give RESULTS, or run pytest benchmarks --benchmark-json out.json first"
 

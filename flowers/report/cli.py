@@ -9,7 +9,8 @@ from pathlib import Path
 from flowers.report.build import DEFAULT_HELP, build
 from flowers.report.render import render
 from flowers.report.write import write
-from flowers.results import ResultsError, load_runs
+from flowers.errors import ResultsError
+from flowers.results import load_runs
 
 PROG = "flowers report"
 DEFAULT_INPUTS = ("out.json", ".benchmarks")
@@ -57,7 +58,7 @@ def generate(results: list[str | Path], output: str | Path = "reports", title: s
              quiet: bool = False) -> int:
     """Load ``results`` (default: :func:`default_inputs`), build, render and write the report into
     ``output``; warnings and errors go to stderr.  Returns the exit status (0, or 2 when the folder
-    cannot be written); unusable input raises :class:`~flowers.results.ResultsError` (exit 2)."""
+    cannot be written); unusable input raises :class:`~flowers.errors.ResultsError` (exit 2)."""
     report = build(load_runs([Path(p) for p in results] or default_inputs()), title=title)
     for warning in report.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from flowers import store
 from flowers.check.settings import load_config
-from flowers.results import ResultsError, Run, SkippedResultWarning
+from flowers.errors import ResultsError
+from flowers.results import Run, SkippedResultWarning
 
 PROG = "flowers trends"
 REPORT_NIGHTS = 7  # --reports: the latest week of each series, with what changed night to night
