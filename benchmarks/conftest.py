@@ -16,7 +16,7 @@ import pytest
 
 from flowers.errors import UserError
 from flowers.profiles import PROFILES, describe
-from flowers.registry import VARIANTS
+from flowers.registry import list_variants
 
 # Interrupt and saving rules (SIGTERM like Ctrl-C, --benchmark-json never emptied); loaded here so
 # that they act only in sessions that run these cases.
@@ -120,7 +120,7 @@ def pytest_generate_tests(metafunc):
         return
     first = _option(metafunc.config, "seed") or 0
     seeds = range(first, first + max(1, _option(metafunc.config, "seeds") or 1))
-    cases = [(v, s) for v in VARIANTS for s in seeds]
+    cases = [(v, s) for v in list_variants() for s in seeds]
     metafunc.parametrize(("variant", "seed"), cases, ids=[f"{v}-seed={s}" for v, s in cases])
 
 

@@ -5,8 +5,8 @@ first step, so a variant's data pipeline never needs to know which backbone it f
 that starts with frozen layers names the last frozen layer (``frozen_until``); everything up to it
 runs in inference mode and is what :mod:`flowers.features` computes once and caches.
 
-The variants themselves (names, descriptions, specs) live in :mod:`flowers.registry`, which imports
-no Keras; they are re-exported here.
+The variants and backbones themselves (names, descriptions, specs) live in :mod:`flowers.registry`,
+which imports no Keras.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from keras import layers
 from flowers import downloads
 from flowers.errors import DataError, DownloadError, OptionError, WeightsError
 from flowers.progress import SILENT, Progress
-from flowers.registry import VARIANTS, Variant, get_variant, register  # noqa: F401 - re-exported
+from flowers.registry import Variant, get_backbone, get_variant, load
 from flowers.text import one_line
 
 # Weights modes besides a folder: Keras' ImageNet download, random initialisation, and random
@@ -42,31 +42,6 @@ CALIBRATION_IMAGES = 256  # training images used to re-estimate the BatchNorm st
 SCALING_IMAGES = 64  # of those, used to scale the convolutions of a backbone without BatchNorm
 CALIBRATION_VERSION = 2  # 1: BatchNorm statistics only; 2: also identity residual blocks, smooth depthwise filters
 
-# Backbones from keras.applications: constructor, preprocessing module, minimum input size, and the
-# weight file names looked up in a ``--weights DIR`` folder (our name first, then Keras' own
-# download name, so a copy of ~/.keras/models works too).
-BACKBONES = {
-    "vgg16": dict(
-        app=keras.applications.VGG16,
-        preprocess=keras.applications.vgg16.preprocess_input,  # caffe: RGB->BGR, minus ImageNet means
-        files=("vgg16_imagenet_notop.weights.h5", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-    ),
-    "resnet50v2": dict(
-        app=keras.applications.ResNet50V2,
-        preprocess=keras.applications.resnet_v2.preprocess_input,  # [-1, 1]
-        files=("resnet50v2_imagenet_notop.weights.h5", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-    ),
-    "mobilenet_v2": dict(
-        app=lambda **kw: keras.applications.MobileNetV2(alpha=1.0, **kw),
-        preprocess=keras.applications.mobilenet_v2.preprocess_input,  # [-1, 1]
-        files=(
-            "mobilenet_v2_1.0_imagenet_notop.weights.h5",
-            "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
-        ),
-    ),
-}
-
-
 def scale_to_unit_range(x):
     """The original's preprocessing for its small CNN: [0, 255] -> [-1, 1]."""
     return x / 127.5 - 1.0
@@ -74,7 +49,7 @@ def scale_to_unit_range(x):
 
 def preprocess(variant: Variant, x):
     """The variant's own input preprocessing: its backbone's ``preprocess_input``, else [-1, 1]."""
-    return BACKBONES[variant.backbone]["preprocess"](x) if variant.backbone else scale_to_unit_range(x)
+    return load(get_backbone(variant.backbone).preprocess)(x) if variant.backbone else scale_to_unit_range(x)
 
 
 def classifier(num_classes: int):
@@ -121,7 +96,7 @@ def resolve_weights(backbone: str, weights: str) -> str | None:
     folder = Path(weights)
     if not folder.is_dir():
         raise WeightsError(f"--weights {weights}: not {', '.join(WEIGHT_MODES)} or an existing folder of weight files")
-    names = BACKBONES[backbone]["files"]
+    names = get_backbone(backbone).files
     for name in names:
         if (folder / name).is_file():
             return str(folder / name)
@@ -155,7 +130,7 @@ def weights_identity(name: str, weights: str, calibration_images: int = 0) -> di
     if weights == CALIBRATED:
         return {"source": CALIBRATED, "images": int(calibration_images), "version": CALIBRATION_VERSION}
     if weights == "imagenet":
-        return {"source": "imagenet", "file": BACKBONES[variant.backbone]["files"][1]}
+        return {"source": "imagenet", "file": get_backbone(variant.backbone).files[1]}
     path = resolve_weights(variant.backbone, weights)
     return {"source": "file", "file": Path(path).name, "sha256": file_sha256(path)}
 
@@ -233,21 +208,21 @@ def calibrate(model: keras.Model, images: np.ndarray) -> None:
 
 
 def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Progress):
-    spec = BACKBONES[variant.backbone]
+    spec = get_backbone(variant.backbone)
     source = resolve_weights(variant.backbone, weights)
-    what, offline = f"ImageNet weights for {variant.backbone}", f"; --weights DIR holds {spec['files'][0]}"
+    what, offline = f"ImageNet weights for {variant.backbone}", f"; --weights DIR holds {spec.files[0]}"
     download = False
     if source == "imagenet":
         try:  # offline: fails within seconds, once per process, instead of Keras' own retries
-            download = downloads.check_keras_weights(spec["files"][1], what)
+            download = downloads.check_keras_weights(spec.files[1], what)
         except DownloadError as exc:
             raise WeightsError(f"{exc}{offline}") from None
     if download:
         progress(f"downloading {what} into Keras' cache (once)")
     try:  # on a terminal, Keras' own download bar shows
         with progress.terminal() if download and progress.live else contextlib.nullcontext():
-            return spec["app"](include_top=False, weights=source, input_tensor=x,
-                               input_shape=(image_size, image_size, 3))
+            return load(spec.constructor)(include_top=False, weights=source, input_tensor=x,
+                                          input_shape=(image_size, image_size, 3))
     except Exception as exc:  # noqa: BLE001 - one line for the user, whatever Keras raised
         reason = one_line(exc, 200)
         if source == "imagenet":

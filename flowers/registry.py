@@ -1,32 +1,54 @@
-"""The variant registry: names, descriptions and the original experiment's numbers, as plain data.
+"""The variant registry: names, descriptions, backbones and the original experiment's numbers, as plain data.
 
 Like timm's registry this module imports nothing heavy (no Keras, no TensorFlow), so ``flowers
 report`` and ``flowers check`` read the same registry as the benchmark cases.  A variant is a small
-declarative :class:`Variant`; building it lives in :mod:`flowers.models`.  A head is a callable
-``(features tensor, num_classes) -> probabilities tensor`` or a ``"module:function"`` reference to one,
-so built-in heads are imported only when a model is built.
+declarative :class:`Variant`; its backbone a :class:`Backbone` named by key; building either lives
+in :mod:`flowers.models`.  Code is referenced as ``"module:attr"`` strings (a head may also be a
+callable), imported only when a model is built (:func:`load`).
 
 Adding a built-in variant touches one place: a ``register(Variant(...))`` call below.  User code adds
-its own the same way (``from flowers import Variant, register``), see the README.
+its own the same way (``from flowers import Variant, register``), see the README.  The registry's
+state is private: :func:`register`, :func:`get_variant`, :func:`list_variants` and :func:`get_backbone`.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
-# Smallest input each keras.applications backbone accepts (pixels); 8 for a model without one.
-BACKBONE_MIN_SIZE = {"vgg16": 32, "resnet50v2": 32, "mobilenet_v2": 32}
+
+@dataclass(frozen=True)
+class Backbone:
+    """A ``keras.applications`` backbone as plain data (built by :func:`flowers.models.create_model`)."""
+
+    name: str
+    constructor: str  # "module:attr", called with include_top=False, weights, input_tensor, input_shape
+    preprocess: str  # "module:attr": the backbone's own preprocess_input (raw RGB 0-255 in)
+    # Weight file names looked up in a --weights DIR folder: ours first, then Keras' own download name
+    # (so that a copy of ~/.keras/models works too; the ImageNet record names the latter).
+    files: tuple[str, str]
+    min_size: int = 32  # smallest input Keras accepts, in pixels
+
+
+@dataclass(frozen=True)
+class Note:
+    """Why a variant's figures may be far from the original's, shown under the report's table when
+    our test accuracy is more than ``above`` over the original's."""
+
+    reason: str  # a few words beside the row
+    text: str  # the note under the table
+    above: float = 0.10
 
 
 @dataclass(frozen=True)
 class Original:
-    """One model of the original experiment: its number there and its test results."""
+    """One model of the original experiment: its number there, its test results and any note on them."""
 
     model: str
     test_loss: float
     test_accuracy: float
+    note: Note | None = None
 
 
 @dataclass(frozen=True)
@@ -34,7 +56,7 @@ class Variant:
     name: str
     description: str
     head: Callable | str  # (features, num_classes) -> probabilities, or "module:function"
-    backbone: str | None = None  # key of flowers.models.BACKBONES
+    backbone: str | None = None  # a registered Backbone's name (get_backbone)
     frozen_until: str | None = None  # name of the last frozen layer; None: nothing frozen
     learning_rate: float = 1e-4
     augment: bool = False
@@ -42,57 +64,74 @@ class Variant:
 
     @property
     def min_image_size(self) -> int:
-        return BACKBONE_MIN_SIZE.get(self.backbone, 32) if self.backbone else 8
+        """Smallest image size this variant takes: its backbone's, else 8 (three 2x poolings)."""
+        return get_backbone(self.backbone).min_size if self.backbone else 8
 
     def build_head(self) -> Callable:
         """The head as a callable (a ``"module:function"`` reference is imported here)."""
-        if callable(self.head):
-            return self.head
-        module, _, function = self.head.partition(":")
-        return getattr(importlib.import_module(module), function)
-
-    def preprocess(self, x):
-        from flowers.models import preprocess  # Keras: only when a model is built
-
-        return preprocess(self, x)
+        return self.head if callable(self.head) else load(self.head)
 
 
-VARIANTS: dict[str, Variant] = {}
+def load(reference: str) -> Any:
+    """The object a ``"module:attr"`` reference names (the module is imported now)."""
+    module, _, attr = reference.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+_BACKBONES: dict[str, Backbone] = {backbone.name: backbone for backbone in (
+    Backbone("vgg16", "keras.applications:VGG16",
+             "keras.applications.vgg16:preprocess_input",  # caffe: RGB->BGR, minus ImageNet means
+             ("vgg16_imagenet_notop.weights.h5", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")),
+    Backbone("resnet50v2", "keras.applications:ResNet50V2",
+             "keras.applications.resnet_v2:preprocess_input",  # [-1, 1]
+             ("resnet50v2_imagenet_notop.weights.h5", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5")),
+    Backbone("mobilenet_v2", "keras.applications:MobileNetV2",  # alpha 1.0, Keras' default
+             "keras.applications.mobilenet_v2:preprocess_input",  # [-1, 1]
+             ("mobilenet_v2_1.0_imagenet_notop.weights.h5", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5")),
+)}
+_VARIANTS: dict[str, Variant] = {}
+
+
+def get_backbone(name: str) -> Backbone:
+    try:
+        return _BACKBONES[name]
+    except KeyError:
+        raise ValueError(f"unknown backbone {name!r}; choose from {', '.join(_BACKBONES)}") from None
 
 
 def register(variant: Variant, *, override: bool = False) -> Variant:
     """Add ``variant`` to the registry; ``override=True`` replaces one of the same name on purpose."""
     if not isinstance(variant, Variant):
         raise TypeError(f"register() takes a flowers.Variant, not {type(variant).__name__}")
-    if variant.name in VARIANTS and not override:
+    if variant.name in _VARIANTS and not override:
         raise ValueError(f"variant {variant.name!r} registered twice; pass override=True to replace it")
-    if variant.backbone is not None and variant.backbone not in BACKBONE_MIN_SIZE:
+    if variant.backbone is not None and variant.backbone not in _BACKBONES:
         raise ValueError(f"variant {variant.name!r}: unknown backbone {variant.backbone!r}; "
-                         f"choose from {', '.join(BACKBONE_MIN_SIZE)}")
-    VARIANTS[variant.name] = variant
+                         f"choose from {', '.join(_BACKBONES)}")
+    _VARIANTS[variant.name] = variant
     return variant
 
 
 def get_variant(name: str) -> Variant:
     try:
-        return VARIANTS[name]
+        return _VARIANTS[name]
     except KeyError:
-        raise ValueError(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}") from None
+        raise ValueError(f"unknown variant {name!r}; choose from {', '.join(_VARIANTS)}") from None
 
 
 def list_variants() -> list[str]:
     """Registered names in registration order (built-ins first)."""
-    return list(VARIANTS)
+    return list(_VARIANTS)
 
 
 def original(name: str) -> Original | None:
     """The original experiment's model and numbers for variant ``name``, if it had one."""
-    variant = VARIANTS.get(name)
+    variant = _VARIANTS.get(name)
     return variant.original if variant else None
 
 
 def description(name: str) -> str | None:
-    variant = VARIANTS.get(name)
+    variant = _VARIANTS.get(name)
     return variant.description if variant else None
 
 
@@ -108,7 +147,11 @@ register(Variant(
     backbone="vgg16",
     frozen_until="block5_pool",  # the whole backbone
     head="flowers.models:vgg16_head",
-    original=Original("2", test_loss=0.8474, test_accuracy=0.4091),
+    original=Original("2", test_loss=0.8474, test_accuracy=0.4091, note=Note(
+        reason="the preprocessing differs",
+        text="The original fed VGG16 images scaled to [-1, 1] instead of VGG16's own caffe-style preprocessing "
+             "(BGR, ImageNet channel means subtracted); this suite gives every backbone its own "
+             "keras.applications preprocess_input, which is why its VGG16 row is far above 0.41.")),
 ))
 register(Variant(
     name="resnet50v2_finetune",

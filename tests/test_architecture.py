@@ -13,8 +13,7 @@ import pytest
 from flowers.errors import OptionError
 from flowers import architecture, registry
 from flowers.data import load
-from flowers.models import (BACKBONES, CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head,
-                            weights_identity)
+from flowers.models import CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head, weights_identity
 
 
 def wider_head(x, num_classes):
@@ -34,11 +33,17 @@ def recorded(name, size=32, classes=5):
 
 
 @pytest.fixture
-def swap(monkeypatch):
-    """Replace a registered variant for one test (the registry is restored afterwards)."""
+def swap():
+    """Replace a registered variant for one test, through register (restored afterwards)."""
+    replaced = {}
+
     def replace(name, **changes):
-        monkeypatch.setitem(registry.VARIANTS, name, dataclasses.replace(registry.get_variant(name), **changes))
-    return replace
+        replaced.setdefault(name, registry.get_variant(name))
+        registry.register(dataclasses.replace(registry.get_variant(name), **changes), override=True)
+
+    yield replace
+    for variant in replaced.values():
+        registry.register(variant, override=True)
 
 
 def test_registry_report_and_check_import_no_keras():
@@ -49,9 +54,7 @@ def test_registry_report_and_check_import_no_keras():
     assert proc.returncode == 0 and proc.stdout.strip() == "5", proc.stderr
 
 
-def test_registry_holds_the_originals_numbers():
-    assert registry.original("resnet50v2_finetune_aug") == registry.Original("3.2", 0.3177, 0.9101)
-    assert registry.original("mobilenet_v2_transfer") is None
+def test_register_refuses_a_second_variant_of_a_name_and_an_unknown_backbone():
     with pytest.raises(ValueError, match="registered twice; pass override=True"):
         registry.register(registry.get_variant("basic_cnn"))
     with pytest.raises(ValueError, match="unknown backbone 'efficientnet'"):
@@ -113,7 +116,7 @@ def test_weights_identity(tmp_path):
     assert weights_identity("basic_cnn", "imagenet") == {"source": "none"}  # no backbone
     assert weights_identity("vgg16_transfer", "imagenet") == {
         "source": "imagenet", "file": "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"}
-    path = tmp_path / BACKBONES["vgg16"]["files"][0]
+    path = tmp_path / registry.get_backbone("vgg16").files[0]
     path.write_bytes(b"not really weights")
     identity = weights_identity("vgg16_transfer", str(tmp_path))
     assert identity == {"source": "file", "file": path.name, "sha256": file_sha256(str(path))}

@@ -211,9 +211,9 @@ import dataclasses
 
 
 def pytest_configure(config):
-    from flowers import models
+    from flowers import get_variant, register
 
-    models.VARIANTS["basic_cnn"] = dataclasses.replace(models.VARIANTS["basic_cnn"], learning_rate=1e6)
+    register(dataclasses.replace(get_variant("basic_cnn"), learning_rate=1e6), override=True)
 '''
 
 

@@ -29,7 +29,7 @@ import pytest
 
 from flowers import __version__, cli
 from flowers import report as rp
-from flowers.original import VGG16_NOTE
+from flowers.registry import original
 from flowers.errors import ResultsError
 from flowers.results import SCHEMA, load_run, load_runs
 from tests.factory import FIXTURES, ROOT, fixture, fixture_run, save
@@ -130,7 +130,7 @@ def test_one_run_writes_md_html_and_a_graph_per_variant(tmp_path):
     # The original's numbers and the difference beside ours; VGG16 note; efficiency columns.
     (vgg,) = table_rows(md, "vgg16_transfer")
     assert vgg[1:7] == ["0.1204", "0.8474", "-0.7270", "0.9667", "0.4091", "+0.5576"]
-    assert VGG16_NOTE.split(";")[0].replace("[", "\\[").replace("]", "\\]") in md
+    assert original("vgg16_transfer").note.text.split(";")[0].replace("[", "\\[").replace("]", "\\]") in md
     assert "| efficiency | peak memory | feature cache |" in md
     (basic,) = table_rows(md, "basic_cnn")
     assert "14.4% (9.2 / 64 GFLOP/s)" in basic and "1.1 GiB" in basic and "off" in basic

@@ -5,15 +5,11 @@ and notes on failed, skipped and missing cases."""
 from __future__ import annotations
 
 from flowers import registry
-from flowers.original import VGG16_NOTE
 from flowers.report.cases import mean, mean_of, status
 from flowers.report.format import NONE, fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value
 from flowers.report.model import ComparisonRow
 from flowers.results import INVALID, Case, Run, finite, metric_values
 from flowers.text import one_line
-
-VGG16_FAR_ABOVE = 0.10  # our VGG16 accuracy this far above the original's 0.4091 gets the note
-
 
 def columns(by_variant: dict[str, list[Case]]) -> dict[str, bool]:
     """The optional columns, each shown when some ok case of the run recorded it."""
@@ -28,7 +24,7 @@ def columns(by_variant: dict[str, list[Case]]) -> dict[str, bool]:
 
 def comparison_row(variant: str, cases: list[Case], run: Run, seen_in: str | None, notes: list[str]) -> ComparisonRow:
     """``variant``'s row from its ``cases`` in ``run``; ``seen_in`` names an earlier run that had it,
-    and ``notes`` (the numbered notes under the table) gets the VGG16 note when it applies."""
+    and ``notes`` (the numbered notes under the table) gets the original's note when it applies."""
     orig = registry.original(variant)
     row = ComparisonRow(variant=variant, model=orig.model if orig else "", status=status(cases),
                         n=str(sum(c.ok for c in cases)) if cases else "0")
@@ -53,12 +49,12 @@ def _scores(row: ComparisonRow, ok: list[Case], orig: registry.Original | None, 
         return
     row.test_loss_diff, row.test_loss_trend = _diff(mean(losses), orig.test_loss, False)
     row.test_accuracy_diff, row.test_accuracy_trend = _diff(mean(accs), orig.test_accuracy, True)
-    acc = mean(accs)
-    if row.variant == "vgg16_transfer" and acc is not None and acc > orig.test_accuracy + VGG16_FAR_ABOVE:
-        row.notes.append("far above the original's 0.4091: the preprocessing differs")
-        if VGG16_NOTE not in notes:
-            notes.append(VGG16_NOTE)
-        row.note_refs.append(notes.index(VGG16_NOTE) + 1)
+    acc, note = mean(accs), orig.note
+    if note and acc is not None and acc > orig.test_accuracy + note.above:
+        row.notes.append(f"far above the original's {orig.test_accuracy:.4f}: {note.reason}")
+        if note.text not in notes:
+            notes.append(note.text)
+        row.note_refs.append(notes.index(note.text) + 1)
 
 
 def _measures(row: ComparisonRow, ok: list[Case]) -> None:
