@@ -24,7 +24,7 @@ import pytest
 import tensorflow as tf
 from pytest_benchmark.stats import Stats
 
-from flowers import data, measure, train
+from flowers import cost, data, measure, train
 from flowers.models import create_model
 from flowers.pytest_plugin import measuring
 from flowers.synthetic import write_folder
@@ -140,7 +140,7 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
 
     with measuring(benchmark):
         benchmark.pedantic(suite_round, setup=plain_between, teardown=plain_between, rounds=rounds, iterations=1)
-    info = summary([s for s, _ in plain], [s for s, _ in suite], train.ideal_speedup(prefix, suffix, sizes, run_config.epochs))
+    info = summary([s for s, _ in plain], [s for s, _ in suite], cost.ideal_speedup(prefix, suffix, sizes, run_config.epochs))
     first_plain, first_suite = plain[0][1], suite[0][1]
     benchmark.extra_info.update(
         variant=variant, config=run_config.for_variant(variant), images=sizes, rounds=rounds,

@@ -21,17 +21,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from flowers import downloads, synthetic
+from flowers import downloads, split, synthetic
 from flowers.errors import DataError, DownloadError
 from flowers.progress import SILENT, Progress
 from flowers.text import one_line
 
 SPLIT_SEED = 1234  # fixed seed of every split this module makes; independent of the training seed
-TFDS_SPLITS = ["train[:80%]", "train[80%:90%]", "train[90%:]"]  # the original experiment's split
+TFDS_SPLITS = split.tfds_slices()  # the original experiment's split
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}  # compared lower-case
-SPLIT_FOLDERS = ("train", "validation", "test")
-FOLDER_FRACTIONS = (0.8, 0.1, 0.1)  # train / validation / test, per class
-CARVED_VALIDATION = 1 / 9  # share of train/ taken for validation when validation/ is missing
+SPLIT_FOLDERS = split.NAMES
+FOLDER_FRACTIONS = tuple(split.FRACTIONS.values())  # train / validation / test, per class
+CARVED_VALIDATION = split.carved_validation()  # share of train/ taken for validation when validation/ is missing
 SKIPPED_EXAMPLES = 5
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated JPEGs must fail, not load half grey
@@ -114,9 +114,9 @@ def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
     names = sorted(tfds_names)
     relabel = np.array([names.index(name) for name in tfds_names], np.int32)  # tfds order -> sorted
     arrays = []
-    for split, ds in zip(TFDS_SPLITS, datasets):
+    for part, ds in zip(TFDS_SPLITS, datasets):
         count = int(ds.cardinality())  # negative when unknown
-        bar = (progress or SILENT).bar(count if count >= 0 else None, f"decoding tf_flowers {split}", unit="image")
+        bar = (progress or SILENT).bar(count if count >= 0 else None, f"decoding tf_flowers {part}", unit="image")
         x, y = dataset_to_arrays(ds, image_size, bar)
         arrays.append((x, relabel[y]))
     version = str(info.version)
@@ -184,7 +184,7 @@ def load_folder(data: str, image_size: int, *, strict: bool = False, progress: P
         images, labels = arrays["train"]
         train, val = split_stratified(labels, (1 - CARVED_VALIDATION, CARVED_VALIDATION))
         arrays["train"], arrays["validation"] = (images[train], labels[train]), (images[val], labels[val])
-    parts = [arrays[split] for split in SPLIT_FOLDERS]
+    parts = [arrays[name] for name in SPLIT_FOLDERS]
     return splits_from_parts(parts, names, fingerprint, image_size, skipped, root)
 
 
@@ -217,7 +217,7 @@ def split_groups(root: Path) -> dict[str, Path]:
         )
     if "test" not in present:
         raise DataError(f"{root} has train/ but no test/ folder; add test/ with the same class folders")
-    return {split: root / split for split in SPLIT_FOLDERS if split in present}
+    return {name: root / name for name in SPLIT_FOLDERS if name in present}
 
 
 def common_class_names(groups: dict[str, Path]) -> list[str]:

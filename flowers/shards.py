@@ -20,11 +20,11 @@ import re
 import statistics
 from typing import Callable, Iterable, Mapping
 
+from flowers import cost, split
 from flowers.augment import AUGMENT_FACTOR
 from flowers.errors import OptionError
 
 SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
-HELD_OUT_FRACTION = 0.25  # validation + test images per training image (80/10/10)
 
 
 def parse(text: str) -> tuple[int, int]:
@@ -76,28 +76,19 @@ def previous_seconds(path: str) -> dict[str, float]:
 
 
 def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bool, num_classes: int = 5) -> float:
-    """Expected training FLOPs per training image of the un-augmented set.
-
-    Mirrors how :mod:`flowers.train` counts executed FLOPs: with the feature cache, the frozen
-    prefix runs once per image (training, validation and test) and each epoch runs the trainable
-    suffix forward and backward (3 x its forward FLOPs); without it, each epoch runs the whole model
-    forward plus the trainable part backward.  The augmented variant trains on 5x the images.
-    """
+    """Expected FLOPs of a case per training image of the un-augmented set: :func:`flowers.cost.case_flops`
+    on the variant's counted forward FLOPs, with the held-out images of :mod:`flowers.split` and
+    the augmented variant's 5x training images."""
     import keras
 
     from flowers.registry import get_variant
     from flowers.train import prefix_suffix_flops  # counted once per architecture, shared with the cases
 
     spec = get_variant(variant)
-    prefix, trainable = prefix_suffix_flops(variant, num_classes, image_size)
-    whole = prefix + trainable
+    prefix, suffix = prefix_suffix_flops(variant, num_classes, image_size)
     keras.backend.clear_session()
-    images = AUGMENT_FACTOR if spec.augment else 1
-    if feature_cache and spec.frozen_until:
-        per_image = epochs * images * 3 * trainable + (images + HELD_OUT_FRACTION) * whole
-    else:
-        per_image = epochs * images * (whole + 2 * trainable)
-    return float(per_image)
+    images = {**split.per_training_image(), "train": AUGMENT_FACTOR if spec.augment else 1}
+    return float(cost.case_flops(prefix, suffix, images, epochs, cached=feature_cache and bool(spec.frozen_until)))
 
 
 def case_costs(cases: Iterable[tuple[str, str]], variant_cost: Callable[[str], float],

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from flowers import split
+
 GENERATOR_VERSION = 1
 DATA_SEED = 0  # fixed: every training seed sees the same synthetic data
 N_PER_CLASS = 60  # 300 images -> 240/30/30 with the stratified 80/10/10 split
@@ -23,8 +25,6 @@ N_PER_CLASS = 60  # 300 images -> 240/30/30 with the stratified 80/10/10 split
 # the smoke profile's small CNN separate them within 2 epochs.
 CLASS_HUES = {"circle": 30, "cross": 150, "ring": 210, "square": 90, "triangle": 270}
 CLASS_NAMES = sorted(CLASS_HUES)
-
-SPLIT_FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 
 
 def generate(n_per_class: int, image_size: int, seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -134,8 +134,8 @@ def write_folder(
 
 def split_of(index: int, n: int) -> str:
     """Split of the ``index``-th of ``n`` images of a class: first 80% train, then 10% / 10%."""
-    n_test = max(1, round(n * SPLIT_FRACTIONS["test"]))
-    n_val = max(1, round(n * SPLIT_FRACTIONS["validation"]))
+    n_test = max(1, round(n * split.FRACTIONS["test"]))
+    n_val = max(1, round(n * split.FRACTIONS["validation"]))
     if index >= n - n_test:
         return "test"
     if index >= n - n_test - n_val:

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import architecture, distribute, features, interrupts, measure, tensorboard_log
+from flowers import architecture, cost, distribute, features, interrupts, measure, tensorboard_log
 from flowers.augment import augment
 from flowers.errors import TrainingFailed
 from flowers.data import Splits
@@ -326,50 +326,28 @@ class Stopwatch:
         self._last = end
 
 
-_FORWARD_FLOPS: dict[tuple, tuple[int, int]] = {}  # architecture -> (whole model, trainable suffix)
+_FORWARD_FLOPS: dict[tuple, tuple[int, int]] = {}  # architecture -> (frozen prefix, trainable suffix)
 
 
 def _forward_flops(model: keras.Model, variant) -> tuple[int, int]:
-    """Forward FLOPs of the whole model and of its trainable suffix; counted once per architecture."""
+    """Forward FLOPs per image of the model's frozen prefix (0 when nothing is frozen) and of its
+    trainable suffix; counted once per architecture."""
     key = (variant.backbone, variant.frozen_until, variant.head, tuple(model.inputs[0].shape), tuple(model.outputs[0].shape))
     if key not in _FORWARD_FLOPS:
         whole = measure.forward_flops(model)
-        suffix = features.split(model, variant.frozen_until)[1] if variant.frozen_until else None
-        _FORWARD_FLOPS[key] = (whole, measure.forward_flops(suffix) if suffix else whole)
+        suffix = measure.forward_flops(features.split(model, variant.frozen_until)[1]) if variant.frozen_until else whole
+        _FORWARD_FLOPS[key] = (whole - suffix, suffix)
     return _FORWARD_FLOPS[key]
 
 
 def prefix_suffix_flops(name: str, num_classes: int, image_size: int) -> tuple[int, int]:
     """Forward FLOPs per image of variant ``name``'s frozen prefix and of its trainable suffix
     (the whole model's when nothing is frozen: prefix 0), counted once per architecture."""
-    variant = get_variant(name)
-    whole, trainable = _forward_flops(create_model(name, num_classes, image_size, "none"), variant)
-    return whole - trainable, trainable
+    return _forward_flops(create_model(name, num_classes, image_size, "none"), get_variant(name))
 
 
-def ideal_speedup(prefix: float, suffix: float, splits: dict[str, int], epochs: int) -> float:
-    """How much less work the feature cache leaves, in FLOPs: plain ``model.fit`` over suite.
-
-    Plain: every epoch runs the whole model forward on the training and validation images and the
-    suffix backward (twice its forward FLOPs) on the training images; the test images once.  Suite:
-    the prefix once per image of every split, then the same suffix work.
-    """
-    n_train, n_val, n_test = splits["train"], splits["validation"], splits["test"]
-    suffix_work = epochs * (n_train * 3 * suffix + n_val * suffix) + n_test * suffix
-    plain = suffix_work + (epochs * (n_train + n_val) + n_test) * prefix
-    suite = suffix_work + (n_train + n_val + n_test) * prefix
-    return plain / suite
-
-
-def _flops(model: keras.Model, variant, n_cached: int) -> tuple[int, int]:
-    """(training FLOPs per image as executed, one-off FLOPs of building the feature cache).
-
-    Forward FLOPs are counted from the model (:func:`flowers.measure.forward_flops`).  A training
-    step runs the forward pass of every layer it executes (with the cache of ``n_cached`` images,
-    only the trainable suffix) plus a backward pass of the trainable layers, counted as twice their
-    forward FLOPs (gradients for inputs and for weights).
-    """
-    whole, trainable = _forward_flops(model, variant)
-    if n_cached:
-        return 3 * trainable, (whole - trainable) * n_cached
-    return whole + 2 * trainable, 0
+def _flops(model: keras.Model, variant, n_cached: int) -> tuple[float, float]:
+    """(training FLOPs per image as executed, one-off FLOPs of building the feature cache of
+    ``n_cached`` images, 0 without it): :mod:`flowers.cost` on the model's counted FLOPs."""
+    prefix, suffix = _forward_flops(model, variant)
+    return cost.step_flops(prefix, suffix, cached=bool(n_cached)), cost.cache_flops(prefix, n_cached)

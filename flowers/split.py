@@ -1,0 +1,31 @@
+"""The one train / validation / test split of every data set: 80/10/10, as in the original experiment.
+
+tf_flowers is cut by TensorFlow Datasets' slicing (:func:`tfds_slices`), folders and the synthetic set
+per class (:mod:`flowers.data`, :mod:`flowers.synthetic`), and the shards' cost estimate counts the
+held-out images from the same fractions (:mod:`flowers.cost`).  Imports nothing.
+"""
+
+from __future__ import annotations
+
+FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+NAMES = tuple(FRACTIONS)  # ("train", "validation", "test"), also the split folders of a data folder
+
+
+def tfds_slices() -> list[str]:
+    """TFDS split strings cutting tf_flowers' single ``train`` split in :data:`FRACTIONS`, in order:
+    ``["train[:80%]", "train[80%:90%]", "train[90%:]"]``."""
+    bounds = [0]
+    for fraction in FRACTIONS.values():
+        bounds.append(bounds[-1] + round(fraction * 100))
+    cuts = ["", *(f"{b}%" for b in bounds[1:-1]), ""]  # open at both ends: every image is in one split
+    return [f"train[{start}:{end}]" for start, end in zip(cuts, cuts[1:])]
+
+
+def per_training_image() -> dict[str, float]:
+    """Images of each split per training image: ``{"train": 1, "validation": 0.125, "test": 0.125}``."""
+    return {name: fraction / FRACTIONS["train"] for name, fraction in FRACTIONS.items()}
+
+
+def carved_validation() -> float:
+    """The share of a ``train/`` folder taken for validation when a data folder has no ``validation/``."""
+    return FRACTIONS["validation"] / (FRACTIONS["train"] + FRACTIONS["validation"])
