@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
+from flowers import schema
 from flowers.errors import UserError
 from flowers.profiles import PROFILES, describe
 from flowers.registry import list_variants
@@ -158,10 +159,8 @@ def _select_shard(config, items):
 
     costs = shards.case_costs(((name, _variant_seed(item)[0]) for name, item in cases.items()), variant_cost, seconds)
     owner = shards.shard_of(costs, n)
-    config.stash[_shard] = {"index": k, "count": n, "basis": "previous run" if seconds else "flops estimate",
-                            "selection": [{"name": name, "variant": _variant_seed(item)[0],
-                                           "seed": _variant_seed(item)[1], "shard": owner[name], "cost": costs[name]}
-                                          for name, item in cases.items()]}
+    selection = [schema.selection_entry(name, *_variant_seed(item), owner[name], costs[name]) for name, item in cases.items()]
+    config.stash[_shard] = schema.shard_record(k, n, "previous run" if seconds else "flops estimate", selection)
     _deselect(config, items, [item for item in items if (item.name not in cases and k == 1) or owner.get(item.name) == k])
 
 
@@ -243,18 +242,16 @@ def pytest_runtest_makereport(item, call):
     report = yield
     case = _variant_seed(item)
     if case and (report.when == "call" or report.failed):
-        record = item.config.stash[_cases].setdefault(item.nodeid, {
-            "name": item.name, "variant": case[0], "seed": case[1],
-            "status": "ok", "error": None,
-        })
+        cases = item.config.stash[_cases]
         if report.failed:
-            record["status"] = "failed"
-            record["error"] = _failure_message(report)
-            if not (call.excinfo and call.excinfo.errisinstance(pytest.fail.Exception)):
-                # not a user's mistake failed in one line (flowers.errors.UserError): a bug, kept in full
-                record["traceback"] = report.longreprtext[-TRACEBACK_CHARS:]
+            # a bug keeps its traceback; a user's mistake (flowers.errors.UserError) failed in one line
+            bug = not (call.excinfo and call.excinfo.errisinstance(pytest.fail.Exception))
+            cases[item.nodeid] = schema.case_entry(item.name, *case, schema.FAILED, _failure_message(report),
+                                                   report.longreprtext[-TRACEBACK_CHARS:] if bug else None)
         elif report.skipped:
-            record["status"] = "skipped"
+            cases[item.nodeid] = schema.case_entry(item.name, *case, schema.SKIPPED)
+        else:
+            cases.setdefault(item.nodeid, schema.case_entry(item.name, *case))
     return report
 
 
@@ -275,11 +272,12 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         details = tf.config.experimental.get_device_details(gpus[0])
         device, kind = f"GPU: {details.get('device_name', gpus[0].name)}", "gpu"
     else:
-        device, kind = f"CPU: {machine_info.get('cpu', {}).get('brand_raw', 'unknown')}", "cpu"
-    machine_info["flowers"] = {"tensorflow": tf.__version__, "keras": keras.__version__,
-                               "device": device, "device_kind": kind, "gpu_count": len(gpus),
-                               "cores": usable_cores(tf.config.threading.get_intra_op_parallelism_threads()),
-                               "packages": installed_versions(PACKAGES)}
+        device, kind = f"CPU: {machine_info.get(schema.CPU, {}).get(schema.CPU_BRAND, 'unknown')}", "cpu"
+    machine_info[schema.ENVIRONMENT] = {
+        schema.TENSORFLOW: tf.__version__, schema.KERAS: keras.__version__, schema.DEVICE: device,
+        schema.DEVICE_KIND: kind, schema.GPU_COUNT: len(gpus),
+        schema.CORES: usable_cores(tf.config.threading.get_intra_op_parallelism_threads()),
+        schema.PACKAGES: installed_versions(PACKAGES)}
 
 
 def usable_cores(intra_op_threads: int) -> int:
@@ -304,26 +302,17 @@ def installed_versions(names) -> dict[str, str]:
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     from flowers.pytest_plugin import interrupted  # imported by pytest_plugins above, not here: pytest rewrites it
-    from flowers.results import SCHEMA
 
-    output_json["flowers"] = {
-        "schema": SCHEMA,
-        "profile": _option(config, "profile") or "paper",
-        "complete": not interrupted(config),
-        "cases": list(config.stash[_cases].values()),
-    }
-    if _shard in config.stash:
-        output_json["flowers"]["shard"] = config.stash[_shard]
-    output_json["flowers"]["config_hash"] = _run_config_hash(config)
+    output_json[schema.RUN] = schema.run_record(
+        _option(config, "profile") or "paper", not interrupted(config), list(config.stash[_cases].values()),
+        _run_config_hash(config), config.stash.get(_shard, None))
 
 
 def _run_config_hash(config) -> str | None:
     """The session's settings (seed aside), so that ``flowers merge`` can refuse parts of other runs."""
     from dataclasses import asdict
 
-    from flowers.train import config_hash
-
     try:
-        return config_hash(asdict(_run_config(config)))
+        return schema.config_hash(asdict(_run_config(config)))
     except UserError:
         return None

@@ -15,9 +15,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from flowers import augment, data, features, measure, train  # noqa: E402
 from flowers.models import create_model  # noqa: E402
+from flowers.profiles import TrainConfig  # noqa: E402
 
 VARIANT, CUT, SIZE, BATCH = "resnet50v2_finetune_aug", "conv3_block4_out", 160, 32
-config = train.TrainConfig(image_size=SIZE, batch_size=BATCH)
+config = TrainConfig(image_size=SIZE, batch_size=BATCH)
 
 start = time.perf_counter()
 with measure.PeakMemory() as memory:

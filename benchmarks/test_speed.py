@@ -26,6 +26,7 @@ from pytest_benchmark.stats import Stats
 
 from flowers import cost, data, measure, train
 from flowers.models import create_model
+from flowers.profiles import TrainConfig
 from flowers.pytest_plugin import measuring
 from flowers.synthetic import write_folder
 
@@ -47,7 +48,7 @@ def folder(tmp_path_factory, run_config):
 @pytest.fixture(scope="module")
 def run_config(request):
     option = request.config.getoption
-    return train.TrainConfig(
+    return TrainConfig(
         data="speed", weights=option("flowers_weights") or "none",
         image_size=option("flowers_image_size") or IMAGE_SIZE, epochs=option("flowers_epochs") or EPOCHS,
         batch_size=option("flowers_batch_size") or 32, seed=option("flowers_seed") or 0,
@@ -62,7 +63,7 @@ def rounds(request):
     return value
 
 
-def plain_pipeline(variant: str, folder, config: train.TrainConfig) -> dict:
+def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
     """What a notebook does: paths -> tf.data (read, decode, resize) each epoch -> model.fit."""
     keras.utils.set_random_seed(config.seed)
     names = sorted(p.name for p in (folder / "train").iterdir())
@@ -97,7 +98,7 @@ def plain_pipeline(variant: str, folder, config: train.TrainConfig) -> dict:
     return {"history": fit.history, "test_loss": test_loss, "test_accuracy": test_accuracy}
 
 
-def suite_pipeline(variant: str, folder, config: train.TrainConfig) -> dict:
+def suite_pipeline(variant: str, folder, config: TrainConfig) -> dict:
     """The suite: files decoded once (flowers.data), frozen layers once (feature cache), train.run."""
     return train.run(variant, data.load(str(folder), config.image_size), config)
 

@@ -17,6 +17,8 @@ import json
 import math
 from typing import Any
 
+from flowers import schema
+
 MAX_ITEMS = 6  # architecture differences listed before "… N more"
 # Layer config keys that are bookkeeping rather than architecture (the dtype policy follows
 # --mixed-precision, which the config already records).
@@ -48,7 +50,7 @@ def layer_entry(layer) -> dict[str, Any]:
     """``{"class": "Dense", "units": 512, "activation": "relu"}``: settings that differ from the
     constructor's defaults (initializers and other nested objects left out), plus ``"frozen": true``."""
     defaults = _defaults(type(layer))
-    entry: dict[str, Any] = {"class": type(layer).__name__}
+    entry: dict[str, Any] = {schema.LAYER_CLASS: type(layer).__name__}
     for key, value in _config(layer).items():
         if isinstance(value, dict) or key in DISPLAY_SKIP or key not in defaults and value is None:
             continue
@@ -57,7 +59,7 @@ def layer_entry(layer) -> dict[str, Any]:
             continue  # e.g. strides [1, 1] for the default 1
         entry[key] = value
     if not layer.trainable and layer.weights:
-        entry["frozen"] = True
+        entry[schema.LAYER_FROZEN] = True
     return entry
 
 
@@ -78,16 +80,16 @@ def record(model, variant, input_size: int, num_classes: int) -> dict[str, Any]:
         frozen = names.index(variant.frozen_until) + 1 if variant.frozen_until in names else 0
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     return {
-        "model_fingerprint": fingerprint(model, input_size, num_classes),
-        "architecture": {
-            "input": [input_size, input_size, 3],
-            "classes": num_classes,
-            "backbone": variant.backbone,
-            "frozen_until": variant.frozen_until,
-            "frozen_layers": frozen,
-            "layers": [layer_entry(layer) for layer in layers[frozen:]],
-            "params_total": int(model.count_params()),
-            "params_trainable": int(trainable),
+        schema.MODEL_FINGERPRINT: fingerprint(model, input_size, num_classes),
+        schema.ARCHITECTURE: {
+            schema.INPUT: [input_size, input_size, 3],
+            schema.CLASSES: num_classes,
+            schema.BACKBONE: variant.backbone,
+            schema.FROZEN_UNTIL: variant.frozen_until,
+            schema.FROZEN_LAYERS: frozen,
+            schema.LAYERS: [layer_entry(layer) for layer in layers[frozen:]],
+            schema.PARAMS_TOTAL: int(model.count_params()),
+            schema.PARAMS_TRAINABLE: int(trainable),
         },
     }
 
@@ -105,24 +107,25 @@ def _value(v: Any) -> str:
 
 def layer_text(entry: dict[str, Any]) -> str:
     """``Dropout(rate=0.5)``."""
-    args = ", ".join(f"{k}={_value(v)}" for k, v in entry.items() if k != "class")
-    return f"{entry.get('class', '?')}({args})"
+    args = ", ".join(f"{k}={_value(v)}" for k, v in entry.items() if k != schema.LAYER_CLASS)
+    return f"{entry.get(schema.LAYER_CLASS, '?')}({args})"
 
 
 def _name(entry: dict[str, Any] | None) -> str:
-    return str(entry.get("class", "?")).lower() if entry else "the input"
+    return str(entry.get(schema.LAYER_CLASS, "?")).lower() if entry else "the input"
 
 
 def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
     out: list[str] = []
-    matcher = difflib.SequenceMatcher(a=[e.get("class") for e in a], b=[e.get("class") for e in b], autojunk=False)
+    matcher = difflib.SequenceMatcher(a=[e.get(schema.LAYER_CLASS) for e in a], b=[e.get(schema.LAYER_CLASS) for e in b],
+                                      autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             for old, new in zip(a[i1:i2], b[j1:j2]):
                 for key in dict.fromkeys([*old, *new]):
-                    if key == "frozen" and old.get(key) != new.get(key):
+                    if key == schema.LAYER_FROZEN and old.get(key) != new.get(key):
                         out.append(f"{_name(new)} {'frozen' if new.get(key) else 'unfrozen'}")
-                    elif key not in ("class", "frozen") and old.get(key) != new.get(key):
+                    elif key not in (schema.LAYER_CLASS, schema.LAYER_FROZEN) and old.get(key) != new.get(key):
                         out.append(f"{_name(new)} {key} {_value(old.get(key, '(default)'))} → {_value(new.get(key, '(default)'))}")
             continue
         for entry in a[i1:i2]:
@@ -134,24 +137,25 @@ def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
 
 def _layers(arch: dict[str, Any]) -> list[dict[str, Any]]:
     """The record's layer entries; anything else in a (hand-edited) file is ignored."""
-    entries = arch.get("layers")
+    entries = arch.get(schema.LAYERS)
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
 def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """What changed from architecture record ``a`` to ``b``, one short phrase per change."""
     out: list[str] = []
-    for key, label in (("input", "input"), ("classes", "classes"), ("backbone", "backbone")):
+    for key in (schema.INPUT, schema.CLASSES, schema.BACKBONE):
         if a.get(key) != b.get(key):
-            out.append(f"{label} {_value(a.get(key))} → {_value(b.get(key))}")
-    if (a.get("frozen_until"), a.get("frozen_layers")) != (b.get("frozen_until"), b.get("frozen_layers")):
-        out.append(f"frozen until {a.get('frozen_until') or 'nothing'} → {b.get('frozen_until') or 'nothing'} "
-                   f"({a.get('frozen_layers', 0)} → {b.get('frozen_layers', 0)} layers frozen)")
+            out.append(f"{key} {_value(a.get(key))} → {_value(b.get(key))}")
+    cut = (schema.FROZEN_UNTIL, schema.FROZEN_LAYERS)
+    if [a.get(k) for k in cut] != [b.get(k) for k in cut]:
+        out.append(f"frozen until {a.get(schema.FROZEN_UNTIL) or 'nothing'} → {b.get(schema.FROZEN_UNTIL) or 'nothing'} "
+                   f"({a.get(schema.FROZEN_LAYERS, 0)} → {b.get(schema.FROZEN_LAYERS, 0)} layers frozen)")
     changes = _layer_changes(_layers(a), _layers(b))
     if len(changes) > MAX_ITEMS:
         changes = changes[:MAX_ITEMS] + [f"… {len(changes) - MAX_ITEMS} more"]
     out += changes
-    for key, label in (("params_total", "params"), ("params_trainable", "trainable params")):
+    for key, label in ((schema.PARAMS_TOTAL, "params"), (schema.PARAMS_TRAINABLE, "trainable params")):
         old, new = a.get(key), b.get(key)
         if isinstance(old, int) and isinstance(new, int) and old != new:
             out.append(f"{label} {old:,} → {new:,}")
@@ -162,13 +166,14 @@ def weights_label(w: Any) -> str:
     """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or ``random-calibrated v2 on 240 training images``."""
     if not isinstance(w, dict):
         return "not recorded"
-    source = str(w.get("source", "?"))
+    source = str(w.get(schema.WEIGHTS_SOURCE, "?"))
     if source == "imagenet":
-        return f"imagenet ({w.get('file', '?')})"
+        return f"imagenet ({w.get(schema.WEIGHTS_FILE, '?')})"
     if source == "file":
-        return f"{w.get('file', '?')} sha256 {str(w.get('sha256', '?'))[:12]}"
+        return f"{w.get(schema.WEIGHTS_FILE, '?')} sha256 {str(w.get(schema.WEIGHTS_SHA256, '?'))[:12]}"
     if source == "random-calibrated":
-        return f"random-calibrated v{w.get('version', 1)} on {w.get('images', '?')} training images"
+        return (f"random-calibrated v{w.get(schema.WEIGHTS_VERSION, 1)} on {w.get(schema.WEIGHTS_IMAGES, '?')} "
+                "training images")
     return source
 
 

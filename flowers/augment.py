@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 
+from flowers import schema
 from flowers.data import Splits
 from flowers.errors import DataError
 
@@ -20,7 +21,7 @@ def augment(splits: Splits, seed: int) -> Splits:
     contrast x U(0.8, 1.2)]`` in blocks of N (labels tiled); one factor per image, drawn from
     ``seed``.  Validation and test are untouched.
     """
-    if "augmented" in splits.fingerprint:
+    if schema.AUGMENTED in splits.fingerprint:
         raise DataError("these splits are already augmented; augment the splits that load() returned")
     x, rng = splits.x_train, np.random.default_rng(seed)
     brightness, contrast = rng.uniform(0.8, 1.2, (2, len(x)))
@@ -33,9 +34,9 @@ def augment(splits: Splits, seed: int) -> Splits:
     adjust_contrast(x, contrast, out=blocks[4])
     fingerprint = {
         **splits.fingerprint,
-        "splits": {**splits.fingerprint["splits"], "train_augmented": len(x_train)},
-        "augmented": {"factor": AUGMENT_FACTOR, "seed": seed,
-                      "ops": ["flip_left_right", "flip_up_down", "brightness_0.2", "contrast_0.2"]},
+        schema.SPLITS: {**splits.fingerprint[schema.SPLITS], schema.TRAIN_AUGMENTED: len(x_train)},
+        schema.AUGMENTED: {schema.FACTOR: AUGMENT_FACTOR, schema.SEED: seed,
+                           schema.OPS: ["flip_left_right", "flip_up_down", "brightness_0.2", "contrast_0.2"]},
     }
     return dataclasses.replace(
         splits, x_train=x_train, y_train=np.tile(splits.y_train, AUGMENT_FACTOR), fingerprint=fingerprint

@@ -1,6 +1,6 @@
 """What a case costs, in FLOPs: the one model of the work used by :mod:`flowers.train` (achieved
 GFLOP/s), :mod:`flowers.shards` (balancing shards before anything ran) and the speed group (the
-ideal speedup of the feature cache).  Pure arithmetic on forward FLOPs per image; imports nothing.
+ideal speedup of the feature cache).  Pure arithmetic on forward FLOPs per image.
 
 A variant's model is a frozen ``prefix`` (0 FLOPs when nothing is frozen) and a trainable ``suffix``,
 each counted as forward FLOPs per image.  A training step runs the forward pass of every layer it
@@ -13,6 +13,8 @@ runs once per image of every split instead of in every pass.
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from flowers import schema
 
 BACKWARD = 2  # a backward pass costs twice the forward FLOPs of the layers it goes through
 
@@ -32,7 +34,7 @@ def case_flops(prefix: float, suffix: float, images: Mapping[str, float], epochs
 
     ``images``: the number of images in each split (``train``, ``validation``, ``test``).
     """
-    n_train, n_val, n_test = images["train"], images["validation"], images["test"]
+    n_train, n_val, n_test = images[schema.TRAIN], images[schema.VALIDATION], images[schema.TEST]
     work = epochs * (n_train * step_flops(0, suffix, cached=True) + n_val * suffix) + n_test * suffix
     if cached:
         return work + cache_flops(prefix, n_train + n_val + n_test)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from flowers import downloads, split, synthetic
+from flowers import downloads, schema, split, synthetic
 from flowers.errors import DataError, DownloadError
 from flowers.progress import SILENT, Progress
 from flowers.text import one_line
@@ -84,12 +84,12 @@ def load_synthetic(image_size: int) -> Splits:
     parts = split_stratified(labels, FOLDER_FRACTIONS)
     identity = f"synthetic v{synthetic.GENERATOR_VERSION} seed={seed} n_per_class={count}"
     fingerprint = {
-        "name": "synthetic",
-        "source": "synthetic",
-        "layout": "classes",
-        "hash": sha256_text(identity),
-        "version": synthetic.GENERATOR_VERSION,
-        "split_seed": SPLIT_SEED,
+        schema.NAME: "synthetic",
+        schema.SOURCE: "synthetic",
+        schema.LAYOUT: "classes",
+        schema.HASH: sha256_text(identity),
+        schema.VERSION: synthetic.GENERATOR_VERSION,
+        schema.SPLIT_SEED: SPLIT_SEED,
     }
     return make_splits(images, labels, parts, names, fingerprint, image_size, skipped=[])
 
@@ -121,12 +121,12 @@ def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
         arrays.append((x, relabel[y]))
     version = str(info.version)
     fingerprint = {
-        "name": "tf_flowers",
-        "source": "tfds",
-        "layout": None,
-        "hash": sha256_text(f"tf_flowers {version}"),
-        "version": version,
-        "tfds_split": list(TFDS_SPLITS),
+        schema.NAME: "tf_flowers",
+        schema.SOURCE: "tfds",
+        schema.LAYOUT: None,
+        schema.HASH: sha256_text(f"tf_flowers {version}"),
+        schema.VERSION: version,
+        schema.TFDS_SPLIT: list(TFDS_SPLITS),
     }
     return splits_from_parts(arrays, names, fingerprint, image_size, skipped=[])
 
@@ -151,7 +151,7 @@ def dataset_to_arrays(dataset, image_size: int, bar=None) -> tuple[np.ndarray, n
 def load_folder(data: str, image_size: int, *, strict: bool = False, progress: Progress | None = None) -> Splits:
     """A folder with one sub-folder per class, or train/ [validation/] test/ of class folders."""
     root = existing_folder(data)
-    layout = "splits" if "train" in visible_dirs(root) else "classes"
+    layout = "splits" if schema.TRAIN in visible_dirs(root) else "classes"
     groups = split_groups(root) if layout == "splits" else {"all": root}
     names = common_class_names(groups)
     files = [(group, label, path)
@@ -166,24 +166,24 @@ def load_folder(data: str, image_size: int, *, strict: bool = False, progress: P
         warn_skipped(root, bad)
     arrays = readable_arrays(files, decoded, groups, names, image_size)
     fingerprint = {
-        "name": root.resolve().name,
-        "source": "folder",
-        "path": str(data),
-        "layout": layout,
-        "hash": folder_hash(root, [path for _, _, path in files], [digest for digest, _ in decoded]),
-        "version": None,
-        "split_seed": SPLIT_SEED,
+        schema.NAME: root.resolve().name,
+        schema.SOURCE: "folder",
+        schema.PATH: str(data),
+        schema.LAYOUT: layout,
+        schema.HASH: folder_hash(root, [path for _, _, path in files], [digest for digest, _ in decoded]),
+        schema.VERSION: None,
+        schema.SPLIT_SEED: SPLIT_SEED,
     }
     skipped = [relative(path, root) for path, _ in bad]
     if layout == "classes":
         images, labels = arrays["all"]
         parts = split_stratified(labels, FOLDER_FRACTIONS)
         return make_splits(images, labels, parts, names, fingerprint, image_size, skipped, root)
-    if "validation" not in arrays:
-        fingerprint["validation_carved_from_train"] = True
-        images, labels = arrays["train"]
+    if schema.VALIDATION not in arrays:
+        fingerprint[schema.CARVED] = True
+        images, labels = arrays[schema.TRAIN]
         train, val = split_stratified(labels, (1 - CARVED_VALIDATION, CARVED_VALIDATION))
-        arrays["train"], arrays["validation"] = (images[train], labels[train]), (images[val], labels[val])
+        arrays[schema.TRAIN], arrays[schema.VALIDATION] = (images[train], labels[train]), (images[val], labels[val])
     parts = [arrays[name] for name in SPLIT_FOLDERS]
     return splits_from_parts(parts, names, fingerprint, image_size, skipped, root)
 
@@ -215,7 +215,7 @@ def split_groups(root: Path) -> dict[str, Path]:
             f"{root} has train/ but also {', '.join(extra)}/; use only train/, validation/ and test/ "
             "split folders, or only class folders"
         )
-    if "test" not in present:
+    if schema.TEST not in present:
         raise DataError(f"{root} has train/ but no test/ folder; add test/ with the same class folders")
     return {name: root / name for name in SPLIT_FOLDERS if name in present}
 
@@ -370,19 +370,19 @@ def make_splits(images, labels, parts, names, fingerprint, image_size, skipped, 
 def splits_from_parts(arrays, names, fingerprint, image_size, skipped, root=None) -> Splits:
     """Splits from ``[(x, y)] * 3`` (train, validation, test), fingerprint completed and checked."""
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = arrays
-    sizes = {"train": len(y_train), "validation": len(y_val), "test": len(y_test)}
+    sizes = dict(zip(SPLIT_FOLDERS, (len(y_train), len(y_val), len(y_test))))
     empty = [split for split, n in sizes.items() if n == 0]
     if empty:
-        where = root if root is not None else fingerprint["name"]
+        where = root if root is not None else fingerprint[schema.NAME]
         raise DataError(
             f"too few images in {where}: the {empty[0]} split is empty; add images to every class"
         )
     fingerprint = {
         **fingerprint,
-        "splits": sizes,
-        "class_names": list(names),
-        "image_size": image_size,
-        "skipped": {"count": len(skipped), "examples": skipped[:SKIPPED_EXAMPLES]},
+        schema.SPLITS: sizes,
+        schema.CLASS_NAMES: list(names),
+        schema.IMAGE_SIZE: image_size,
+        schema.SKIPPED_FILES: {schema.SKIPPED_COUNT: len(skipped), schema.SKIPPED_EXAMPLES: skipped[:SKIPPED_EXAMPLES]},
     }
     return Splits(x_train, y_train, x_val, y_val, x_test, y_test, list(names), fingerprint)
 

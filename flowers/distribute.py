@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from flowers import schema
 from flowers.errors import OptionError
+from flowers.profiles import DISTRIBUTE_CHOICES
 
-CHOICES = ("none", "mirrored")
+CHOICES = DISTRIBUTE_CHOICES
 
 
 def check(name: str) -> str:
@@ -43,4 +45,4 @@ def record(name: str, strat: tf.distribute.Strategy) -> dict:
     """What a result's config records; nothing for ``none``, so that default runs keep their config hash."""
     if name == "none":
         return {}
-    return {"distribute": name, "replicas": int(strat.num_replicas_in_sync)}
+    return {schema.DISTRIBUTE: name, schema.REPLICAS: int(strat.num_replicas_in_sync)}

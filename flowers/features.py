@@ -22,6 +22,8 @@ import numpy as np
 import psutil
 import tensorflow as tf
 
+from flowers import schema
+
 DISTRIBUTED_CHUNK_BATCHES = 64  # batches per predict() call under a strategy: memory-bounded, few calls
 
 
@@ -55,8 +57,8 @@ class Cache:
         return int(self.train.nbytes + self.val.nbytes + self.test.nbytes)
 
     def info(self) -> dict:
-        return {"enabled": True, "layer": self.layer, "bytes": self.bytes,
-                "seconds": round(self.seconds, 3), "storage": self.storage}
+        return {schema.ENABLED: True, schema.LAYER: self.layer, schema.BYTES: self.bytes,
+                schema.SECONDS: round(self.seconds, 3), schema.STORAGE: self.storage}
 
     def close(self) -> None:
         self.train = self.val = self.test = None  # drop memmaps before removing their files
@@ -64,7 +66,7 @@ class Cache:
             self._tmp.cleanup()
 
 
-DISABLED = {"enabled": False, "layer": None, "bytes": 0, "seconds": 0.0, "storage": None}
+DISABLED = {schema.ENABLED: False, schema.LAYER: None, schema.BYTES: 0, schema.SECONDS: 0.0, schema.STORAGE: None}
 
 
 def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_size: int, bar) -> np.ndarray:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from flowers import atomic
+from flowers import atomic, schema
 from flowers.errors import ResultsError
 from flowers.results import expand, parse_run, read_json, text
 from flowers.text import one_line
@@ -40,21 +40,25 @@ def _dict(value) -> dict:
 
 
 def _record(data: dict) -> dict:
-    return _dict(data.get("flowers"))
+    return _dict(data.get(schema.RUN))
+
+
+def _shard(data: dict) -> dict:
+    return _dict(_record(data).get(schema.SHARD))
 
 
 def _commit(data: dict):
-    info = _dict(data.get("commit_info"))
-    return (info.get("id"), bool(info.get("dirty"))) if info.get("id") else None
+    info = _dict(data.get(schema.COMMIT_INFO))
+    return (info.get(schema.COMMIT_ID), bool(info.get(schema.COMMIT_DIRTY))) if info.get(schema.COMMIT_ID) else None
 
 
 def check_parts(parts: list[Part]) -> None:
     """Refuse parts that are not pieces of one run."""
     same_run = "merge only the shards of one run"
-    _agree(parts, "profile", lambda d: _record(d).get("profile"), same_run)
-    _agree(parts, "configuration", lambda d: _record(d).get("config_hash"), same_run + " (same options)")
+    _agree(parts, "profile", lambda d: _record(d).get(schema.PROFILE), same_run)
+    _agree(parts, "configuration", lambda d: _record(d).get(schema.CONFIG_HASH), same_run + " (same options)")
     _agree(parts, "commit (id, dirty)", _commit, same_run + " (same checkout)")
-    _agree(parts, "shard count", lambda d: (_record(d).get("shard") or {}).get("count"), same_run)
+    _agree(parts, "shard count", lambda d: _shard(d).get(schema.SHARD_COUNT), same_run)
     owner: dict[str, str] = {}
     for source, data in parts:
         for name in _case_names(data):
@@ -64,23 +68,23 @@ def check_parts(parts: list[Part]) -> None:
 
 
 def _case_names(data: dict) -> list[str]:
-    names = [b["name"] for b in data["benchmarks"]]
-    return names + [c["name"] for c in _record(data).get("cases", []) if c.get("name") not in names]
+    names = [b[schema.NAME] for b in data[schema.BENCHMARKS]]
+    return names + [c[schema.NAME] for c in _record(data).get(schema.CASES, []) if c.get(schema.NAME) not in names]
 
 
 def _machine(parts: list[Part]) -> dict:
     """The first part's machine_info; when parts ran on different machines, node and device name them all."""
-    infos = [_dict(data.get("machine_info")) for _, data in parts]
+    infos = [_dict(data.get(schema.MACHINE_INFO)) for _, data in parts]
     machine = copy.deepcopy(infos[0])
-    environments = [_dict(m.get("flowers")) for m in infos]
-    nodes = list(dict.fromkeys(str(m.get("node")) for m in infos))
-    devices = list(dict.fromkeys(str(env.get("device")) for env in environments))
+    environments = [_dict(m.get(schema.ENVIRONMENT)) for m in infos]
+    nodes = list(dict.fromkeys(str(m.get(schema.NODE)) for m in infos))
+    devices = list(dict.fromkeys(str(env.get(schema.DEVICE)) for env in environments))
     if len(nodes) > 1:
-        machine["node"] = " + ".join(nodes)
+        machine[schema.NODE] = " + ".join(nodes)
     if len(devices) > 1:
-        machine["flowers"] = {**environments[0], "device": "several: " + "; ".join(devices)}
-    if len({str(env.get("cores")) for env in environments}) > 1:  # parts given different numbers of cores:
-        machine["flowers"] = {**_dict(machine.get("flowers")), "cores": None}  # no one figure for the run
+        machine[schema.ENVIRONMENT] = {**environments[0], schema.DEVICE: "several: " + "; ".join(devices)}
+    if len({str(env.get(schema.CORES)) for env in environments}) > 1:  # parts given different numbers of cores:
+        machine[schema.ENVIRONMENT] = {**_dict(machine.get(schema.ENVIRONMENT)), schema.CORES: None}  # no one figure
     return machine
 
 
@@ -88,11 +92,11 @@ def _missing(parts: list[Part], present: set[str]) -> list[dict]:
     """Run-record entries for the selected cases that no part holds."""
     selection: dict[str, dict] = {}
     for _, data in parts:
-        for entry in (_record(data).get("shard") or {}).get("selection", []):
-            selection.setdefault(entry["name"], entry)
-    count = next(((_record(d).get("shard") or {}).get("count") for _, d in parts), None)
-    return [{"name": name, "variant": e["variant"], "seed": e.get("seed"), "status": "missing",
-             "error": f"shard {e.get('shard')}/{count} is not among the merged parts"}
+        for entry in _shard(data).get(schema.SHARD_SELECTION, []):
+            selection.setdefault(entry[schema.NAME], entry)
+    count = next((_shard(d).get(schema.SHARD_COUNT) for _, d in parts), None)
+    return [schema.case_entry(name, e[schema.VARIANT], e.get(schema.SEED), schema.MISSING,
+                              f"shard {e.get(schema.SHARD)}/{count} is not among the merged parts")
             for name, e in selection.items() if name not in present]
 
 
@@ -103,27 +107,28 @@ def merge(parts: list[Part]) -> dict:
     check_parts(parts)
     benchmarks, cases, shards_seen = [], [], []
     for _, data in parts:
-        shard = _record(data).get("shard") or {}
-        label = f"{shard['index']}/{shard['count']}" if shard else None
-        shards_seen.append(shard.get("index"))
-        for bench in data["benchmarks"]:
+        shard = _shard(data)
+        label = f"{shard[schema.SHARD_INDEX]}/{shard[schema.SHARD_COUNT]}" if shard else None
+        shards_seen.append(shard.get(schema.SHARD_INDEX))
+        for bench in data[schema.BENCHMARKS]:
             bench = copy.deepcopy(bench)
-            bench.setdefault("extra_info", {}).update(machine_info=data.get("machine_info"), shard=label)
+            bench.setdefault(schema.EXTRA_INFO, {}).update({schema.MACHINE_INFO: data.get(schema.MACHINE_INFO),
+                                                           schema.SHARD: label})
             benchmarks.append(bench)
-        cases.extend(_record(data).get("cases", []))
+        cases.extend(_record(data).get(schema.CASES, []))
     missing = _missing(parts, {name for _, data in parts for name in _case_names(data)})
     first = parts[0][1]
-    record = {**_record(first), "cases": cases + missing,
-              "complete": all(_record(d).get("complete", True) is True for _, d in parts) and not missing,
-              "merged_from": [source for source, _ in parts]}
-    if _record(first).get("shard"):
-        record["shard"] = {**_record(first)["shard"], "index": sorted(i for i in shards_seen if i)}
-    return {**first, "machine_info": _machine(parts), "benchmarks": benchmarks, "flowers": record,
-            "datetime": max(str(d.get("datetime", "")) for _, d in parts)}
+    record = {**_record(first), schema.CASES: cases + missing,
+              schema.COMPLETE: all(_record(d).get(schema.COMPLETE, True) is True for _, d in parts) and not missing,
+              schema.MERGED_FROM: [source for source, _ in parts]}
+    if _shard(first):
+        record[schema.SHARD] = {**_shard(first), schema.SHARD_INDEX: sorted(i for i in shards_seen if i)}
+    return {**first, schema.MACHINE_INFO: _machine(parts), schema.BENCHMARKS: benchmarks, schema.RUN: record,
+            schema.DATETIME: max(str(d.get(schema.DATETIME, "")) for _, d in parts)}
 
 
 def _is_case(record) -> bool:
-    return isinstance(record, dict) and bool(text(record.get("name")) and text(record.get("variant")))
+    return isinstance(record, dict) and bool(text(record.get(schema.NAME)) and text(record.get(schema.VARIANT)))
 
 
 def _whole(value) -> bool:
@@ -132,12 +137,14 @@ def _whole(value) -> bool:
 
 def _problem(data: dict) -> str | None:
     """What merging reads from a part beyond :func:`~flowers.results.parse_run` and finds unusable."""
-    unnamed = next((i for i, bench in enumerate(data["benchmarks"]) if not text(bench.get("name"))), None)
+    benchmarks = data[schema.BENCHMARKS]
+    unnamed = next((i for i, bench in enumerate(benchmarks) if not text(bench.get(schema.NAME))), None)
     if unnamed is not None:
         return f"benchmarks[{unnamed}] has no name"
     record = _record(data)
-    shard = record.get("shard") or {}
-    lists = {"flowers.cases": record.get("cases", []), "flowers.shard.selection": _dict(shard).get("selection", [])}
+    shard = record.get(schema.SHARD) or {}
+    lists = {"flowers.cases": record.get(schema.CASES, []),
+             "flowers.shard.selection": _dict(shard).get(schema.SHARD_SELECTION, [])}
     for where, records in lists.items():
         if not isinstance(records, list):
             return f"{where} is not a list"
@@ -146,7 +153,7 @@ def _problem(data: dict) -> str | None:
             return f"{where}[{bad}] is not a case record (with a name and a variant)"
     if not isinstance(shard, dict):
         return "flowers.shard is not an object"
-    for key in ("index", "count") if shard else ():
+    for key in (schema.SHARD_INDEX, schema.SHARD_COUNT) if shard else ():
         if not _whole(shard.get(key)):
             return f"flowers.shard.{key} is {one_line(json.dumps(shard.get(key)), 20)}, not a whole number >= 1"
     return None
@@ -172,9 +179,9 @@ def run(args: argparse.Namespace) -> int:
     paths = [path for path, _ in expand(args.parts)]  # merging: every part must read, folder or not
     merged = merge([read_part(p) for p in paths])
     atomic.write_text(args.output, json.dumps(merged, indent=4) + "\n")
-    missing = [c for c in merged["flowers"]["cases"] if c.get("status") == "missing"]
-    print(f"flowers merge: {len(merged['benchmarks'])} cases from {len(paths)} parts -> {args.output}")
+    missing = [c for c in merged[schema.RUN][schema.CASES] if c.get(schema.STATUS) == schema.MISSING]
+    print(f"flowers merge: {len(merged[schema.BENCHMARKS])} cases from {len(paths)} parts -> {args.output}")
     if missing:
         print(f"flowers merge: warning: {len(missing)} cases missing (no part holds them): "
-              + ", ".join(c["name"] for c in missing), file=sys.stderr)
+              + ", ".join(c[schema.NAME] for c in missing), file=sys.stderr)
     return 0

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from flowers import downloads
+from flowers import downloads, schema
 from flowers.errors import DataError, DownloadError, OptionError, WeightsError
 from flowers.progress import SILENT, Progress
 from flowers.registry import Variant, get_backbone, get_variant, load
@@ -126,13 +126,14 @@ def weights_identity(name: str, weights: str, calibration_images: int = 0) -> di
     """
     variant = get_variant(name)
     if not variant.backbone or weights in ("none", None):
-        return {"source": "none"}
+        return {schema.WEIGHTS_SOURCE: "none"}
     if weights == CALIBRATED:
-        return {"source": CALIBRATED, "images": int(calibration_images), "version": CALIBRATION_VERSION}
+        return {schema.WEIGHTS_SOURCE: CALIBRATED, schema.WEIGHTS_IMAGES: int(calibration_images),
+                schema.WEIGHTS_VERSION: CALIBRATION_VERSION}
     if weights == "imagenet":
-        return {"source": "imagenet", "file": get_backbone(variant.backbone).files[1]}
+        return {schema.WEIGHTS_SOURCE: "imagenet", schema.WEIGHTS_FILE: get_backbone(variant.backbone).files[1]}
     path = resolve_weights(variant.backbone, weights)
-    return {"source": "file", "file": Path(path).name, "sha256": file_sha256(path)}
+    return {schema.WEIGHTS_SOURCE: "file", schema.WEIGHTS_FILE: Path(path).name, schema.WEIGHTS_SHA256: file_sha256(path)}
 
 
 def calibration_sample(images: np.ndarray) -> np.ndarray:

@@ -19,6 +19,8 @@ matplotlib.use("Agg")  # no display needed; harmless when a backend is already c
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from flowers import schema  # noqa: E402
+
 PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -91,8 +93,8 @@ def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
     """
     with matplotlib.rc_context(STYLE):
         fig, (ax_loss, ax_acc) = _new(7.6, 3.2, 1, 2, top=0.65)
-        for ax, metric, name in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
-            for key, label, col in ((metric, "training", TRAIN_COLOR), (f"val_{metric}", "validation", VAL_COLOR)):
+        for ax, metric, val_metric in ((ax_loss, schema.LOSS, schema.VAL_LOSS), (ax_acc, schema.ACCURACY, schema.VAL_ACCURACY)):
+            for key, label, col in ((metric, "training", TRAIN_COLOR), (val_metric, "validation", VAL_COLOR)):
                 s = series.get(key)
                 if not s or not s.get("mean"):
                     continue
@@ -101,7 +103,7 @@ def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
                 ax.plot(x, mean, marker="o", markersize=3, color=col, label=label)
                 if s.get("low") and s.get("high"):
                     ax.fill_between(x, _finite(s["low"]), _finite(s["high"]), color=col, alpha=0.15, linewidth=0)
-            ax.set_title(name)
+            ax.set_title(metric)
             _epochs_axis(ax, max((len(s["mean"]) for s in series.values() if s.get("mean")), default=1))
             if ax.lines:
                 ax.legend(loc="best")
@@ -131,7 +133,7 @@ def overlay(lines: list[tuple[str, list[float], int]]) -> bytes:
         for label, values, index in lines:
             values = _finite(values)
             ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, color=color(index), label=text(label))
-        ax.set_ylabel("val_accuracy")
+        ax.set_ylabel(schema.VAL_ACCURACY)
         _epochs_axis(ax, max((len(v) for _, v, _ in lines), default=1))
         _top_legend(fig, ax, "Validation accuracy, all variants", height, cols)
         return _png(fig)
@@ -153,7 +155,7 @@ def trend(
     with matplotlib.rc_context(STYLE):
         fig, (ax_acc, ax_time) = _new(7.6, height, 2, 1, top=0.5 + 0.24 * rows, hspace=0.3)
         x = list(range(1, n + 1))
-        for ax, rows, ylabel in ((ax_acc, accuracy, "test_accuracy"), (ax_time, seconds, "train time (s)")):
+        for ax, rows, ylabel in ((ax_acc, accuracy, schema.TEST_ACCURACY), (ax_time, seconds, "train time (s)")):
             for label, values, index in rows:
                 ax.plot(x, _finite(values), marker="o", markersize=3, color=color(index), label=text(label))
             for i in changed:

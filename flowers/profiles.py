@@ -1,19 +1,47 @@
-"""Benchmark profiles: named sets of settings; explicit options override them.
+"""A case's settings (:class:`TrainConfig`) and the benchmark profiles: named sets of them that
+explicit options override (:func:`make_config`).
 
-The profiles are plain settings of :class:`flowers.train.TrainConfig` (the rest keep its
-defaults), so that reading them (``pytest benchmarks --help`` describes them with :func:`describe`)
-imports no TensorFlow.
+Imports no TensorFlow: ``pytest benchmarks --help`` describes the profiles from their own settings
+(:func:`describe`), and the options are checked when pytest starts, before anything trains.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, fields
 
+from flowers import schema
 from flowers.errors import OptionError
+from flowers.registry import get_variant
 
-if TYPE_CHECKING:
-    from flowers.train import TrainConfig
+DISTRIBUTE_CHOICES = ("none", "mirrored")  # one device, or tf.distribute.MirroredStrategy (flowers.distribute)
+
+
+@dataclass
+class TrainConfig:
+    """Every setting that can change a result (``learning_rate`` None: the variant's own)."""
+
+    data: str = "synthetic"
+    image_size: int = 64
+    weights: str = "none"
+    epochs: int = 2
+    batch_size: int = 32
+    seed: int = 0
+    learning_rate: float | None = None
+    optimizer: str = "adam"
+    feature_cache: bool = True
+    jit_compile: bool = False
+    mixed_precision: bool = False
+    distribute: str = "none"  # one of DISTRIBUTE_CHOICES
+
+    def for_variant(self, name: str) -> dict:
+        """The config as recorded in a result: this config resolved for variant ``name``."""
+        variant = get_variant(name)
+        record = asdict(self)
+        if record[schema.DISTRIBUTE] == "none":  # recorded (with the replica count) only when set
+            del record[schema.DISTRIBUTE]
+        record[schema.LEARNING_RATE] = self.learning_rate or variant.learning_rate
+        return {schema.VARIANT: name, **record, schema.AUGMENT: variant.augment}
+
 
 PROFILES: dict[str, dict] = {
     # The original experiment: tf_flowers at 160 px, ImageNet weights, Adam at 1e-4, batch 32.
@@ -37,9 +65,6 @@ def describe(profile: str) -> str:
 
 def make_config(profile: str, **overrides) -> TrainConfig:
     """The profile's config with every override that is not None applied."""
-    from flowers import distribute
-    from flowers.train import TrainConfig
-
     if profile not in PROFILES:
         raise OptionError(f"--profile {profile}: unknown profile; choose from {', '.join(PROFILES)}")
     known = {f.name for f in fields(TrainConfig)}
@@ -51,7 +76,8 @@ def make_config(profile: str, **overrides) -> TrainConfig:
         raise OptionError(f"--epochs {config.epochs}: must be at least 1")
     if config.batch_size < 1:
         raise OptionError(f"--batch-size {config.batch_size}: must be at least 1")
-    distribute.check(config.distribute)
+    if config.distribute not in DISTRIBUTE_CHOICES:
+        raise OptionError(f"--distribute {config.distribute}: unknown strategy; choose from {', '.join(DISTRIBUTE_CHOICES)}")
     if config.image_size < 8:
         raise OptionError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
     return config

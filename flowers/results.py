@@ -1,45 +1,15 @@
-"""Read result files: pytest-benchmark JSON carrying flowers-bench's ``extra_info``.
+"""Read result files: the one typed reader of the format :mod:`flowers.schema` defines.
 
-A result file is what ``pytest benchmarks --benchmark-json FILE`` (or ``--benchmark-autosave``)
-writes.  The parts this module reads:
-
-* ``machine_info``: pytest-benchmark's, plus ``machine_info["flowers"]`` =
-  ``{"tensorflow", "keras", "device", "device_kind", "gpu_count", "cores", "packages"}`` (device:
-  GPU name or CPU model; kind ``"gpu"`` or ``"cpu"``; cores: CPU cores the process could use;
-  packages: ``{distribution: version}``; the last two absent in files made before they were recorded).
-* ``commit_info``: pytest-benchmark's (``id``, ``dirty``, ``time``, ``branch``...).
-* ``datetime``: when the run was saved (ISO 8601).
-* ``flowers``: run-level record added by our ``pytest_benchmark_update_json`` hook:
-  ``{"schema": 1, "profile", "complete": bool, "cases": [{"name", "variant", "seed",
-  "status", "error"}]}``; ``cases`` lists every selected case, failed ones included, and
-  ``complete`` is false when the run was interrupted.  Also ``"config_hash"`` (the session's
-  settings, seed aside); with ``--shard K/N``, ``"shard": {"index", "count", "basis", "selection":
-  [{"name", "variant", "seed", "shard", "cost"}]}`` (the whole selection); in a file written by
-  ``flowers merge``, ``"merged_from"`` and cases of missing shards with status ``"missing"``.
-* ``benchmarks[i]``: pytest-benchmark's ``name``, ``stats``... and ``extra_info`` with at least
-  ``variant, status ("ok"|"failed"), error, test_loss, test_accuracy, history{loss, accuracy,
-  val_loss, val_accuracy}, epochs, train_seconds, epoch_seconds, eval_seconds,
-  train_images_per_second, params_total, params_trainable, seed, config{...}, config_hash,
-  dataset{name, splits{train, validation, test}, class_names, hash, ...}``.  Cases made since
-  model fingerprints also hold ``description``, ``model_fingerprint``, ``architecture{input,
-  classes, backbone, frozen_until, frozen_layers, layers[{class, ...non-default settings}],
-  params_total, params_trainable}`` and ``weights_identity{source: none|imagenet|file|
-  random-calibrated, file, sha256, images}`` (see :mod:`flowers.architecture`); older files lack
-  them and read as "architecture not recorded".
-  Results since the time breakdown add
-  ``epoch_step_seconds``, ``steady_images_per_second`` (epochs 2+; null with one epoch),
-  ``wall_seconds``, ``data_cached`` and ``breakdown{data_load, setup, feature_cache, first_epoch,
-  later_epochs, evaluation, bookkeeping}`` (seconds, adding up to ``wall_seconds``); readers treat
-  them as optional, so older files still load.
-
-Everything here is plain JSON parsing: nothing from a result file is executed or unpickled, and no
-path read from a file is ever written to.  Errors are :class:`ResultsError` with a one-line
-message naming the file and the fix.  Report and check read a case through the accessors of
-:class:`Case` (and numbers through :func:`finite`, names through :func:`text`), not through
-``extra_info`` keys of their own; an accessor gives its declared type whatever the file holds.
+:func:`load_run` gives a :class:`Run` of :class:`Case` s.  Everything here is plain JSON parsing:
+nothing from a result file is executed or unpickled, and no path read from a file is ever written
+to.  Errors are :class:`~flowers.errors.ResultsError` with a one-line message naming the file and
+the fix.  A file is brought to the current layout on load (:func:`flowers.schema.migrate`); one of
+a newer schema is refused.  Report and check read a case through the accessors of :class:`Case`
+(and numbers through :func:`finite`, names through :func:`text`), not through ``extra_info`` keys
+of their own; an accessor gives its declared type whatever the file holds.
 
 Invalid data is never read as a score: a case marked ok whose ``test_accuracy`` or ``test_loss`` is
-missing, not a number, not finite or out of range (:data:`SCORES`) reads with status ``invalid``
+missing, not a number, not finite or out of range (:data:`flowers.schema.SCORES`) reads with status ``invalid``
 and a one-line error, so check fails it like a failed case.  On load (:func:`read_json`) every
 string is made encodable (a lone surrogate is kept as its escape text) and a file nested deeper
 than :data:`MAX_DEPTH` is refused, so that no later step can fail on either.
@@ -48,34 +18,23 @@ than :data:`MAX_DEPTH` is refused, so that no later step can fail on either.
 from __future__ import annotations
 
 import json
-import math
 import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from flowers import schema
 from flowers.errors import ResultsError
+from flowers.schema import CASE_THROUGHPUT, HOW_TO_MAKE, INVALID, STEADY_THROUGHPUT, finite, invalid_score
 from flowers.text import one_line
 
-SCHEMA = 1  # version of the run-level record ``flowers``; files of a newer one are refused on load
-STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s over epochs 2 and later
-CASE_THROUGHPUT = "case_images_per_second"  # training images of all epochs over the case's wall time
 # Throughput figures, from the most to the least specific: the steps of epochs 2+ (no tracing, no
 # cache build), the whole training, the whole case (data load and model building included).
-THROUGHPUTS = (STEADY_THROUGHPUT, "train_images_per_second", CASE_THROUGHPUT)
-REQUIRED_EXTRA = ("variant", "config", "config_hash", "dataset")
-# The scores of an ok case, each with its valid range; a case without valid ones reads as "invalid".
-SCORES = {"test_accuracy": (0.0, 1.0, "a number in [0, 1]"), "test_loss": (0.0, math.inf, "a finite number >= 0")}
-INVALID = "invalid"  # the status of a case marked ok whose scores are not valid
+THROUGHPUTS = (STEADY_THROUGHPUT, schema.TRAIN_THROUGHPUT, CASE_THROUGHPUT)
+REQUIRED_EXTRA = (schema.VARIANT, schema.CONFIG, schema.CONFIG_HASH, schema.DATASET)
 MAX_DEPTH = 64  # a result file nests about ten levels; far deeper is no result file (and exhausts the stack)
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets into JSON text
-HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"
-
-
-def without_seed(config: dict[str, Any]) -> dict[str, Any]:
-    """A case's config with its seed left out: what all seeds of one configuration share."""
-    return {k: v for k, v in config.items() if k != "seed"}
 
 
 class SkippedResultWarning(UserWarning):
@@ -95,29 +54,6 @@ def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def finite(value: Any) -> float | None:
-    """``value`` as a float when it is a finite number (not a bool), else None: how every number
-    read from a result file is taken (an integer too large for a float is not finite either)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def invalid_score(info: dict[str, Any]) -> str | None:
-    """Why an ok case's scores (:data:`SCORES`) are not valid, in one line; None when they are."""
-    for key, (low, high, wanted) in SCORES.items():
-        if key not in info:
-            return f"{key} is missing"
-        number = finite(info[key])
-        if number is None or not low <= number <= high:
-            return f"{key} is {one_line(json.dumps(info[key]), 40)}, not {wanted}"
-    return None
-
-
 @dataclass
 class Case:
     """One benchmark case: a variant trained once with one seed."""
@@ -125,7 +61,7 @@ class Case:
     name: str
     variant: str
     seed: int | None
-    status: str  # "ok", "failed", "skipped", "missing" (a shard no part holds) or "invalid" (see SCORES)
+    status: str  # ok, failed, skipped, missing (a shard no part holds) or invalid (flowers.schema.SCORES)
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)  # the case's extra_info
     stats: dict[str, Any] = field(default_factory=dict)  # pytest-benchmark's timing stats
@@ -138,70 +74,70 @@ class Case:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == schema.OK
 
     @property
     def config(self) -> dict[str, Any]:
         """The case's configuration as recorded ({} when absent, as for a case that never started)."""
-        return _dict(self.info.get("config"))
+        return _dict(self.info.get(schema.CONFIG))
 
     @property
     def history(self) -> dict[str, list[float]]:
         """Per-epoch curves (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``) that are lists."""
-        return {k: v for k, v in _dict(self.info.get("history")).items() if isinstance(v, list)}
+        return {key: v for key, v in _dict(self.info.get(schema.HISTORY)).items() if isinstance(v, list)}
 
     @property
     def dataset(self) -> dict[str, Any]:
-        return _dict(self.info.get("dataset"))
+        return _dict(self.info.get(schema.DATASET))
 
     @property
     def test_images(self) -> int | None:
         """Size of the test split, when recorded."""
-        n = _dict(self.dataset.get("splits")).get("test")
+        n = _dict(self.dataset.get(schema.SPLITS)).get(schema.TEST)
         return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
     @property
     def feature_cache(self) -> dict[str, Any]:
-        return _dict(self.info.get("feature_cache"))
+        return _dict(self.info.get(schema.FEATURE_CACHE))
 
     @property
     def breakdown(self) -> dict[str, Any]:
-        return _dict(self.info.get("breakdown"))
+        return _dict(self.info.get(schema.BREAKDOWN))
 
     @property
     def fingerprint(self) -> str | None:
         """The model fingerprint (None in files made before fingerprints were recorded)."""
-        return text(self.info.get("model_fingerprint"))
+        return text(self.info.get(schema.MODEL_FINGERPRINT))
 
     @property
     def architecture(self) -> dict[str, Any] | None:
-        arch = self.info.get("architecture")
+        arch = self.info.get(schema.ARCHITECTURE)
         return arch if isinstance(arch, dict) else None
 
     @property
     def weights(self) -> dict[str, Any] | None:
-        w = self.info.get("weights_identity")
+        w = self.info.get(schema.WEIGHTS_IDENTITY)
         return w if isinstance(w, dict) else None
 
     @property
     def config_hash(self) -> str | None:
         """The hash of the case's settings, seed aside (None when not recorded)."""
-        return text(self.info.get("config_hash"))
+        return text(self.info.get(schema.CONFIG_HASH))
 
     @property
     def description(self) -> str | None:
         """The variant's description as recorded with the model (None in older files)."""
-        return text(self.info.get("description"))
+        return text(self.info.get(schema.DESCRIPTION))
 
     @property
     def data_cached(self) -> bool:
         """Whether the case found its data already loaded by an earlier case of the session."""
-        return self.info.get("data_cached") is True
+        return self.info.get(schema.DATA_CACHED) is True
 
     @property
     def steady_seconds(self) -> float | None:
         """Seconds of the training steps of epochs 2 and later: what steady throughput was timed over."""
-        steps = self.info.get("epoch_step_seconds")
+        steps = self.info.get(schema.EPOCH_STEP_SECONDS)
         if not isinstance(steps, list) or len(steps) < 2 or not all(finite(s) is not None for s in steps):
             return None
         return float(sum(steps[1:]))
@@ -210,14 +146,14 @@ class Case:
         """How long the throughput ``throughput_key`` (one of :data:`THROUGHPUTS`) was timed over."""
         if throughput_key == STEADY_THROUGHPUT:
             return self.steady_seconds
-        return self.metric("wall_seconds" if throughput_key == CASE_THROUGHPUT else "train_seconds")
+        return self.metric(schema.WALL_SECONDS if throughput_key == CASE_THROUGHPUT else schema.TRAIN_SECONDS)
 
     def throughput(self, key: str) -> float | None:
         """Training images per second by one of :data:`THROUGHPUTS`; ``case_images_per_second``
         is derived (training images of every epoch over the case's whole wall time)."""
         if key != CASE_THROUGHPUT:
             return self.metric(key)
-        rate, train, wall = self.metric("train_images_per_second"), self.metric("train_seconds"), self.metric("wall_seconds")
+        rate, train, wall = self.metric(schema.TRAIN_THROUGHPUT), self.metric(schema.TRAIN_SECONDS), self.metric(schema.WALL_SECONDS)
         return rate * train / wall if rate and train and wall else None
 
     def metric(self, key: str) -> float | None:
@@ -259,7 +195,7 @@ class Run:
     @property
     def environment(self) -> dict[str, Any]:
         """``machine_info["flowers"]``: versions, device, cores, packages ({} when not recorded)."""
-        env = self.machine.get("flowers")
+        env = self.machine.get(schema.ENVIRONMENT)
         return env if isinstance(env, dict) else {}
 
     @property
@@ -275,7 +211,7 @@ class Run:
     @property
     def node(self) -> str | None:
         """The host name(s) the run was made on."""
-        node = self.machine.get("node")
+        node = self.machine.get(schema.NODE)
         return str(node) if node else None
 
 
@@ -286,11 +222,11 @@ def hardware(machine_info: Any) -> dict[str, str | None]:
     name or CPU model); None where not recorded.  The host name is not part of it, so the identical
     machines of a runner pool share a baseline."""
     m = _dict(machine_info)
-    cpu, env = _dict(m.get("cpu")), _dict(m.get("flowers"))
-    brand = cpu.get("brand_raw")
-    if brand and cpu.get("family") is not None:
-        brand = f"{brand} (family {cpu.get('family')}, model {cpu.get('model')})"
-    values = {"machine": m.get("machine"), "cpu": brand, "cores": env.get("cores"), "device": env.get("device")}
+    cpu, env = _dict(m.get(schema.CPU)), _dict(m.get(schema.ENVIRONMENT))
+    brand = cpu.get(schema.CPU_BRAND)
+    if brand and cpu.get(schema.CPU_FAMILY) is not None:
+        brand = f"{brand} (family {cpu.get(schema.CPU_FAMILY)}, model {cpu.get(schema.CPU_MODEL)})"
+    values = {"machine": m.get(schema.MACHINE), "cpu": brand, "cores": env.get(schema.CORES), "device": env.get(schema.DEVICE)}
     return {k: (None if v is None or v == "" else str(v)) for k, v in values.items()}
 
 
@@ -368,7 +304,7 @@ def _seed(value: Any) -> int | None:
 
 def _checked(status: str, error: Any, info: dict[str, Any]) -> tuple[str, str | None]:
     """A case's status and error as read: an ok case without valid scores is ``invalid``, saying why."""
-    why = invalid_score(info) if status == "ok" else None
+    why = invalid_score(info) if status == schema.OK else None
     if why:
         return INVALID, why
     return status, None if error is None else str(error)
@@ -377,35 +313,35 @@ def _checked(status: str, error: Any, info: dict[str, Any]) -> tuple[str, str | 
 def _case(path: Path, bench: Any, index: int) -> Case:
     if not isinstance(bench, dict):
         raise ResultsError(f"{path}: benchmarks[{index}] is not an object; {HOW_TO_MAKE}")
-    name = text(bench.get("name")) or f"#{index}"
-    info = bench.get("extra_info")
-    if not isinstance(info, dict) or not text(info.get("variant")):
+    name = text(bench.get(schema.NAME)) or f"#{index}"
+    info = bench.get(schema.EXTRA_INFO)
+    if not isinstance(info, dict) or not text(info.get(schema.VARIANT)):
         raise ResultsError(
             f"{path}: benchmark {name!r} has no flowers-bench extra_info (not a flowers-bench run?); "
             f"{HOW_TO_MAKE}"
         )
-    status = str(info.get("status", "ok"))
-    if status == "ok":
-        missing = [k for k in REQUIRED_EXTRA if k not in info]
+    status = str(info.get(schema.STATUS, schema.OK))
+    if status == schema.OK:
+        missing = [key for key in REQUIRED_EXTRA if key not in info]
         if missing:
             raise ResultsError(
                 f"{path}: benchmark {name!r} lacks extra_info keys {', '.join(missing)}; {HOW_TO_MAKE}"
             )
-    status, error = _checked(status, info.get("error"), info)
-    return Case(name=name, variant=info["variant"], seed=_seed(info.get("seed")), status=status, error=error,
-                info=info, stats=_dict(bench.get("stats")))
+    status, error = _checked(status, info.get(schema.ERROR), info)
+    return Case(name=name, variant=info[schema.VARIANT], seed=_seed(info.get(schema.SEED)), status=status, error=error,
+                info=info, stats=_dict(bench.get(schema.STATS)))
 
 
 def _listed_cases(run_info: dict[str, Any], seen: set[str]) -> list[Case]:
     """Cases that failed before recording anything: only listed in the run-level record."""
     cases = []
-    for rec in map(_dict, _list(run_info.get("cases"))):
-        name, variant = text(rec.get("name")), text(rec.get("variant"))
+    for rec in map(_dict, _list(run_info.get(schema.CASES))):
+        name, variant = text(rec.get(schema.NAME)), text(rec.get(schema.VARIANT))
         if name and variant and name not in seen:
-            status, error = str(rec.get("status", "failed")), rec.get("error")
-            if status == "ok":  # ok cases are in ``benchmarks``, with their scores
+            status, error = str(rec.get(schema.STATUS, schema.FAILED)), rec.get(schema.ERROR)
+            if status == schema.OK:  # ok cases are in ``benchmarks``, with their scores
                 status, error = INVALID, "listed as ok, but no result of it is in benchmarks"
-            cases.append(Case(name=name, variant=variant, seed=_seed(rec.get("seed")), status=status,
+            cases.append(Case(name=name, variant=variant, seed=_seed(rec.get(schema.SEED)), status=status,
                               error=None if error is None else str(error)))
     return cases
 
@@ -413,34 +349,28 @@ def _listed_cases(run_info: dict[str, Any], seen: set[str]) -> list[Case]:
 def parse_run(path: str | Path, data: Any) -> Run:
     """The run in ``data``, the JSON read from ``path`` by :func:`read_json`."""
     path = Path(path)
-    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list) or "machine_info" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get(schema.BENCHMARKS), list) or schema.MACHINE_INFO not in data:
         raise ResultsError(f"{path}: is JSON but not pytest-benchmark output (no 'benchmarks'); {HOW_TO_MAKE}")
-    cases = [_case(path, b, i) for i, b in enumerate(data["benchmarks"])]
-    run_info = _dict(data.get("flowers"))
-    schema = run_info.get("schema", SCHEMA)
-    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
-        raise ResultsError(f"{path}: results schema {one_line(json.dumps(schema), 20)} is not a version number; "
-                           f"{HOW_TO_MAKE}")
-    if schema > SCHEMA:
-        raise ResultsError(f"{path}: results schema {schema} is newer than this flowers-bench reads ({SCHEMA}); "
-                           "upgrade flowers-bench")
+    data = schema.migrate(str(path), data)
+    cases = [_case(path, b, i) for i, b in enumerate(data[schema.BENCHMARKS])]
+    run_info = _dict(data.get(schema.RUN))
     cases += _listed_cases(run_info, {c.name for c in cases})
     if not cases:
         raise ResultsError(f"{path}: holds no benchmark cases (did every case fail to start?); {HOW_TO_MAKE}")
-    profile = text(run_info.get("profile")) or next(
-        (p for p in (text(c.info.get("profile")) for c in cases) if p), None
+    profile = text(run_info.get(schema.PROFILE)) or next(
+        (p for p in (text(c.info.get(schema.PROFILE)) for c in cases) if p), None
     )
-    machine = _dict(data.get("machine_info"))
+    machine = _dict(data.get(schema.MACHINE_INFO))
     for case in cases:  # a merged run keeps each part's machine with its cases
-        case.machine = _dict(case.info.get("machine_info")) or machine
-    commit = {k: v for k, v in _dict(data.get("commit_info")).items() if not isinstance(v, (dict, list))}
+        case.machine = _dict(case.info.get(schema.MACHINE_INFO)) or machine
+    commit = {key: v for key, v in _dict(data.get(schema.COMMIT_INFO)).items() if not isinstance(v, (dict, list))}
     return Run(
         source=str(path),
-        datetime=text(data.get("datetime")) or "",
+        datetime=text(data.get(schema.DATETIME)) or "",
         commit=commit,
         machine=machine,
         profile=profile,
-        complete=run_info.get("complete", True) is True,
+        complete=run_info.get(schema.COMPLETE, True) is True,
         cases=cases,
     )
 

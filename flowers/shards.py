@@ -20,7 +20,7 @@ import re
 import statistics
 from typing import Callable, Iterable, Mapping
 
-from flowers import cost, split
+from flowers import cost, schema, split
 from flowers.augment import AUGMENT_FACTOR
 from flowers.errors import OptionError
 
@@ -69,7 +69,7 @@ def previous_seconds(path: str) -> dict[str, float]:
 
     found = {}
     for case in load_run(path).cases:
-        value = case.metric("train_seconds") or case.stats.get("mean")
+        value = case.metric(schema.TRAIN_SECONDS) or case.stats.get(schema.MEAN)
         if case.ok and isinstance(value, (int, float)) and value > 0:
             found[case.name] = float(value)
     return found
@@ -87,7 +87,7 @@ def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bo
     spec = get_variant(variant)
     prefix, suffix = prefix_suffix_flops(variant, num_classes, image_size)
     keras.backend.clear_session()
-    images = {**split.per_training_image(), "train": AUGMENT_FACTOR if spec.augment else 1}
+    images = {**split.per_training_image(), schema.TRAIN: AUGMENT_FACTOR if spec.augment else 1}
     return float(cost.case_flops(prefix, suffix, images, epochs, cached=feature_cache and bool(spec.frozen_until)))
 
 

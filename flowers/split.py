@@ -2,12 +2,14 @@
 
 tf_flowers is cut by TensorFlow Datasets' slicing (:func:`tfds_slices`), folders and the synthetic set
 per class (:mod:`flowers.data`, :mod:`flowers.synthetic`), and the shards' cost estimate counts the
-held-out images from the same fractions (:mod:`flowers.cost`).  Imports nothing.
+held-out images from the same fractions (:mod:`flowers.cost`).
 """
 
 from __future__ import annotations
 
-FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+from flowers import schema
+
+FRACTIONS = {schema.TRAIN: 0.8, schema.VALIDATION: 0.1, schema.TEST: 0.1}
 NAMES = tuple(FRACTIONS)  # ("train", "validation", "test"), also the split folders of a data folder
 
 
@@ -23,9 +25,9 @@ def tfds_slices() -> list[str]:
 
 def per_training_image() -> dict[str, float]:
     """Images of each split per training image: ``{"train": 1, "validation": 0.125, "test": 0.125}``."""
-    return {name: fraction / FRACTIONS["train"] for name, fraction in FRACTIONS.items()}
+    return {name: fraction / FRACTIONS[schema.TRAIN] for name, fraction in FRACTIONS.items()}
 
 
 def carved_validation() -> float:
     """The share of a ``train/`` folder taken for validation when a data folder has no ``validation/``."""
-    return FRACTIONS["validation"] / (FRACTIONS["train"] + FRACTIONS["validation"])
+    return FRACTIONS[schema.VALIDATION] / (FRACTIONS[schema.TRAIN] + FRACTIONS[schema.VALIDATION])

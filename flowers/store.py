@@ -24,7 +24,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flowers import atomic
+from flowers import atomic, schema
 from flowers.errors import ResultsError
 from flowers.results import Run, SkippedResultWarning, load_run, load_runs
 
@@ -34,7 +34,7 @@ COMMIT = re.compile(r"[0-9a-f]{7,40}")
 
 def series_name(run: Run) -> str:
     """``<profile>-<device kind>``, e.g. ``smoke-cpu``; a ResultsError when the run cannot say."""
-    kind = run.environment.get("device_kind")
+    kind = run.environment.get(schema.DEVICE_KIND)
     name = f"{run.profile}-{kind}"
     if not run.profile or kind not in ("cpu", "gpu") or not NAME.fullmatch(name):
         raise ResultsError(f"{run.source}: profile {run.profile!r} and device kind {kind!r} do not name a series; "
@@ -51,9 +51,9 @@ def file_name(run: Run) -> str:
                            "store files that pytest-benchmark wrote") from None
     if when.tzinfo is None:  # pytest-benchmark wrote UTC without an offset before 5.0
         when = when.replace(tzinfo=timezone.utc)
-    commit = str(run.commit.get("id") or "")
+    commit = str(run.commit.get(schema.COMMIT_ID) or "")
     commit = commit[:10] if COMMIT.fullmatch(commit) else "unknown"
-    dirty = "-dirty" if run.commit.get("dirty") else ""
+    dirty = "-dirty" if run.commit.get(schema.COMMIT_DIRTY) else ""
     return f"{when.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}_{commit}{dirty}.json"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from flowers import split
+from flowers import schema, split
 
 GENERATOR_VERSION = 1
 DATA_SEED = 0  # fixed: every training seed sees the same synthetic data
@@ -134,10 +134,10 @@ def write_folder(
 
 def split_of(index: int, n: int) -> str:
     """Split of the ``index``-th of ``n`` images of a class: first 80% train, then 10% / 10%."""
-    n_test = max(1, round(n * split.FRACTIONS["test"]))
-    n_val = max(1, round(n * split.FRACTIONS["validation"]))
+    n_test = max(1, round(n * split.FRACTIONS[schema.TEST]))
+    n_val = max(1, round(n * split.FRACTIONS[schema.VALIDATION]))
     if index >= n - n_test:
-        return "test"
+        return schema.TEST
     if index >= n - n_test - n_val:
-        return "validation"
-    return "train"
+        return schema.VALIDATION
+    return schema.TRAIN

@@ -8,11 +8,8 @@ fits only its trainable suffix; the batches, their order and the seeds are the s
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import math
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -20,45 +17,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import architecture, cost, distribute, features, interrupts, measure, tensorboard_log
+from flowers import architecture, cost, distribute, features, interrupts, measure, schema, tensorboard_log
 from flowers.augment import augment
 from flowers.errors import TrainingFailed
 from flowers.data import Splits
 from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
+from flowers.profiles import TrainConfig
 from flowers.progress import Progress, as_progress
-from flowers.results import STEADY_THROUGHPUT, invalid_score, without_seed
-
-
-@dataclass
-class TrainConfig:
-    """Every setting that can change a result (``learning_rate`` None: the variant's own)."""
-
-    data: str = "synthetic"
-    image_size: int = 64
-    weights: str = "none"
-    epochs: int = 2
-    batch_size: int = 32
-    seed: int = 0
-    learning_rate: float | None = None
-    optimizer: str = "adam"
-    feature_cache: bool = True
-    jit_compile: bool = False
-    mixed_precision: bool = False
-    distribute: str = "none"  # or "mirrored" (flowers.distribute)
-
-    def for_variant(self, name: str) -> dict:
-        """The config as recorded in a result: this config resolved for variant ``name``."""
-        variant = get_variant(name)
-        record = asdict(self)
-        if record["distribute"] == "none":  # recorded (with the replica count) only when set
-            del record["distribute"]
-        record["learning_rate"] = self.learning_rate or variant.learning_rate
-        return {"variant": name, **record, "augment": variant.augment}
-
-
-def config_hash(config: dict) -> str:
-    """Identifies a configuration across seeds: the hash leaves out ``seed``."""
-    return hashlib.sha256(json.dumps(without_seed(config), sort_keys=True).encode()).hexdigest()[:16]
+from flowers.schema import invalid_score
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -118,7 +84,7 @@ class EpochLog(keras.callbacks.Callback):
         if self.write:
             logs = logs or {}
             metrics = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
-                                ("loss", "accuracy", "val_loss", "val_accuracy"))
+                                schema.HISTORY_KEYS)
             self.write(f"{self.name}  epoch {epoch + 1}/{self.epochs}  {metrics}  {self.seconds[-1]:.1f}s")
 
 
@@ -160,7 +126,7 @@ def compile_model(model: keras.Model, config: TrainConfig, learning_rate: float)
 
 def _check_finite(history: dict) -> None:
     """TerminateOnNaN stops at the first non-finite batch loss; say where."""
-    losses = history["loss"]
+    losses = history[schema.LOSS]
     for epoch, loss in enumerate(losses, start=1):
         if not math.isfinite(loss):
             raise TrainingFailed(f"loss became {loss} in epoch {epoch}; lower the learning rate", epoch)
@@ -171,7 +137,7 @@ def _check_finite(history: dict) -> None:
 def _check_scores(test_loss: float, test_accuracy: float) -> None:
     """What evaluate returned must be valid scores, as a reader checks a case recorded ok
     (:func:`flowers.results.invalid_score`): a finite training loss does not make a finite test loss."""
-    why = invalid_score({"test_loss": test_loss, "test_accuracy": test_accuracy})
+    why = invalid_score({schema.TEST_LOSS: test_loss, schema.TEST_ACCURACY: test_accuracy})
     if why:
         raise TrainingFailed(f"evaluation on the test split: {why}; check the test images, or lower the learning rate")
 
@@ -199,14 +165,15 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
         model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train,
                              progress=as_progress(progress))
-        clock.lap("setup")
-        outcome = _train_and_evaluate(model, variant, splits, config, record["learning_rate"], clock,
+        clock.lap(schema.SETUP)
+        outcome = _train_and_evaluate(model, variant, splits, config, record[schema.LEARNING_RATE], clock,
                                       as_progress(progress), cache_memory_limit, tensorboard)
     if tensorboard:
-        tensorboard_log.write_hparams(tensorboard, record, {k: outcome[k] for k in ("test_loss", "test_accuracy")})
-    result = {**_record(model, variant, splits, config, outcome), "config": record, "config_hash": config_hash(record)}
-    clock.lap("bookkeeping")
-    return {**result, "breakdown": clock.laps}
+        tensorboard_log.write_hparams(tensorboard, record, {key: outcome[key] for key in schema.SCORES})
+    result = {**_record(model, variant, splits, config, outcome), schema.CONFIG: record,
+              schema.CONFIG_HASH: schema.config_hash(record)}
+    clock.lap(schema.BOOKKEEPING)
+    return {**result, schema.BREAKDOWN: clock.laps}
 
 
 def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: TrainConfig, learning_rate: float,
@@ -226,20 +193,20 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
                 bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image")))
             data, cache_info = (cache.train, cache.val, cache.test), cache.info()
         compile_model(trainee, config, learning_rate)
-        clock.lap("feature_cache")
+        clock.lap(schema.FEATURE_CACHE_BUILD)
         log = EpochLog(variant.name, config.epochs, progress)
         history = _fit(trainee, data[0], data[1], splits, config, log, progress, tensorboard)
         train_seconds = time.perf_counter() - start
-        clock.lap("first_epoch", until=log.ends[0] if log.ends else None)
-        clock.lap("later_epochs")
+        clock.lap(schema.FIRST_EPOCH, until=log.ends[0] if log.ends else None)
+        clock.lap(schema.LATER_EPOCHS)
         eval_start = time.perf_counter()
         test_loss, test_accuracy = trainee.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
         eval_seconds = time.perf_counter() - eval_start
-        clock.lap("evaluation")
+        clock.lap(schema.EVALUATION)
     _check_scores(float(test_loss), float(test_accuracy))
-    return dict(history=history, log=log, train_seconds=train_seconds, eval_seconds=eval_seconds,
-                test_loss=float(test_loss), test_accuracy=float(test_accuracy), cache_info=cache_info,
-                peak_memory_bytes=memory.bytes)
+    return {schema.HISTORY: history, "log": log, schema.TRAIN_SECONDS: train_seconds, schema.EVAL_SECONDS: eval_seconds,
+            schema.TEST_LOSS: float(test_loss), schema.TEST_ACCURACY: float(test_accuracy), "cache_info": cache_info,
+            schema.PEAK_MEMORY_BYTES: memory.bytes}
 
 
 def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: "EpochLog", progress: Progress,
@@ -261,45 +228,45 @@ def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: 
             callbacks=callbacks,
             verbose=0,
         )
-    history = {k: [float(v) for v in fit.history.get(k, [])] for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    history = {key: [float(v) for v in fit.history.get(key, [])] for key in schema.HISTORY_KEYS}
     _check_finite(history)
     return history
 
 
 def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, outcome: dict) -> dict:
     """The case's results as recorded (``extra_info``), config aside."""
-    history, log, seconds = outcome["history"], outcome["log"], outcome["train_seconds"]
-    epochs_run, n_train = len(history["loss"]), len(splits.y_train)
-    n_cached = len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome["cache_info"]["enabled"] else 0
+    history, log, seconds = outcome[schema.HISTORY], outcome["log"], outcome[schema.TRAIN_SECONDS]
+    epochs_run, n_train = len(history[schema.LOSS]), len(splits.y_train)
+    n_cached = len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome["cache_info"][schema.ENABLED] else 0
     flops_per_image, cache_flops = _flops(model, variant, n_cached)
     calibrated_on = len(calibration_sample(splits.x_train)) if config.weights == CALIBRATED else 0
     model_record = architecture.record(model, variant, config.image_size, splits.num_classes)
     return {
-        "variant": variant.name,
-        "status": "ok",
-        "error": None,
-        "seed": config.seed,
-        "test_loss": outcome["test_loss"],
-        "test_accuracy": outcome["test_accuracy"],
-        "history": history,
-        "epochs": epochs_run,
-        "train_seconds": seconds,
-        "epoch_seconds": log.seconds,
-        "epoch_step_seconds": log.step_seconds,
-        "eval_seconds": outcome["eval_seconds"],
-        "train_images_per_second": n_train * epochs_run / seconds,
-        STEADY_THROUGHPUT: steady_throughput(n_train, log.step_seconds),
-        "params_total": model_record["architecture"]["params_total"],
-        "params_trainable": model_record["architecture"]["params_trainable"],
-        "description": variant.description,
+        schema.VARIANT: variant.name,
+        schema.STATUS: schema.OK,
+        schema.ERROR: None,
+        schema.SEED: config.seed,
+        schema.TEST_LOSS: outcome[schema.TEST_LOSS],
+        schema.TEST_ACCURACY: outcome[schema.TEST_ACCURACY],
+        schema.HISTORY: history,
+        schema.EPOCHS: epochs_run,
+        schema.TRAIN_SECONDS: seconds,
+        schema.EPOCH_SECONDS: log.seconds,
+        schema.EPOCH_STEP_SECONDS: log.step_seconds,
+        schema.EVAL_SECONDS: outcome[schema.EVAL_SECONDS],
+        schema.TRAIN_THROUGHPUT: n_train * epochs_run / seconds,
+        schema.STEADY_THROUGHPUT: steady_throughput(n_train, log.step_seconds),
+        schema.PARAMS_TOTAL: model_record[schema.ARCHITECTURE][schema.PARAMS_TOTAL],
+        schema.PARAMS_TRAINABLE: model_record[schema.ARCHITECTURE][schema.PARAMS_TRAINABLE],
+        schema.DESCRIPTION: variant.description,
         **model_record,
-        "weights_identity": weights_identity(variant.name, config.weights, calibrated_on),
-        "dataset": splits.fingerprint,
-        "feature_cache": outcome["cache_info"],
-        "flops_per_image": flops_per_image,
-        "achieved_gflops": (flops_per_image * n_train * epochs_run + cache_flops) / seconds / 1e9,
-        "peak_gflops": measure.peak_gflops(),
-        "peak_memory_bytes": outcome["peak_memory_bytes"],
+        schema.WEIGHTS_IDENTITY: weights_identity(variant.name, config.weights, calibrated_on),
+        schema.DATASET: splits.fingerprint,
+        schema.FEATURE_CACHE: outcome["cache_info"],
+        schema.FLOPS_PER_IMAGE: flops_per_image,
+        schema.ACHIEVED_GFLOPS: (flops_per_image * n_train * epochs_run + cache_flops) / seconds / 1e9,
+        schema.PEAK_GFLOPS: measure.peak_gflops(),
+        schema.PEAK_MEMORY_BYTES: outcome[schema.PEAK_MEMORY_BYTES],
     }
 
 

@@ -30,9 +30,9 @@ def main() -> None:
 
     from flowers import train
     from flowers.data import load
+    from flowers.profiles import TrainConfig
 
-    config = train.TrainConfig(data="synthetic", image_size=32, epochs=args.epochs, batch_size=16,
-                               distribute=args.distribute)
+    config = TrainConfig(data="synthetic", image_size=32, epochs=args.epochs, batch_size=16, distribute=args.distribute)
     result = train.run(args.variant, load("synthetic", 32), config)
     print(json.dumps({"history": result["history"], "config": result["config"],
                       "test_accuracy": result["test_accuracy"], "config_hash": result["config_hash"],

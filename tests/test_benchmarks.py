@@ -1,5 +1,6 @@
 """The benchmark cases end to end: a short smoke run in a subprocess, and its JSON."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -7,17 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from flowers import schema
+from flowers.profiles import TrainConfig
+
 ROOT = Path(__file__).resolve().parent.parent
-EXTRA_INFO_KEYS = {
-    "variant", "status", "test_loss", "test_accuracy", "history", "epochs", "train_seconds", "epoch_seconds",
-    "eval_seconds", "train_images_per_second", "params_total", "params_trainable", "seed", "config",
-    "config_hash", "dataset", "feature_cache", "flops_per_image", "achieved_gflops", "peak_gflops",
-    "peak_memory_bytes", "profile", "description", "model_fingerprint", "architecture", "weights_identity",
-    "epoch_step_seconds", "steady_images_per_second", "breakdown", "data_cached", "wall_seconds",
-}
-BREAKDOWN_PARTS = ["data_load", "setup", "feature_cache", "first_epoch", "later_epochs", "evaluation", "bookkeeping"]
-CONFIG_KEYS = {"variant", "data", "image_size", "weights", "optimizer", "learning_rate", "batch_size", "epochs",
-               "augment", "seed", "feature_cache", "mixed_precision", "jit_compile"}
+# What a result records (flowers/schema.py): every key it lists, every setting of the TrainConfig
+# (distribute only when set, with its replica count)
+CONFIG_KEYS = {f.name for f in dataclasses.fields(TrainConfig)} - {schema.DISTRIBUTE} | {schema.VARIANT, schema.AUGMENT}
 
 
 def run_benchmarks(*args, cwd=ROOT):
@@ -41,7 +38,7 @@ def test_smoke_json_holds_every_key(smoke_run):
     assert len(result["benchmarks"]) == 4
     for bench in result["benchmarks"]:
         info = bench["extra_info"]
-        assert EXTRA_INFO_KEYS <= set(info), EXTRA_INFO_KEYS - set(info)
+        assert set(schema.CASE_KEYS) <= set(info), set(schema.CASE_KEYS) - set(info)
         assert set(info["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
         assert all(len(values) == info["epochs"] == 1 for values in info["history"].values())
         assert CONFIG_KEYS <= set(info["config"])
@@ -76,7 +73,7 @@ def test_breakdown_adds_up_to_the_measured_round(smoke_run):
     cached = []
     for bench in result["benchmarks"]:
         info = bench["extra_info"]
-        assert list(info["breakdown"]) == BREAKDOWN_PARTS
+        assert list(info["breakdown"]) == list(schema.BREAKDOWN_PARTS)
         # pytest-benchmark's own time of the case's one round, and the parts measured inside it.
         assert sum(info["breakdown"].values()) == pytest.approx(bench["stats"]["max"], rel=0.05)
         assert info["wall_seconds"] == pytest.approx(bench["stats"]["max"], rel=0.05)

@@ -12,7 +12,7 @@ import statistics
 
 import pytest
 
-from flowers import check, cli
+from flowers import check
 from flowers.results import load_run
 from tests.factory import ROOT, VARIANTS, compared, make_run, rows, seeded, set_info, standard, write
 

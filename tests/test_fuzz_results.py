@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from flowers.check import MISSING, compare
 from flowers.report.comparison import comparison_row
-from flowers.results import INVALID, SCORES, load_run
+from flowers.results import load_run
+from flowers.schema import INVALID, SCORES
 from tests.test_merge import split
 from tests.test_results_robust import flowers
 

@@ -31,7 +31,8 @@ from flowers import __version__, cli
 from flowers import report as rp
 from flowers.registry import original
 from flowers.errors import ResultsError
-from flowers.results import SCHEMA, load_run, load_runs
+from flowers.results import load_run, load_runs
+from flowers.schema import SCHEMA
 from tests.factory import FIXTURES, ROOT, fixture, fixture_run, save
 from tests.factory import VARIANTS as FACTORY_VARIANTS
 

@@ -17,7 +17,8 @@ import pytest
 
 from flowers import cli, plots, train
 from flowers.errors import TrainingFailed
-from flowers.results import INVALID, load_newest, load_run
+from flowers.results import load_newest, load_run
+from flowers.schema import INVALID
 from flowers.stats import mean_sd
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"

@@ -57,7 +57,7 @@ from flowers.check.metrics import (
 from flowers.check.noise import Noise
 from flowers.check.settings import THRESHOLD_KEYS, Config, Thresholds, find_pyproject, load_config, parse_config
 from flowers.check.table import HEADER, describe, render
-from flowers.results import STEADY_THROUGHPUT
+from flowers.schema import STEADY_THROUGHPUT
 
 __all__ = [
     "ALIASES", "ALL_METRICS", "FAILING", "HEADER", "IMPROVED", "METRICS", "MISSING", "NEW", "OK", "REGRESSED",

@@ -17,7 +17,8 @@ from flowers import architecture
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, SKIPPED, Metric
 from flowers.check.settings import Config, Thresholds
 from flowers.errors import ResultsError
-from flowers.results import Case, Run, metric_values, without_seed
+from flowers.results import Case, Run, metric_values
+from flowers.schema import HASH, without_seed
 from flowers.stats import mean_sd
 from flowers.text import one_line
 
@@ -143,8 +144,8 @@ def _config_change(base: Sequence[Case], cur: Sequence[Case]) -> str:
     if changed:
         shown = ", ".join(f"{k} {a.get(k)!r}->{b.get(k)!r}" for k in changed[:3])
         notes.append(f"config changed: {shown}{' ...' if len(changed) > 3 else ''}")
-    ha = next((c.dataset.get("hash") for c in base if c.dataset), None)
-    hb = next((c.dataset.get("hash") for c in cur if c.dataset), None)
+    ha = next((c.dataset.get(HASH) for c in base if c.dataset), None)
+    hb = next((c.dataset.get(HASH) for c in cur if c.dataset), None)
     if ha and hb and ha != hb:
         notes.append(f"dataset changed: {ha}->{hb}")
     if base and cur:  # model and weights: on record since model fingerprints (None for older files)

@@ -15,6 +15,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from flowers import schema
 from flowers.check.noise import Noise, binomial_floor, estimate
 from flowers.check.settings import Thresholds
 from flowers.results import THROUGHPUTS
@@ -135,10 +136,10 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {
-    "accuracy": Metric("accuracy", "test_accuracy", True, "accuracy_tolerance", "drop", ARCSINE, relative=False,
+    "accuracy": Metric("accuracy", schema.TEST_ACCURACY, True, "accuracy_tolerance", "drop", ARCSINE, relative=False,
                        binomial_floor=True),
-    "loss": Metric("loss", "test_loss", False, "loss_tolerance", "rise", LOG, relative=True),
-    "time": Metric("time", "train_images_per_second", True, "throughput_tolerance", "fall", LOG, relative=True,
+    "loss": Metric("loss", schema.TEST_LOSS, False, "loss_tolerance", "rise", LOG, relative=True),
+    "time": Metric("time", schema.TRAIN_THROUGHPUT, True, "throughput_tolerance", "fall", LOG, relative=True,
                    same_machine=True, keys=THROUGHPUTS, digits=1, aliases=("throughput",)),
 }
 ALL_METRICS = tuple(METRICS)

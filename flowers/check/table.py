@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from flowers import schema
 from flowers.check.comparison import Comparison
 from flowers.check.metrics import ALL_METRICS, IMPROVED, METRICS, MISSING, NEW, REGRESSED
 from flowers.results import Run
@@ -17,8 +18,8 @@ HEADER = ("variant", "metric", "baseline", "current", "change", "threshold", "ve
 
 def describe(run: Run) -> str:
     """One line naming a run: file, profile, commit, date, device, how many variants and cases."""
-    commit = str(run.commit.get("id") or "")[:10] or "?"
-    if run.commit.get("dirty"):
+    commit = str(run.commit.get(schema.COMMIT_ID) or "")[:10] or "?"
+    if run.commit.get(schema.COMMIT_DIRTY):
         commit += "+dirty"
     machine = run.machine_fields
     device = machine["device"] or machine["cpu"] or "?"

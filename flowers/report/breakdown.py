@@ -1,19 +1,18 @@
 """Where the time goes: each variant's time breakdown (``extra_info["breakdown"]``, see
-:mod:`flowers.results`) as a table of means over its seeds and a stacked bar graph."""
+:mod:`flowers.schema`) as a table of means over its seeds and a stacked bar graph."""
 
 from __future__ import annotations
 
+from flowers import schema
 from flowers.report.cases import mean, mean_of
 from flowers.report.format import fmt_rate, fmt_seconds
 from flowers.report.model import Breakdown, BreakdownRow, figure
-from flowers.results import STEADY_THROUGHPUT, Case, finite
+from flowers.results import Case
+from flowers.schema import finite
 
-# key, label; in time order.
-BREAKDOWN_PARTS = (
-    ("data_load", "data load"), ("setup", "model setup"), ("feature_cache", "feature cache"),
-    ("first_epoch", "first epoch"), ("later_epochs", "later epochs"), ("evaluation", "evaluation"),
-    ("bookkeeping", "bookkeeping"),
-)
+# key, label; in time order (schema.BREAKDOWN_PARTS).
+BREAKDOWN_PARTS = tuple(zip(schema.BREAKDOWN_PARTS, ("data load", "model setup", "feature cache", "first epoch",
+                                                     "later epochs", "evaluation", "bookkeeping")))
 
 
 def part_means(cases: list[Case]) -> list[float | None]:
@@ -38,8 +37,8 @@ def breakdown(variants: list[str], by_variant: dict[str, list[Case]]) -> Breakdo
         if all(c.data_cached for c in cases):
             parts[0] = "cached"
         total = sum(m for m in means if m is not None)
-        rows.append(BreakdownRow(v, parts, fmt_seconds(total), fmt_seconds(mean_of(cases, "wall_seconds")),
-                                 fmt_rate(mean_of(cases, STEADY_THROUGHPUT))))
+        rows.append(BreakdownRow(v, parts, fmt_seconds(total), fmt_seconds(mean_of(cases, schema.WALL_SECONDS)),
+                                 fmt_rate(mean_of(cases, schema.STEADY_THROUGHPUT))))
         bars.append((v, [m or 0.0 for m in means]))
     if not rows:
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowers import __version__
+from flowers import __version__, schema
 from flowers.report.breakdown import breakdown
 from flowers.report.cases import ordered
 from flowers.report.comparison import columns, comparison_row
@@ -48,7 +48,7 @@ def _dedupe(runs: list[Run], warnings: list[str]) -> list[Run]:
     """The same session saved twice (``--benchmark-json`` and ``--benchmark-autosave``) counts once."""
     seen: dict[tuple, Run] = {}
     for run in runs:
-        key = (run.datetime, run.commit.get("id"), tuple(sorted(c.name for c in run.cases)))
+        key = (run.datetime, run.commit.get(schema.COMMIT_ID), tuple(sorted(c.name for c in run.cases)))
         if key in seen:
             warnings.append(f"{Path(run.source).name} is the same run as {Path(seen[key].source).name}; counted once")
             continue
@@ -77,10 +77,11 @@ def _warnings(by_profile: dict[str, list[Run]]) -> list[str]:
 
 def _caveat(data: dict) -> str | None:
     """A note when the latest run's data set is not the original's (tf_flowers)."""
-    if not data.get("name") or data.get("name") == "tf_flowers":
+    name, size = data.get(schema.NAME), data.get(schema.IMAGE_SIZE)
+    if not name or name == "tf_flowers":
         return None
-    size = f" at {fmt_value(data['image_size'])} px" if data.get("image_size") else ""
-    return (f"This run used the {fmt_value(data['name'], 40)} data set{size}; the original's numbers are from "
+    size = f" at {fmt_value(size)} px" if size else ""
+    return (f"This run used the {fmt_value(name, 40)} data set{size}; the original's numbers are from "
             "tf_flowers at 160 px, so the differences are for orientation only.")
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowers import registry
-from flowers.results import INVALID, Case, Run, metric_values, without_seed
+from flowers import registry, schema
+from flowers.results import Case, Run, metric_values
+from flowers.schema import INVALID, MISSING, OK, SKIPPED, without_seed
 from flowers.stats import mean_sd
 
 
@@ -31,16 +32,16 @@ def status(cases: list[Case]) -> str:
     """ok | partial (some seeds not ok) | failed | skipped | invalid (marked ok, scores not valid) | missing
     (no case in the run)."""
     if not cases:
-        return "missing"
+        return MISSING
     ok = sum(c.ok for c in cases)
     if ok == len(cases):
-        return "ok"
+        return OK
     if ok:
         return "partial"
-    for name in ("skipped", "missing", INVALID):  # missing: a shard's case that no merged part holds
+    for name in (SKIPPED, MISSING, INVALID):  # missing: a shard's case that no merged part holds
         if all(c.status == name for c in cases):
             return name
-    return "failed"
+    return schema.FAILED
 
 
 def variant_configs(run: Run) -> dict[str, dict[str, Any]]:

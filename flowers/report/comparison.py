@@ -4,11 +4,12 @@ and notes on failed, skipped and missing cases."""
 
 from __future__ import annotations
 
-from flowers import registry
+from flowers import registry, schema
 from flowers.report.cases import mean, mean_of, status
 from flowers.report.format import NONE, fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value
 from flowers.report.model import ComparisonRow
-from flowers.results import INVALID, Case, Run, finite, metric_values
+from flowers.results import Case, Run, metric_values
+from flowers.schema import INVALID, MISSING, SKIPPED, finite
 from flowers.text import one_line
 
 def columns(by_variant: dict[str, list[Case]]) -> dict[str, bool]:
@@ -16,8 +17,8 @@ def columns(by_variant: dict[str, list[Case]]) -> dict[str, bool]:
     ok = [c for cases in by_variant.values() for c in cases if c.ok]
     return {
         "seeds": any(len(cs) > 1 for cs in by_variant.values()),
-        "efficiency": any(c.metric("achieved_gflops") is not None and c.metric("peak_gflops") for c in ok),
-        "peak_memory": any(c.metric("peak_memory_bytes") is not None for c in ok),
+        "efficiency": any(c.metric(schema.ACHIEVED_GFLOPS) is not None and c.metric(schema.PEAK_GFLOPS) for c in ok),
+        "peak_memory": any(c.metric(schema.PEAK_MEMORY_BYTES) is not None for c in ok),
         "feature_cache": any(c.feature_cache for c in ok),
     }
 
@@ -36,14 +37,14 @@ def comparison_row(variant: str, cases: list[Case], run: Run, seen_in: str | Non
         _scores(row, ok, orig, notes)
         _measures(row, ok)
     _problems(row, cases, run, seen_in)
-    if not orig and row.status != "missing":
+    if not orig and row.status != MISSING:
         row.notes.append("not in the original experiment")
     return row
 
 
 def _scores(row: ComparisonRow, ok: list[Case], orig: registry.Original | None, notes: list[str]) -> None:
     """Test loss and accuracy over the ok seeds, and their difference from the original's."""
-    losses, accs = metric_values(ok, "test_loss"), metric_values(ok, "test_accuracy")
+    losses, accs = metric_values(ok, schema.TEST_LOSS), metric_values(ok, schema.TEST_ACCURACY)
     row.test_loss, row.test_accuracy = fmt_stat(losses), fmt_stat(accs)
     if not orig:
         return
@@ -59,14 +60,14 @@ def _scores(row: ComparisonRow, ok: list[Case], orig: registry.Original | None, 
 
 def _measures(row: ComparisonRow, ok: list[Case]) -> None:
     """Epochs, time, speed, size, efficiency, memory and feature cache over the ok seeds."""
-    row.epochs = fmt_span([int(e) for e in metric_values(ok, "epochs")])
-    row.train_time = fmt_seconds(mean_of(ok, "train_seconds"))
-    row.images_per_second = fmt_rate(mean_of(ok, "train_images_per_second"))
-    row.params_total = fmt_int(ok[0].metric("params_total"))
-    row.params_trainable = fmt_int(ok[0].metric("params_trainable"))
+    row.epochs = fmt_span([int(e) for e in metric_values(ok, schema.EPOCHS)])
+    row.train_time = fmt_seconds(mean_of(ok, schema.TRAIN_SECONDS))
+    row.images_per_second = fmt_rate(mean_of(ok, schema.TRAIN_THROUGHPUT))
+    row.params_total = fmt_int(ok[0].metric(schema.PARAMS_TOTAL))
+    row.params_trainable = fmt_int(ok[0].metric(schema.PARAMS_TRAINABLE))
     row.params = f"{row.params_total} / {row.params_trainable}"
     row.efficiency, row.efficiency_detail, row.efficiency_gflops = _efficiency(ok)
-    memory = metric_values(ok, "peak_memory_bytes")
+    memory = metric_values(ok, schema.PEAK_MEMORY_BYTES)
     row.peak_memory = fmt_bytes(max(memory)) if memory else NONE
     row.feature_cache, row.feature_cache_detail = _feature_cache(ok)
 
@@ -76,9 +77,9 @@ def _problems(row: ComparisonRow, cases: list[Case], run: Run, seen_in: str | No
     for c in cases:
         if not c.ok:
             seed = f" (seed {c.seed})" if c.seed is not None and len(cases) > 1 else ""
-            what = c.status.upper() if c.status in ("skipped", INVALID) else "FAILED"
+            what = c.status.upper() if c.status in (SKIPPED, INVALID) else "FAILED"
             row.notes.append(f"{what}{seed}: {one_line(c.error or 'no reason recorded')}")
-    if row.status == "missing":
+    if row.status == MISSING:
         why = "not in this run" + (f" (present in {seen_in})" if seen_in else "")
         if not run.complete:
             why += "; the run was interrupted"
@@ -95,7 +96,7 @@ def _diff(ours: float | None, orig: float, higher_is_better: bool) -> tuple[str,
 
 def _efficiency(cases: list[Case]) -> tuple[str, str, str]:
     """Achieved over peak GFLOP/s as (percentage, "achieved / peak GFLOP/s", the same without unit)."""
-    pairs = [(c.metric("achieved_gflops"), c.metric("peak_gflops")) for c in cases]
+    pairs = [(c.metric(schema.ACHIEVED_GFLOPS), c.metric(schema.PEAK_GFLOPS)) for c in cases]
     pairs = [(a, p) for a, p in pairs if a is not None and p]
     if not pairs:
         return NONE, "", ""
@@ -110,12 +111,12 @@ def _feature_cache(cases: list[Case]) -> tuple[str, str]:
     for c in cases:
         fc = c.feature_cache
         if fc:
-            if not fc.get("enabled"):
+            if not fc.get(schema.ENABLED):
                 return "off", ""
-            parts = [fmt_bytes(finite(fc.get("bytes")))]
-            if fc.get("storage"):
-                parts[0] += f" in {fmt_value(fc['storage'], 20)}"
-            if finite(fc.get("seconds")) is not None:
-                parts.append(fmt_seconds(finite(fc.get("seconds"))))
-            return (fmt_value(fc["layer"], 40) if fc.get("layer") else "on"), ", ".join(parts)
+            parts = [fmt_bytes(finite(fc.get(schema.BYTES)))]
+            if fc.get(schema.STORAGE):
+                parts[0] += f" in {fmt_value(fc[schema.STORAGE], 20)}"
+            if finite(fc.get(schema.SECONDS)) is not None:
+                parts.append(fmt_seconds(finite(fc.get(schema.SECONDS))))
+            return (fmt_value(fc[schema.LAYER], 40) if fc.get(schema.LAYER) else "on"), ", ".join(parts)
     return NONE, ""

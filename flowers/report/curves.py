@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 
+from flowers import schema
 from flowers.report.cases import status
 from flowers.report.model import Figure, figure
-from flowers.results import Case, finite
+from flowers.results import Case
+from flowers.schema import finite
 
-HISTORY_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
+HISTORY_KEYS = (schema.LOSS, schema.VAL_LOSS, schema.ACCURACY, schema.VAL_ACCURACY)  # in the graphs' order
 
 
 def series(cases: list[Case]) -> dict[str, dict[str, list[float]]]:
@@ -51,8 +53,8 @@ def curves(variants: list[str], by_variant: dict[str, list[Case]], colors: dict[
         seeds = f" (mean of {len(with_history)} seeds)" if len(with_history) > 1 else ""
         title = f"{v}{failed}{seeds}"
         graphs.append(figure(plots.curves(title, lines), f"Learning curves of {v}", title))
-        if "val_accuracy" in lines:
-            overlay_lines.append((v, lines["val_accuracy"]["mean"], colors[v]))
+        if schema.VAL_ACCURACY in lines:
+            overlay_lines.append((v, lines[schema.VAL_ACCURACY]["mean"], colors[v]))
     overlay = None
     if overlay_lines:
         overlay = figure(plots.overlay(overlay_lines), "Validation accuracy of every variant per epoch",

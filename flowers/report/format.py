@@ -8,6 +8,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from flowers import schema
 from flowers.stats import mean_ci95
 
 NONE = "—"  # shown where there is no value
@@ -73,11 +74,11 @@ def fmt_date(value: str) -> str:
 
 
 def fmt_commit(commit: dict[str, Any]) -> str:
-    cid = commit.get("id")
+    cid = commit.get(schema.COMMIT_ID)
     if not cid:
         return "unknown (not a git checkout?)"
     text = fmt_value(cid)[:10]
-    return text + (" (dirty)" if commit.get("dirty") else "")
+    return text + (" (dirty)" if commit.get(schema.COMMIT_DIRTY) else "")
 
 
 def fmt_stat(values: list[float]) -> str:

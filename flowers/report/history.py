@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flowers import architecture
+from flowers import architecture, schema
 from flowers.report.cases import mean, mean_of, model_cases, ordered, seeds, status, variant_configs
 from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_seconds, fmt_value
 from flowers.report.model import Change, History, HistoryCell, HistoryRow, figure
@@ -83,32 +83,32 @@ def _model_changes(prev: Run, run: Run, common: list[str]) -> list[Change]:
 
 def _data_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
     """The data set's fingerprint (and its name, when that changed too)."""
-    if (a.get("hash"), a.get("name")) == (b.get("hash"), b.get("name")):
+    if (a.get(schema.HASH), a.get(schema.NAME)) == (b.get(schema.HASH), b.get(schema.NAME)):
         return []
-    same_name = a.get("name") == b.get("name")
+    same_name = a.get(schema.NAME) == b.get(schema.NAME)
 
     def label(d: dict[str, Any]) -> str:
         if not d:
             return "unknown"
-        short = fmt_value(d.get("hash", "?"), 80)[:12]
-        return short if same_name else f"{fmt_value(d.get('name', '?'), 40)} {short}"
+        short = fmt_value(d.get(schema.HASH, "?"), 80)[:12]
+        return short if same_name else f"{fmt_value(d.get(schema.NAME, '?'), 40)} {short}"
 
     return [Change("data", "data fingerprint", label(a), label(b))]
 
 
 def _commit_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
-    if a.get("id") != b.get("id") or bool(a.get("dirty")) != bool(b.get("dirty")):
+    if a.get(schema.COMMIT_ID) != b.get(schema.COMMIT_ID) or bool(a.get(schema.COMMIT_DIRTY)) != bool(b.get(schema.COMMIT_DIRTY)):
         return [Change("commit", "commit", fmt_commit(a), fmt_commit(b))]
     return []
 
 
 def _versions(run: Run) -> dict[str, str]:
     f = run.environment
-    return {k: fmt_value(f[k], 80) for k in ("tensorflow", "keras", "device") if f.get(k)}
+    return {k: fmt_value(f[k], 80) for k in (schema.TENSORFLOW, schema.KERAS, schema.DEVICE) if f.get(k)}
 
 
 def _packages(run: Run) -> dict[str, str]:
-    packages = run.environment.get("packages")
+    packages = run.environment.get(schema.PACKAGES)
     return {str(k): fmt_value(v, 40) for k, v in packages.items()} if isinstance(packages, dict) else {}
 
 
@@ -117,7 +117,7 @@ def _environment_changes(prev: Run, run: Run) -> list[Change]:
     runs that recorded no package list, the TensorFlow and Keras versions)."""
     a_env, b_env = _versions(prev), _versions(run)
     a_pkg, b_pkg = _packages(prev), _packages(run)
-    keys = ["device"] if a_pkg and b_pkg else ["tensorflow", "keras", "device"]
+    keys = [schema.DEVICE] if a_pkg and b_pkg else [schema.TENSORFLOW, schema.KERAS, schema.DEVICE]
     out = [Change("environment", key, a_env.get(key, "unknown"), b_env.get(key, "unknown"))
            for key in keys if a_env.get(key) != b_env.get(key)]
     out += [Change("environment", name, a_pkg[name], b_pkg[name])
@@ -162,8 +162,8 @@ def history(runs: list[Run], labels: list[str], variants: list[str], colors: dic
     acc_lines, time_lines = [], []
     for v in variants:
         per_run = [[c for c in g.get(v, []) if c.ok] for g in groups]
-        acc_lines.append((v, [mean_of(ok, "test_accuracy") for ok in per_run], colors[v]))
-        time_lines.append((v, [mean_of(ok, "train_seconds") for ok in per_run], colors[v]))
+        acc_lines.append((v, [mean_of(ok, schema.TEST_ACCURACY) for ok in per_run], colors[v]))
+        time_lines.append((v, [mean_of(ok, schema.TRAIN_SECONDS) for ok in per_run], colors[v]))
     marked = [i for i, ch in enumerate(all_changes) if ch and any(c.kind in MARKED_KINDS for c in ch)]
     png = plots.trend(labels, acc_lines, time_lines, marked)
     trend = figure(png, "Test accuracy and train time of every variant per run", "History")
@@ -173,6 +173,6 @@ def history(runs: list[Run], labels: list[str], variants: list[str], colors: dic
 def _cell(cases: list[Case]) -> HistoryCell:
     """One variant in one run: its status, mean test accuracy (with n for several seeds) and train time."""
     ok = [c for c in cases if c.ok]
-    accs = metric_values(ok, "test_accuracy")
+    accs = metric_values(ok, schema.TEST_ACCURACY)
     acc = NONE if not accs else f"{mean(accs):.4f}" + (f" (n={len(accs)})" if len(accs) > 1 else "")
-    return HistoryCell(status=status(cases), accuracy=acc, time=fmt_seconds(mean_of(ok, "train_seconds")))
+    return HistoryCell(status=status(cases), accuracy=acc, time=fmt_seconds(mean_of(ok, schema.TRAIN_SECONDS)))

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flowers import __version__
+from flowers import __version__, schema
 from flowers.check.metrics import METRICS
 from flowers.check.settings import Config
 from flowers.report.format import fmt_commit, fmt_date
@@ -99,7 +99,7 @@ def _night(runs: list[Run], i: int) -> tuple[str, str, str]:
 
 
 def _compare_url(repo_url: str | None, prev: Run, run: Run) -> str | None:
-    a, b = prev.commit.get("id"), run.commit.get("id")
+    a, b = prev.commit.get(schema.COMMIT_ID), run.commit.get(schema.COMMIT_ID)
     if not repo_url or not a or not b or a == b:
         return None
     return f"{repo_url.rstrip('/')}/compare/{a}...{b}"
