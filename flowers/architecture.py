@@ -32,7 +32,7 @@ def _json(value: Any) -> Any:
 
 def _defaults(cls: type) -> dict[str, Any]:
     try:
-        params = inspect.signature(cls.__init__).parameters.values()
+        params = inspect.signature(cls).parameters.values()
     except (TypeError, ValueError):
         return {}
     return {p.name: _json(p.default) for p in params if p.default is not inspect.Parameter.empty}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import matplotlib
 
@@ -21,6 +21,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from flowers import schema  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # matplotlib's names of its settings (3.10+; only for type checks)
+
 PALETTE = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -29,7 +32,7 @@ TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
 DPI = 110
 PLOTTABLE = 1e300  # larger magnitudes overflow matplotlib's axis arithmetic (limits, margins, ticks)
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
@@ -155,8 +158,8 @@ def trend(
     with matplotlib.rc_context(STYLE):
         fig, (ax_acc, ax_time) = _new(7.6, height, 2, 1, top=0.5 + 0.24 * rows, hspace=0.3)
         x = list(range(1, n + 1))
-        for ax, rows, ylabel in ((ax_acc, accuracy, schema.TEST_ACCURACY), (ax_time, seconds, "train time (s)")):
-            for label, values, index in rows:
+        for ax, lines, ylabel in ((ax_acc, accuracy, schema.TEST_ACCURACY), (ax_time, seconds, "train time (s)")):
+            for label, values, index in lines:
                 ax.plot(x, _finite(values), marker="o", markersize=3, color=color(index), label=text(label))
             for i in changed:
                 ax.axvline(i + 1, color="#999999", linestyle=":", linewidth=1)

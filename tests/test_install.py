@@ -1,5 +1,6 @@
-"""What a new user installs: the dependency set resolves on the platforms users work on, and a
-built wheel (not an editable install) carries everything ``flowers report`` needs.
+"""What a new user installs: the dependency set resolves on the platforms users work on, a built
+wheel (not an editable install) carries everything ``flowers report`` needs, and the package alone
+(no extra: a report-only install) renders a report without TensorFlow, Keras or pytest.
 
 Both ask the package index (PyPI) through uv; without one they are skipped, saying so.
 """
@@ -85,4 +86,21 @@ def test_report_runs_from_the_installed_wheel_outside_the_checkout(wheel, tmp_pa
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(str(site))
+    assert "<table" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_a_report_only_install_renders_a_report_without_tensorflow(wheel, tmp_path):
+    """The package without extras, in an environment of its own: what the nightly's merge and publish
+    jobs and ``tox -e report`` install (its size: benchmarks/install_size.py)."""
+    env = tmp_path / "venv"
+    assert uv("venv", "--quiet", "--python", sys.executable, env).returncode == 0
+    python = env / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+    done = uv("pip", "install", "--quiet", "--python", python, wheel)
+    assert done.returncode == 0, done.stderr
+    code = ("import importlib.util, sys; from flowers.cli import main; "
+            "heavy = [m for m in ('tensorflow', 'keras', 'pytest', 'tensorflow_datasets') if importlib.util.find_spec(m)]; "
+            "sys.exit(f'installed: {heavy}' if heavy else main(sys.argv[1:]))")
+    done = subprocess.run([python, "-c", code, "report", FIXTURE, "-o", "r", "-q"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
     assert "<table" in (tmp_path / "r" / "report.html").read_text()

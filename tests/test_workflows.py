@@ -139,6 +139,15 @@ def test_ci_runs_the_tests_and_the_smoke_check_on_push_and_pull_request():
     assert tox_commands("tests") == ["pytest tests"]
 
 
+def test_ci_lints_and_the_reading_envs_install_no_tensorflow():
+    """ruff and mypy run in CI; the envs that only read results install the package without extras."""
+    runs = [line for _, s in steps(load(CI)) if "run" in s for line in commands(s["run"])]
+    assert "tox -e lint" in runs and "tox -e lint" in (ROOT / ".ci" / "run").read_text()
+    assert tox_commands("lint") == ["ruff check .", "ruff format --check .", "mypy"]
+    for env in ("report", "nightly-gpu-merge", "publish", "lint"):
+        assert tox_ini().get(f"testenv:{env}", "extras").strip() == "", env
+
+
 def test_nightly_triggers_and_runners():
     wf = load(NIGHTLY)
     assert "workflow_dispatch" in wf["on"]

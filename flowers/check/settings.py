@@ -8,12 +8,17 @@ and ``[tool.flowers.check.variants.NAME]`` for one.  A bad value is a one-line
 from __future__ import annotations
 
 import math
-import tomllib
+import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from flowers.errors import SettingsError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, as a package before Python 3.11
+    import tomli as tomllib
 
 
 @dataclass(frozen=True)

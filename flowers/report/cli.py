@@ -59,7 +59,8 @@ def generate(results: list[str | Path], output: str | Path = "reports", title: s
     """Load ``results`` (default: :func:`default_inputs`), build, render and write the report into
     ``output``; warnings and errors go to stderr.  Returns the exit status (0, or 2 when the folder
     cannot be written); unusable input raises :class:`~flowers.errors.ResultsError` (exit 2)."""
-    report = build(load_runs([Path(p) for p in results] or default_inputs()), title=title)
+    paths: list[str | Path] = [Path(p) for p in results] or list(default_inputs())
+    report = build(load_runs(paths), title=title)
     for warning in report.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
     pages = render(report)

@@ -96,8 +96,8 @@ def _diff(ours: float | None, orig: float, higher_is_better: bool) -> tuple[str,
 
 def _efficiency(cases: list[Case]) -> tuple[str, str, str]:
     """Achieved over peak GFLOP/s as (percentage, "achieved / peak GFLOP/s", the same without unit)."""
-    pairs = [(c.metric(schema.ACHIEVED_GFLOPS), c.metric(schema.PEAK_GFLOPS)) for c in cases]
-    pairs = [(a, p) for a, p in pairs if a is not None and p]
+    pairs = [(a, p) for a, p in ((c.metric(schema.ACHIEVED_GFLOPS), c.metric(schema.PEAK_GFLOPS)) for c in cases)
+             if a is not None and p]
     if not pairs:
         return NONE, "", ""
     achieved = sum(a for a, _ in pairs) / len(pairs)
