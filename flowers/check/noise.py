@@ -28,6 +28,7 @@ trajectory.  So the gate asks whether the current values could be such draws:
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -47,9 +48,11 @@ class Noise:
         """One-sided (1 - alpha) quantile of the reference distribution (0 without any noise)."""
         if self.sigma == 0:
             return 0.0
+        if not self.df:
+            return statistics.NormalDist().inv_cdf(1 - alpha)
         from scipy import stats  # imported here: reading results needs no scipy
 
-        return float(stats.t.isf(alpha, self.df) if self.df else stats.norm.isf(alpha))
+        return float(stats.t.isf(alpha, self.df))
 
     def mean_limit(self, alpha: float, n_cur: int) -> float:
         """How far the mean of ``n_cur`` current values may fall short of the baseline mean."""
