@@ -27,7 +27,7 @@ from pytest_benchmark.stats import Stats
 from flowers import cost, data, measure, train
 from flowers.models import create_model
 from flowers.profiles import TrainConfig
-from flowers.pytest_plugin import measuring
+from flowers.pytest_plugin import measuring, options
 from flowers.synthetic import write_folder
 
 pytestmark = pytest.mark.speed
@@ -47,20 +47,16 @@ def folder(tmp_path_factory, run_config):
 
 @pytest.fixture(scope="module")
 def run_config(request):
-    option = request.config.getoption
+    given = options(request.config)
     return TrainConfig(
-        data="speed", weights=option("flowers_weights") or "none",
-        image_size=option("flowers_image_size") or IMAGE_SIZE, epochs=option("flowers_epochs") or EPOCHS,
-        batch_size=option("flowers_batch_size") or 32, seed=option("flowers_seed") or 0,
+        data="speed", weights=given.weights or "none", image_size=given.image_size or IMAGE_SIZE,
+        epochs=given.epochs or EPOCHS, batch_size=given.batch_size or 32, seed=given.seed or 0,
     )
 
 
 @pytest.fixture(scope="module")
 def rounds(request):
-    value = request.config.getoption("flowers_speed_rounds") or ROUNDS
-    if value < 2:
-        pytest.fail(f"--speed-rounds {value}: must be at least 2 (the spread of rounds needs two)", pytrace=False)
-    return value
+    return options(request.config).speed_rounds or ROUNDS  # at least 2, checked with the other options
 
 
 def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:

@@ -21,13 +21,13 @@ from keras import layers
 
 from flowers import downloads, schema
 from flowers.errors import DataError, DownloadError, OptionError, WeightsError
+from flowers.profiles import CALIBRATED, WEIGHT_MODES
 from flowers.progress import SILENT, Progress
 from flowers.registry import Variant, get_backbone, get_variant, load
 from flowers.text import one_line
 
-# Weights modes besides a folder: Keras' ImageNet download, random initialisation, and random
-# initialisation calibrated on training images (data-dependent initialisation, for the smoke
-# profile).  A randomly initialised backbone keeps BatchNorm's initial moving statistics (mean 0,
+# Weights (flowers.profiles.WEIGHT_MODES): random initialisation calibrated on training images is
+# data-dependent initialisation, for the smoke profile.  A randomly initialised backbone keeps BatchNorm's initial moving statistics (mean 0,
 # variance 1), which do not match its activations, so a frozen MobileNetV2 outputs near-constant
 # features (std ~1e-12 across images); VGG16 has no BatchNorm and its activations shrink layer by
 # layer.  Calibrating re-estimates every BatchNorm layer's statistics, or, in a backbone without
@@ -36,8 +36,6 @@ from flowers.text import one_line
 # reaches 0.1-0.3 on the synthetic set), so calibration also starts each residual block as the
 # identity and makes depthwise filters smooth (see calibrate); CALIBRATION_VERSION names this
 # recipe in each result's weights record.
-CALIBRATED = "random-calibrated"
-WEIGHT_MODES = ("imagenet", "none", CALIBRATED)
 CALIBRATION_IMAGES = 256  # training images used to re-estimate the BatchNorm statistics
 SCALING_IMAGES = 64  # of those, used to scale the convolutions of a backbone without BatchNorm
 CALIBRATION_VERSION = 2  # 1: BatchNorm statistics only; 2: also identity residual blocks, smooth depthwise filters

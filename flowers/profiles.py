@@ -14,6 +14,10 @@ from flowers.errors import OptionError
 from flowers.registry import get_variant
 
 DISTRIBUTE_CHOICES = ("none", "mirrored")  # one device, or tf.distribute.MirroredStrategy (flowers.distribute)
+# --weights besides a folder of weight files: Keras' ImageNet download, random initialisation, and
+# random initialisation calibrated on training images (flowers.models.calibrate; the smoke profile's)
+CALIBRATED = "random-calibrated"
+WEIGHT_MODES = ("imagenet", "none", CALIBRATED)
 
 
 @dataclass

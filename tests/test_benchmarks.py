@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -107,9 +108,28 @@ def test_progress_is_shown_without_dash_s(smoke_run):
     assert "mobilenet_v2_transfer  epoch 1/1  " in proc.stdout
 
 
-def test_bad_data_option_fails_the_case_in_one_line(tmp_path):
+@pytest.mark.slow
+def test_the_run_ends_with_each_variants_scores_in_100_columns(smoke_run):
+    """The terminal summary: a row per variant with its test accuracy and loss over the seeds (mean ±
+    95% interval), train time, status and the original's figures; pytest-benchmark's own table kept,
+    trimmed to the time of the one round."""
+    proc, result = smoke_run
+    out = proc.stdout.splitlines()
+    start = out.index(next(line for line in out if line.startswith("flowers-bench: test accuracy and loss")))
+    header, basic, mobilenet = out[start + 1:start + 4]
+    assert header.split()[:3] == ["variant", "seeds", "status"] and "original acc / loss" in header
+    accuracy = statistics.mean(b["extra_info"]["test_accuracy"] for b in result["benchmarks"]
+                               if b["extra_info"]["variant"] == "basic_cnn")
+    assert basic.split()[:4] == ["basic_cnn", "2", "ok", f"{accuracy:.3f}"] and basic.split()[4] == "±"
+    assert basic.endswith("0.695 / 0.783")  # the original's model 1
+    assert mobilenet.split()[:3] == ["mobilenet_v2_transfer", "2", "ok"] and mobilenet.endswith("—")
+    assert all(len(line) <= 100 for line in out[start:start + 4])
+    timing = next(line for line in out if line.startswith("Name (time in"))
+    assert "Mean" in timing and "Rounds" in timing and "StdDev" not in timing and "OPS" not in timing
+
+
+def test_a_missing_data_folder_stops_pytest_in_one_line(tmp_path):
     proc = run_benchmarks("--profile", "paper", "-k", "basic_cnn", "--data", str(tmp_path / "no-such-folder"))
-    assert proc.returncode == 1
-    assert "1 failed" in proc.stdout
-    lines = [line for line in proc.stdout.splitlines() if "no-such-folder" in line and "FAILED" not in line]
-    assert len(lines) == 1 and "data folder not found" in lines[0], proc.stdout[-2000:]
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR
+    assert proc.stderr.splitlines() == [f"ERROR: data folder not found: {tmp_path / 'no-such-folder'}; check the path, "
+                                        "or use tf_flowers or synthetic", ""]

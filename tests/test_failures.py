@@ -2,7 +2,7 @@
 processes, as a user or CI runs them.
 
 * Ctrl-C / SIGTERM during training: the process stops, an existing ``--benchmark-json`` file is never
-  left truncated (``flowers/pytest_plugin.py``, loaded by ``benchmarks/conftest.py`` only), and a partial run is flagged ``"complete": false``.
+  left truncated (``flowers/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only), and a partial run is flagged ``"complete": false``.
 * A variant whose loss becomes NaN fails alone; the others' results are saved; report and check show it.
 * Bad image folders (acceptance command of issue 6) and bad options: a one-line error.
 * Unusable JSON: ``flowers report`` and ``flowers check`` exit 2 with one stderr line naming the file.
@@ -145,7 +145,7 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
 @pytest.mark.slow
 def test_the_process_ends_within_seconds_of_the_summary_line():
     """Nothing holds the interpreter after the session: no thread or pool, and no full garbage
-    collection over TensorFlow's objects (before gc.freeze in flowers/pytest_plugin.py: 3.7 s here
+    collection over TensorFlow's objects (before gc.freeze in flowers/pytest_plugin/signals.py: 3.7 s here
     on 2 shared cores, 20 s on a busier machine)."""
     proc = subprocess.Popen(pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"), cwd=ROOT, env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -287,36 +287,55 @@ def test_strict_data_fails_with_one_line_naming_the_first_bad_file(bad_folder):
     assert line.endswith("remove it or run without --strict-data")
 
 
-# option -> (its arguments, the case that fails, its one-line error, whether it got as far as the benchmark)
-OPTION_ERRORS = {
-    "unknown profile": (["--profile", "fast"], "basic_cnn", "--profile fast: unknown profile; choose from paper, smoke", False),
-    "unknown data name": (["--data", "imagenet21k"], "basic_cnn", "unknown data 'imagenet21k': expected tf_flowers, synthetic or a folder", True),
-    "epochs below 1": (["--epochs", "0"], "basic_cnn", "--epochs 0: must be at least 1", False),
-    "image size below 32 for vgg16": (["--image-size", "16"], "vgg16_transfer", "--image-size 16: vgg16_transfer needs at least 32 px", True),
-    "weights folder without the file": (["--weights", "{empty}", "--image-size", "32"], "vgg16_transfer", "--weights {empty}: no vgg16 weights there; expected a file named vgg16_imagenet_notop.weights.h5", True),
+# option -> (its arguments, its one-line error): each stops pytest when it starts (exit 4), before any case runs
+USAGE_ERRORS = {
+    "unknown profile": (["--profile", "nope"], "--profile nope: unknown profile; choose from paper, smoke"),
+    "epochs below 1": (["--epochs", "0"], "--epochs 0: must be at least 1"),
+    "seeds below 1": (["--seeds", "0"], "--seeds 0: must be at least 1"),
+    "batch size not a number": (["--batch-size", "x"], "--batch-size x: not a whole number"),
+    "image size below a selected variant's": (["--image-size", "16", "-k", "basic_cnn or vgg16"],
+                                              "--image-size 16: vgg16_transfer needs at least 32 px; use --image-size 32 "
+                                              "or leave it out with -k"),
+    "learning rate not positive": (["--learning-rate", "0"], "--learning-rate 0: must be a positive number, e.g. 1e-4"),
+    "learning rate not a number": (["--learning-rate", "fast"], "--learning-rate fast: not a number"),
+    "variants file that does not import": (["--variants-from", "{broken}"],
+                                           "--variants-from {broken}: SyntaxError: '(' was never closed (broken.py, line 1)"),
+    "unknown data name": (["--data", "imagenet21k"], "unknown data 'imagenet21k': expected tf_flowers, synthetic or a folder"),
+    "unknown weights": (["--weights", "pretrained"], "--weights pretrained: not imagenet, none, random-calibrated or an "
+                                                    "existing folder of weight files"),
+    "shard beyond the count": (["--shard", "3/2"], "--shard 3/2: K must be between 1 and N (here N = 2)"),
 }
 
 
-@pytest.mark.parametrize("name", list(OPTION_ERRORS))
-def test_bad_option_is_a_failed_case_with_one_line(name, tmp_path):
-    args, variant, message, benchmarked = OPTION_ERRORS[name]
-    (tmp_path / "empty").mkdir()
-    args = [a.format(empty=tmp_path / "empty") for a in args]
-    message = message.format(empty=tmp_path / "empty")
+@pytest.mark.parametrize("name", list(USAGE_ERRORS))
+def test_a_bad_option_is_one_usage_error_before_anything_runs(name, tmp_path):
+    args, message = USAGE_ERRORS[name]
+    broken = tmp_path / "broken.py"
+    broken.write_text("register(Variant(\n")
+    args = [a.format(broken=broken) for a in args]
     out = tmp_path / "out.json"
     out.write_bytes(OLD_BYTES)
-    result = bench(*([] if "--profile" in args else ["--profile", "smoke"]), *args, "-k", variant,
-                   "--benchmark-json", out)
+    result = bench(*([] if "--profile" in args else ["--profile", "smoke"]), *args, "--benchmark-json", out)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-3000:]
+    errors = [line for line in result.stdout.splitlines() if line.startswith("ERROR")]
+    assert errors == [f"ERROR: {message.format(broken=broken)}"], result.stdout[-3000:]
+    assert not re.search(r"passed|failed|PASSED|FAILED|[Ww]arning", result.stdout), result.stdout[-3000:]
+    assert out.read_bytes() == OLD_BYTES  # nothing ran, nothing was saved
+
+
+def test_weights_a_variant_cannot_use_fail_that_case_in_one_line(tmp_path):
+    """What depends on the variant (the weight file of its backbone) fails that case, not the session."""
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out.json"
+    result = bench("--profile", "smoke", "--weights", tmp_path / "empty", "-k", "vgg16_transfer", "--benchmark-json", out)
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
-    line = summary_line(result.stdout, variant)
-    assert message in line, line
-    if benchmarked:  # the case reached the benchmark: recorded as failed, with the same line
-        run = json.loads(out.read_text())
-        info = case_of(run, variant)
-        assert info["status"] == "failed" and message in info["error"] and "\n" not in info["error"]
-        assert [c.get("traceback") for c in run["flowers"]["cases"]] == [None]  # a user's mistake: one line only
-    else:  # failed while setting up: no case ran, so nothing is saved and the old file stays
-        assert out.read_bytes() == OLD_BYTES
+    message = (f"--weights {tmp_path / 'empty'}: no vgg16 weights there; expected a file named "
+               "vgg16_imagenet_notop.weights.h5")
+    assert message in summary_line(result.stdout, "vgg16_transfer")
+    run = json.loads(out.read_text())
+    info = case_of(run, "vgg16_transfer")
+    assert info["status"] == "failed" and message in info["error"] and "\n" not in info["error"]
+    assert [c.get("traceback") for c in run["flowers"]["cases"]] == [None]  # a user's mistake: one line only
 
 
 BUGGY_VARIANT = """

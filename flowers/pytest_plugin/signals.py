@@ -1,6 +1,4 @@
-"""Interrupts and saving for flowers-bench sessions: loaded by ``benchmarks/conftest.py`` through
-``pytest_plugins``, so it acts only in sessions that run flowers-bench cases (never in another
-project's pytest run in the same environment).
+"""Interrupts and saving for flowers-bench sessions.
 
 pytest-benchmark (>= 5.3) opens ``--benchmark-json PATH`` only when it saves, at the end of the
 session; this module makes the end of a session safe for that file:
@@ -17,6 +15,8 @@ session; this module makes the end of a session safe for that file:
 * While pytest-benchmark writes PATH, SIGINT and SIGTERM are held back and acted on afterwards,
   so they cannot cut the write short.  Left: a SIGKILL or power loss during that write (a fraction
   of a second; pytest-benchmark writes in place, not through a temp file).
+* A session stopped by a bad option (exit 4) ran nothing: pytest-benchmark's warning that it has
+  nothing to save is left out beside the one-line error.
 * pytest-benchmark makes its storage folder (``--benchmark-storage``, ``.benchmarks/``) when it
   starts, whether or not anything is saved there; one this session made and left empty is removed.
 * The process ends promptly after the session.  What held it were full garbage collections over
@@ -34,22 +34,15 @@ import contextlib
 import gc
 import signal
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
 
 from flowers import interrupts
+from flowers.pytest_plugin import state
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-_old_handlers = pytest.StashKey[dict]()
-_new_storage = pytest.StashKey["Path | None"]()  # pytest-benchmark's storage folder, if it did not exist yet
-_state = pytest.StashKey[dict]()  # {"interrupted": bool, "finished": int}
-
-
-def interrupted(config: pytest.Config) -> bool:
-    """Whether this session was stopped by Ctrl-C or SIGTERM."""
-    return config.stash[_state]["interrupted"]
 
 
 @contextlib.contextmanager
@@ -64,9 +57,8 @@ def measuring(benchmark):
 
 
 def pytest_configure(config):  # before pytest-benchmark's (trylast), which makes its storage folder
-    config.stash[_state] = {"interrupted": False, "finished": 0}
     folder = storage_folder(config)
-    config.stash[_new_storage] = folder if folder and not folder.exists() else None
+    state.get(config).new_storage = folder if folder and not folder.exists() else None
     # At exit only (a pytest run inside a longer-lived process keeps collecting); atexit handlers
     # registered earlier (weakref finalizers: temporary folders) still run after this one.
     atexit.unregister(gc.freeze)
@@ -90,9 +82,9 @@ def _ours_to_replace(signum) -> bool:
     return handler is not signal.SIG_IGN
 
 
-def pytest_sessionstart(session):
+def pytest_sessionstart(session: pytest.Session) -> None:
     if _main_thread():
-        session.config.stash[_old_handlers] = {
+        state.get(session.config).old_handlers = {
             s: signal.signal(s, interrupts.handle) for s in HELD_SIGNALS if _ours_to_replace(s)}
 
 
@@ -100,21 +92,23 @@ def pytest_sessionstart(session):
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.when == "call":
-        item.config.stash[_state]["finished"] += 1
+        state.get(item.config).finished += 1
     return report
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
     """Runs around pytest-benchmark's saving, which happens inside."""
-    state = session.config.stash[_state]
-    state["interrupted"] = exitstatus == pytest.ExitCode.INTERRUPTED
+    flowers = state.get(session.config)
+    flowers.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     json_path = session.config.getoption("benchmark_json", None)
-    if state["interrupted"] and not state["finished"]:
+    if flowers.interrupted and not flowers.finished:
         kept = f"; {json_path} was left as it was" if json_path else ""
         pytest.exit(f"interrupted before any case finished: nothing saved{kept}",
                           returncode=pytest.ExitCode.INTERRUPTED)
-    with held_signals() as held:
+    with held_signals() as held, warnings.catch_warnings():
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:  # a bad option stopped it: nothing ran, nothing to save
+            warnings.filterwarnings("ignore", message="Not saving anything")  # pytest-benchmark's, beside our error
         result = yield
     if held:
         pytest.exit(f"stopped by {held[0]} after saving", returncode=pytest.ExitCode.INTERRUPTED)
@@ -149,10 +143,12 @@ def storage_folder(config: pytest.Config) -> Path | None:
 
 
 def pytest_unconfigure(config):
-    new_storage = config.stash.get(_new_storage, None)
-    if new_storage:
+    flowers = config.stash.get(state.KEY, None)  # none when an option stopped pytest at the start
+    if flowers is None:
+        return
+    if flowers.new_storage:
         with contextlib.suppress(OSError):  # not empty (something was saved), or gone already
-            new_storage.rmdir()
+            flowers.new_storage.rmdir()
     if _main_thread():
-        for s, handler in config.stash.get(_old_handlers, {}).items():
+        for s, handler in flowers.old_handlers.items():
             signal.signal(s, handler)

@@ -1,0 +1,85 @@
+"""Which cases run: one per variant and seed, the side-by-side speed group only when asked for, the
+image size checked against every selected variant, and ``--shard K/N``."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from flowers import schema, shards
+from flowers.errors import UserError
+from flowers.pytest_plugin import state
+from flowers.registry import get_variant, list_variants
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if not {"variant", "seed"} <= set(metafunc.fixturenames):
+        return
+    options = state.get(metafunc.config).options
+    first = options.seed or 0
+    cases = [(v, s) for v in list_variants() for s in range(first, first + (options.seeds or 1))]
+    metafunc.parametrize(("variant", "seed"), cases, ids=[f"{v}-seed={s}" for v, s in cases])
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection, so that the checks and the shards see what is left
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The side-by-side speed cases are slow: they run only when asked for (-k speed or -m speed)."""
+    if "speed" not in (config.getoption("keyword") or "") + (config.getoption("markexpr") or ""):
+        _deselect(config, items, [item for item in items if not item.get_closest_marker("speed")])
+    _check_image_size(config, items)
+    if state.get(config).options.shard:
+        _select_shard(config, items)
+
+
+def _deselect(config: pytest.Config, items: list[pytest.Item], keep: list[pytest.Item]) -> None:
+    deselected = [item for item in items if item not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = keep
+
+
+def variant_of(item: pytest.Item) -> str | None:
+    """The variant a case trains (a variant case or a speed case), else None."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return params.get("variant")
+
+
+def variant_seed(item: pytest.Item) -> tuple[str, int] | None:
+    """(variant, seed) of a variant case, else None."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return (params["variant"], params["seed"]) if {"variant", "seed"} <= set(params) else None
+
+
+def _check_image_size(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A usage error when the image size is below what a selected variant needs."""
+    size = state.get(config).run_config.image_size
+    selected = dict.fromkeys(v for v in map(variant_of, items) if v)
+    small = {v: get_variant(v).min_image_size for v in selected if size < get_variant(v).min_image_size}
+    if small:
+        need = max(small.values())
+        raise pytest.UsageError(f"--image-size {size}: {', '.join(small)} need{'s' * (len(small) == 1)} at least "
+                                f"{need} px; use --image-size {need} or leave {'it' if len(small) == 1 else 'them'} "
+                                "out with -k")
+
+
+def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--shard K/N``: keep this shard's variant cases (other tests stay in shard 1)."""
+    flowers = state.get(config)
+    run_config, options = flowers.run_config, flowers.options
+    try:
+        k, n = shards.parse(options.shard or "")
+        seconds = shards.previous_seconds(options.shard_times) if options.shard_times else None
+    except UserError as exc:  # checked when pytest started; a file changed since
+        raise pytest.UsageError(str(exc)) from None
+    cases = {item.name: variant_seed(item) for item in items if variant_seed(item)}
+
+    @functools.cache
+    def variant_cost(variant: str) -> float:
+        return shards.estimate_flops(variant, run_config.image_size, run_config.epochs, run_config.feature_cache)
+
+    costs = shards.case_costs(((name, case[0]) for name, case in cases.items()), variant_cost, seconds)
+    owner = shards.shard_of(costs, n)
+    selection = [schema.selection_entry(name, *case, owner[name], costs[name]) for name, case in cases.items()]
+    flowers.shard = schema.shard_record(k, n, "previous run" if seconds else "flops estimate", selection)
+    _deselect(config, items, [item for item in items if (item.name not in cases and k == 1) or owner.get(item.name) == k])

@@ -1,0 +1,81 @@
+"""The fixtures a case uses: ``progress`` (lines and live bars past pytest's capture) and
+``case_inputs`` (the case's settings, its data loader, the cache limit and its TensorBoard folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from flowers.profiles import TrainConfig
+from flowers.pytest_plugin import state
+
+if TYPE_CHECKING:
+    from flowers.data import Splits
+    from flowers.progress import Progress
+
+LOADED_MAX = 4  # data sets kept decoded in one session (each variant and seed of one finds it loaded)
+
+
+@pytest.fixture
+def progress(request: pytest.FixtureRequest):
+    """A :class:`flowers.progress.Progress` that writes to the terminal while pytest captures output,
+    so progress shows without -s: lines through pytest's terminal reporter, live bars on a terminal."""
+    from flowers.progress import Progress
+
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+
+    def write(line: str) -> None:
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(f"  {line}")
+
+    return Progress(write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty),
+                    newline=reporter.ensure_newline)  # a bar starts below pytest's file name
+
+
+@dataclass(frozen=True)
+class CaseInputs:
+    """What a variant case needs besides its variant: ``load_data()`` gives (Splits, whether this
+    session had them loaded already) or raises DataError; it is meant to be called inside the case's
+    clock, so that a case's time includes loading (or finding) its data."""
+
+    config: TrainConfig  # with the case's seed
+    profile: str
+    load_data: Callable[[], tuple[Splits, bool]]
+    cache_memory_limit: int | None
+    tensorboard: Path | None
+
+
+@pytest.fixture
+def case_inputs(request: pytest.FixtureRequest, seed: int, progress) -> CaseInputs:
+    from flowers.measure import peak_gflops
+    from flowers.pytest_plugin.options import DEFAULT_PROFILE
+
+    flowers = state.get(request.config)
+    options, config = flowers.options, replace(flowers.run_config, seed=seed)
+    peak_gflops()  # measured once per session, before any case's clock starts
+
+    def load_data() -> tuple[Splits, bool]:
+        return _load(flowers, config.data, config.image_size, options.strict_data, progress)
+
+    tensorboard = Path(options.tensorboard) / request.node.callspec.id if options.tensorboard else None
+    return CaseInputs(config, options.profile or DEFAULT_PROFILE, load_data, options.cache_memory_limit, tensorboard)
+
+
+def _load(flowers: state.FlowersSession, data: str, image_size: int, strict: bool, progress: Progress
+          ) -> tuple[Splits, bool]:
+    """(Splits, whether they came from this session's cache): each image is decoded and resized
+    once per session, whatever the number of variants and seeds."""
+    from flowers.data import load
+
+    key = (data, image_size, strict)
+    if key in flowers.loaded:
+        return flowers.loaded[key], True
+    if len(flowers.loaded) >= LOADED_MAX:
+        flowers.loaded.pop(next(iter(flowers.loaded)))
+    flowers.loaded[key] = load(data, image_size, strict=strict, progress=progress)
+    return flowers.loaded[key], False
