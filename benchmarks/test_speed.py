@@ -27,7 +27,8 @@ from pytest_benchmark.stats import Stats
 from flowers import cost, data, measure, train
 from flowers.models import create_model
 from flowers.profiles import TrainConfig
-from flowers.pytest_plugin import measuring, options
+from flowers.pytest_plugin.signals import measuring
+from flowers.pytest_plugin.state import options
 from flowers.synthetic import write_folder
 
 pytestmark = pytest.mark.speed

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from flowers import schema, train
 from flowers.errors import TrainingFailed, UserError
-from flowers.pytest_plugin import measuring
+from flowers.pytest_plugin.signals import measuring
 from flowers.registry import get_variant
 
 

@@ -19,8 +19,8 @@ import tensorflow as tf
 
 from flowers import architecture, cost, distribute, features, interrupts, measure, schema, tensorboard_log
 from flowers.augment import augment
-from flowers.errors import TrainingFailed
 from flowers.data import Splits
+from flowers.errors import TrainingFailed
 from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
 from flowers.profiles import TrainConfig
 from flowers.progress import Progress, as_progress

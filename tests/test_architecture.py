@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowers.errors import OptionError
 from flowers import architecture, registry
 from flowers.data import load
+from flowers.errors import OptionError
 from flowers.models import CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head, weights_identity
 
 

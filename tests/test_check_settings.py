@@ -6,9 +6,8 @@ Runs come from tests/factory.py, written to tmp_path; nothing here trains a mode
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
+import tomllib
 
 from flowers import check
 from flowers.results import load_run

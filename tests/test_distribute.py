@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flowers.errors import OptionError
 from flowers import distribute
+from flowers.errors import OptionError
 from flowers.profiles import make_config
 
 SCRIPT = Path(__file__).with_name("distribute_case.py")

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from flowers import schema
-from flowers.pytest_plugin import held_signals
+from flowers.pytest_plugin.signals import held_signals
 from flowers.pytest_plugin.summary import WIDTH, lines
 
 

@@ -29,8 +29,8 @@ import pytest
 
 from flowers import __version__, cli
 from flowers import report as rp
-from flowers.registry import original
 from flowers.errors import ResultsError
+from flowers.registry import original
 from flowers.results import load_run, load_runs
 from flowers.schema import SCHEMA
 from tests.factory import FIXTURES, ROOT, fixture, fixture_run, save

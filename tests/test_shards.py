@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from flowers.errors import OptionError
 from flowers import shards
+from flowers.errors import OptionError
 from tests.factory import make_case, make_run, write
 
 # Smoke-profile FLOPs estimates per training image (from shards.estimate_flops at 32 px, 2 epochs).

@@ -15,22 +15,10 @@ and the session's state in one object (:mod:`.state`):
 * :mod:`.signals`: Ctrl-C and SIGTERM, a ``--benchmark-json`` file never truncated, a prompt exit.
 * :mod:`.summary`: the table at the end of every run; pytest-benchmark's own table trimmed to what
   one round means, failed cases left out of its ranking.
+
+A case uses :func:`.signals.measuring` around its measurement and reads the parsed options with
+:func:`.state.options`.
 """
-
-from __future__ import annotations
-
-import pytest
-
-from flowers.pytest_plugin import state
-from flowers.pytest_plugin.options import Options
-from flowers.pytest_plugin.signals import held_signals, measuring
 
 pytest_plugins = [f"flowers.pytest_plugin.{name}"
                   for name in ("options", "collection", "fixtures", "record", "signals", "summary")]
-
-__all__ = ["Options", "held_signals", "measuring", "options"]
-
-
-def options(config: pytest.Config) -> Options:
-    """The session's options as parsed (None where not given), for cases that read their own."""
-    return state.get(config).options

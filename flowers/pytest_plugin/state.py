@@ -36,3 +36,8 @@ KEY = pytest.StashKey[FlowersSession]()
 def get(config: pytest.Config) -> FlowersSession:
     """This session's state (made when pytest starts, by :mod:`flowers.pytest_plugin.options`)."""
     return config.stash[KEY]
+
+
+def options(config: pytest.Config) -> Options:
+    """The session's options as parsed (None where not given), for cases that read their own."""
+    return get(config).options

@@ -26,8 +26,20 @@ from flowers.report.cli import DEFAULT_INPUTS, add_arguments, default_inputs, ge
 from flowers.report.curves import HISTORY_KEYS
 from flowers.report.format import fmt_bytes, fmt_commit, fmt_date, fmt_int, fmt_seconds, fmt_stat, fmt_value
 from flowers.report.history import changes
-from flowers.report.model import (Breakdown, BreakdownRow, Change, ComparisonRow, Details, Figure, Group, History,
-                                  HistoryCell, HistoryRow, Report, figure)
+from flowers.report.model import (
+                                  Breakdown,
+                                  BreakdownRow,
+                                  Change,
+                                  ComparisonRow,
+                                  Details,
+                                  Figure,
+                                  Group,
+                                  History,
+                                  HistoryCell,
+                                  HistoryRow,
+                                  Report,
+                                  figure,
+)
 from flowers.report.render import md_escape, render, render_html, render_markdown
 from flowers.report.write import write
 

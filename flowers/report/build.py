@@ -7,16 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowers import __version__, schema
+from flowers.errors import ResultsError
 from flowers.report.breakdown import breakdown
 from flowers.report.cases import ordered
 from flowers.report.comparison import columns, comparison_row
 from flowers.report.curves import curves
 from flowers.report.details import details
-from flowers.report.gate import gate_limits
 from flowers.report.format import fmt_date, fmt_value
+from flowers.report.gate import gate_limits
 from flowers.report.history import changes, history
 from flowers.report.model import Group, Report
-from flowers.errors import ResultsError
 from flowers.results import Run
 
 DEFAULT_HELP = "give RESULTS, or run pytest benchmarks --benchmark-json out.json first"

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from flowers.errors import ResultsError
 from flowers.report.build import DEFAULT_HELP, build
 from flowers.report.render import render
 from flowers.report.write import write
-from flowers.errors import ResultsError
 from flowers.results import load_runs
 
 PROG = "flowers report"

@@ -12,6 +12,7 @@ from flowers.results import Case, Run, metric_values
 from flowers.schema import INVALID, MISSING, SKIPPED, finite
 from flowers.text import one_line
 
+
 def columns(by_variant: dict[str, list[Case]]) -> dict[str, bool]:
     """The optional columns, each shown when some ok case of the run recorded it."""
     ok = [c for cases in by_variant.values() for c in cases if c.ok]
