@@ -13,10 +13,10 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from flowers import data, models  # noqa: E402
+from flowers import data, models
 
 SIZE = 32
 

@@ -8,4 +8,4 @@ Data flows one way: ``data`` -> ``models`` -> ``train`` -> result JSON (pytest-b
 from flowers.registry import Original, Variant, get_variant, register
 
 __version__ = "0.1.0"
-__all__ = ["Original", "Variant", "get_variant", "register", "__version__"]
+__all__ = ["Original", "Variant", "__version__", "get_variant", "register"]

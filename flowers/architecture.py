@@ -52,10 +52,10 @@ def layer_entry(layer) -> dict[str, Any]:
     defaults = _defaults(type(layer))
     entry: dict[str, Any] = {schema.LAYER_CLASS: type(layer).__name__}
     for key, value in _config(layer).items():
-        if isinstance(value, dict) or key in DISPLAY_SKIP or key not in defaults and value is None:
+        if isinstance(value, dict) or key in DISPLAY_SKIP or (key not in defaults and value is None):
             continue
         default = defaults.get(key, object())
-        if value == default or isinstance(value, list) and value == [default] * len(value):
+        if value == default or (isinstance(value, list) and value == [default] * len(value)):
             continue  # e.g. strides [1, 1] for the default 1
         entry[key] = value
     if not layer.trainable and layer.weights:
@@ -153,7 +153,7 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
                    f"({a.get(schema.FROZEN_LAYERS, 0)} → {b.get(schema.FROZEN_LAYERS, 0)} layers frozen)")
     changes = _layer_changes(_layers(a), _layers(b))
     if len(changes) > MAX_ITEMS:
-        changes = changes[:MAX_ITEMS] + [f"… {len(changes) - MAX_ITEMS} more"]
+        changes = [*changes[:MAX_ITEMS], f"… {len(changes) - MAX_ITEMS} more"]
     out += changes
     for key, label in ((schema.PARAMS_TOTAL, "params"), (schema.PARAMS_TRAINABLE, "trainable params")):
         old, new = a.get(key), b.get(key)

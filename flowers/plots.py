@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import io
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display needed; harmless when a backend is already chosen elsewhere
 
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from flowers import schema  # noqa: E402
+from flowers import schema
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # matplotlib's names of its settings (3.10+; only for type checks)

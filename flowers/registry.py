@@ -14,8 +14,9 @@ state is private: :func:`register`, :func:`get_variant`, :func:`list_variants` a
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from flowers import cost, schema, split
 from flowers.augment import AUGMENT_FACTOR

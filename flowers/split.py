@@ -7,6 +7,8 @@ held-out images from the same fractions (:mod:`flowers.cost`).
 
 from __future__ import annotations
 
+import itertools
+
 from flowers import schema
 
 FRACTIONS = {schema.TRAIN: 0.8, schema.VALIDATION: 0.1, schema.TEST: 0.1}
@@ -20,7 +22,7 @@ def tfds_slices() -> list[str]:
     for fraction in FRACTIONS.values():
         bounds.append(bounds[-1] + round(fraction * 100))
     cuts = ["", *(f"{b}%" for b in bounds[1:-1]), ""]  # open at both ends: every image is in one split
-    return [f"train[{start}:{end}]" for start, end in zip(cuts, cuts[1:])]
+    return [f"train[{start}:{end}]" for start, end in itertools.pairwise(cuts)]
 
 
 def per_training_image() -> dict[str, float]:

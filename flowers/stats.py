@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float | None]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import keras
 import numpy as np
@@ -209,7 +209,7 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
             schema.PEAK_MEMORY_BYTES: memory.bytes}
 
 
-def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: "EpochLog", progress: Progress,
+def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: EpochLog, progress: Progress,
          tensorboard: str | Path | None) -> dict[str, list[float]]:
     """``fit`` in :func:`index_batches` order; the per-epoch history, checked finite."""
     steps = math.ceil(len(x) / config.batch_size)

@@ -137,7 +137,7 @@ def fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
 
 
-def fixture_run(dt: str, variants=VARIANTS + ("mobilenet_v2_transfer",), epochs: int = 3, profile: str = "smoke",
+def fixture_run(dt: str, variants=(*VARIANTS, "mobilenet_v2_transfer"), epochs: int = 3, profile: str = "smoke",
                 seed_base: int = 0, commit: str = "c0ffee") -> dict:
     """A run dated ``dt`` with one case per variant, each a copy of one_run.json's first case."""
     base = fixture("one_run.json")

@@ -35,7 +35,7 @@ def test_update_baseline_refuses_bad_runs(tmp_path, check_cli, problem):
     target = write(tmp_path, "smoke-cpu.json", standard(seeds=10))
     before = target.read_bytes()
     if problem == "failed":
-        cur = make_run(standard(seeds=10)["benchmarks"][:-1] + [make_case(VARIANTS[-1], 9, status="failed", error="x")])
+        cur = make_run([*standard(seeds=10)["benchmarks"][:-1], make_case(VARIANTS[-1], 9, status="failed", error="x")])
     elif problem == "interrupted":
         cur = standard(seeds=10, complete=False)
     elif problem == "profile":
@@ -45,7 +45,7 @@ def test_update_baseline_refuses_bad_runs(tmp_path, check_cli, problem):
     else:
         cur = json.dumps(standard())[:50]
     cur_path = write(tmp_path, "cur.json", cur)
-    code, out, err = check_cli("--update-baseline", target, cur_path)
+    code, _out, err = check_cli("--update-baseline", target, cur_path)
     assert code == 2 and len(err.splitlines()) == 1
     assert target.read_bytes() == before
     if problem != "unusable":

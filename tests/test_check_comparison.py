@@ -35,7 +35,7 @@ def test_failed_variant_is_missing(tmp_path, check_cli, recorded):
     benches = standard(variants=VARIANTS[:-1])["benchmarks"]
     failed = make_case(VARIANTS[-1], status="failed", error="loss became NaN at epoch 2 (TerminateOnNaN)")
     if recorded:
-        cur = make_run(benches + [failed])
+        cur = make_run([*benches, failed])
     else:  # pytest-benchmark dropped the failed case: only the run-level record names it
         cur = make_run(benches, unrecorded=[{"name": failed["name"], "variant": VARIANTS[-1], "seed": 0,
                                              "status": "failed", "error": "loss became NaN at epoch 2"}])
@@ -56,7 +56,7 @@ def test_one_failed_seed_of_three_is_missing(tmp_path, check_cli):
     cur["benchmarks"][1] = make_case(VARIANTS[0], seed=1, status="failed", error="out of memory; try --batch-size 16")
     cur["flowers"]["cases"][1]["status"] = "failed"
     cur_path = write(tmp_path, "cur.json", cur)
-    code, out, _ = check_cli(base, cur_path)
+    code, _out, _ = check_cli(base, cur_path)
     assert code == 1
     comp = check.compare(load_run(base), load_run(cur_path))
     (cases_row,) = rows(comp, variant=VARIANTS[0], metric="cases")
@@ -164,8 +164,8 @@ def test_render_is_aligned(tmp_path):
     comp = compared(tmp_path, standard(), standard(ips_factor=0.5))
     text = check.render(comp)
     lines = text.splitlines()
-    i = next(i for i, l in enumerate(lines) if l.startswith("variant"))
+    i = next(i for i, line in enumerate(lines) if line.startswith("variant"))
     col = lines[i].index("verdict")
-    table = [l for l in lines[i + 1:] if l and not l.startswith(("PASS", "FAIL"))]
+    table = [line for line in lines[i + 1:] if line and not line.startswith(("PASS", "FAIL"))]
     assert len(table) == len(comp.rows)
-    assert all(l[col:].split()[0] in ("ok", "REGRESSED") for l in table)
+    assert all(line[col:].split()[0] in ("ok", "REGRESSED") for line in table)

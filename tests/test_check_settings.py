@@ -37,7 +37,7 @@ def test_per_variant_threshold_from_pyproject_found_upwards(tmp_path, check_cli,
     v = ("basic_cnn", "resnet50v2_finetune")
     base = write(tmp_path, "base.json", standard(seeds=10, variants=v, n_test=300))
     cur = write(tmp_path, "cur.json", standard(seeds=10, variants=v, acc_shift=-0.1, n_test=300))
-    code, out, _ = check_cli(base, cur)
+    code, _out, _ = check_cli(base, cur)
     assert code == 1
     comp = check.compare(load_run(base), load_run(cur), check.load_config())
     assert rows(comp, "basic_cnn", "test_accuracy")[0].verdict == "REGRESSED"

@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_data  # noqa: E402
+import make_data
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_RUN = ROOT / "tests" / "fixtures" / "report" / "one_run.json"

@@ -18,29 +18,26 @@ def test_outside_training_a_signal_raises_at_once():
 
 def test_during_training_the_first_signal_waits_for_the_end_of_fit():
     steps = []
-    with pytest.raises(KeyboardInterrupt, match="stopped by signal SIGINT"):
-        with interrupts.training():
-            interrupts.handle(signal.SIGINT, None)  # noted, not raised
-            steps.append(interrupts.stop_requested())
-            steps.append("fit went on to its end")
+    with pytest.raises(KeyboardInterrupt, match="stopped by signal SIGINT"), interrupts.training():
+        interrupts.handle(signal.SIGINT, None)  # noted, not raised
+        steps.append(interrupts.stop_requested())
+        steps.append("fit went on to its end")
     assert steps == [True, "fit went on to its end"]
     assert not interrupts.stop_requested()  # nothing left over for the next case
 
 
 def test_a_second_signal_during_training_raises_at_once():
-    with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
-        with interrupts.training():
-            interrupts.handle(signal.SIGINT, None)
-            interrupts.handle(signal.SIGTERM, None)
-            pytest.fail("not reached")
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM"), interrupts.training():
+        interrupts.handle(signal.SIGINT, None)
+        interrupts.handle(signal.SIGTERM, None)
+        pytest.fail("not reached")
 
 
 def test_training_without_a_signal_and_an_error_inside_are_left_alone():
     with interrupts.training():
         pass
-    with pytest.raises(ValueError):
-        with interrupts.training():
-            raise ValueError("a failing case")
+    with pytest.raises(ValueError), interrupts.training():
+        raise ValueError("a failing case")
     assert not interrupts.STATE.training
 
 
@@ -60,8 +57,7 @@ def test_fit_stops_at_the_next_batch():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     model.compile("sgd", "mse")
     spy = SignalAtBatch()
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts.training():
-            model.fit(np.zeros((64, 4)), np.zeros((64, 2)), batch_size=4, epochs=3, verbose=0,
-                      callbacks=[spy, StopOnSignal()])
+    with pytest.raises(KeyboardInterrupt), interrupts.training():
+        model.fit(np.zeros((64, 4)), np.zeros((64, 2)), batch_size=4, epochs=3, verbose=0,
+                  callbacks=[spy, StopOnSignal()])
     assert spy.last == 2  # 16 batches an epoch, 3 epochs: stopped right after the signal

@@ -89,7 +89,7 @@ def test_weights_folder_loads_by_documented_file_name(tmp_path):
 
 
 def test_weights_folder_without_the_file_names_it(tmp_path):
-    with pytest.raises(WeightsError, match="vgg16_imagenet_notop.weights.h5"):
+    with pytest.raises(WeightsError, match=r"vgg16_imagenet_notop\.weights\.h5"):
         resolve_weights("vgg16", str(tmp_path))
 
 

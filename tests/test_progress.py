@@ -81,7 +81,7 @@ def run_in_terminal(args: list[str], columns: int, rows: int = 200, timeout: flo
         os.close(master)
     lines, wrapped = [], False
     for row in screen.display:
-        lines[-1:] = [lines[-1] + row] if wrapped else lines[-1:] + [row]
+        lines[-1:] = [lines[-1] + row] if wrapped else [*lines[-1:], row]
         wrapped = len(row.rstrip()) == columns
     return written.decode(errors="replace"), [line.rstrip() for line in lines]
 

@@ -176,7 +176,7 @@ def test_the_newest_run_is_the_latest_by_date_when_names_do_not_say(tmp_path):
     save(folder / "a.json", changed(lambda d: d.update(datetime="2026-02-01T00:00:00")))
     assert Path(load_newest(folder).source).name == "a.json"
     save(folder / "c.json", "")  # sorts after the newest: it may be newer
-    with pytest.raises(Exception, match="c.json: is empty"):
+    with pytest.raises(Exception, match=r"c\.json: is empty"):
         load_newest(folder)
 
 

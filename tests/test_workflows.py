@@ -62,15 +62,15 @@ def tox_envs() -> set[str]:
 def tox_commands(env: str) -> list[str]:
     """The env's commands with tox substitutions resolved to their defaults."""
     raw = tox_ini().get(f"testenv:{env}", "commands")
-    lines = [l.strip() for l in raw.strip().splitlines() if l.strip()]
-    lines = [re.sub(r"\{env:[A-Za-z_][A-Za-z0-9_]*:([^}]*)\}", r"\1", l) for l in lines]
-    return [l.replace("{posargs}", "").strip() for l in lines]
+    lines = [line.strip() for line in raw.strip().splitlines() if line.strip()]
+    lines = [re.sub(r"\{env:[A-Za-z_][A-Za-z0-9_]*:([^}]*)\}", r"\1", line) for line in lines]
+    return [line.replace("{posargs}", "").strip() for line in lines]
 
 
 def commands(script: str) -> list[str]:
     """Command lines of a ``run:`` script (continuations joined, comments and blanks dropped)."""
     joined = re.sub(r"\\\n\s*", " ", script)
-    return [l.strip() for l in joined.splitlines() if l.strip() and not l.strip().startswith("#")]
+    return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
 def steps(workflow: dict):
@@ -305,7 +305,7 @@ def test_github_workflow_schema():
 def raw_check_command(env: str) -> list[str]:
     """The env's flowers check command as written in tox.ini (substitutions not resolved)."""
     raw = tox_ini().get(f"testenv:{env}", "commands")
-    return shlex.split(next(l.strip() for l in raw.splitlines() if l.strip().startswith("flowers check")))
+    return shlex.split(next(line.strip() for line in raw.splitlines() if line.strip().startswith("flowers check")))
 
 
 @pytest.mark.parametrize("env", CHECK_ENVS)

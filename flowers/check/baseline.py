@@ -8,8 +8,8 @@ changes), and the file is copied over BASELINE atomically (:mod:`flowers.atomic`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from flowers import atomic
 from flowers.check.comparison import compare, failure_text

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
 
 from flowers.check.comparison import compare, timing_key
 from flowers.check.metrics import METRICS, REGRESSED

@@ -10,8 +10,8 @@ data, model or weights is noted on every row of the variant, whatever the verdic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from flowers import architecture
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, SKIPPED, Metric

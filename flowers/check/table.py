@@ -68,7 +68,7 @@ def render(comp: Comparison) -> str:
         (r.variant, r.metric, r.baseline, r.current, r.change, r.threshold, r.verdict, r.how) for r in comp.rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADER) - 1)]
-    lines = heading(comp) + [""]
+    lines = [*heading(comp), ""]
     for row in table:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
     lines += ["", summary(comp)]

@@ -4,6 +4,7 @@ ones included: a bug with its traceback), ``machine_info["flowers"]`` and the ru
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import asdict
 from importlib import metadata
@@ -84,10 +85,8 @@ def installed_versions(names) -> dict[str, str]:
     """``{distribution: version}`` for those of ``names`` that are installed."""
     found = {}
     for name in names:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):  # not installed
             found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return found
 
 

@@ -19,7 +19,7 @@ def fmt_seconds(s: float | None) -> str:
         return NONE
     if s < 100:
         return f"{s:.1f} s"
-    m, sec = divmod(int(round(s)), 60)
+    m, sec = divmod(round(s), 60)
     if m < 60:
         return f"{m} min {sec:02d} s"
     h, m = divmod(m, 60)

@@ -13,10 +13,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
 
-from flowers.plots import DPI, STYLE, color, text  # noqa: E402
+from flowers.plots import DPI, STYLE, color, text
 
 WORSE, BETTER = "#cf222e", "#1a7f37"
 LABELS = {"accuracy": "test accuracy", "loss": "test loss", "time": "images/s"}
