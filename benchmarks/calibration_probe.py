@@ -34,12 +34,20 @@ def probe(splits: data.Splits, seed: int, calibrate) -> float:
     """Probe accuracy of a random MobileNetV2 backbone calibrated by ``calibrate(backbone, images)``."""
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((SIZE, SIZE, 3))
-    backbone = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(SIZE, SIZE, 3),
-                                              input_tensor=keras.applications.mobilenet_v2.preprocess_input(inputs))
+    backbone = keras.applications.MobileNetV2(
+        include_top=False,
+        weights=None,
+        input_shape=(SIZE, SIZE, 3),
+        input_tensor=keras.applications.mobilenet_v2.preprocess_input(inputs),
+    )
     calibrate(backbone, models.calibration_sample(splits.x_train))
     pooled = keras.Model(backbone.inputs, keras.layers.GlobalAveragePooling2D()(backbone.output))
-    return ridge_probe(pooled.predict(splits.x_train, verbose=0), splits.y_train,
-                       pooled.predict(splits.x_test, verbose=0), splits.y_test)
+    return ridge_probe(
+        pooled.predict(splits.x_train, verbose=0),
+        splits.y_train,
+        pooled.predict(splits.x_test, verbose=0),
+        splits.y_test,
+    )
 
 
 def main(seeds: int) -> None:

@@ -52,9 +52,15 @@ def edit(run: dict, variant: str, **values) -> dict:
 
 def slower(run: dict, variant: str, factor: float) -> dict:
     """Every timing of ``variant`` ``factor`` times longer, every throughput as much lower."""
-    return edit(run, variant, train_seconds=lambda s: s * factor, wall_seconds=lambda s: s * factor,
-                epoch_step_seconds=lambda steps: [s * factor for s in steps],
-                train_images_per_second=lambda r: r / factor, steady_images_per_second=lambda r: r / factor)
+    return edit(
+        run,
+        variant,
+        train_seconds=lambda s: s * factor,
+        wall_seconds=lambda s: s * factor,
+        epoch_step_seconds=lambda steps: [s * factor for s in steps],
+        train_images_per_second=lambda r: r / factor,
+        steady_images_per_second=lambda r: r / factor,
+    )
 
 
 def merged(run: dict) -> dict:
@@ -70,14 +76,26 @@ def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str]]:
     """(what, current run, check options, variant the verdict must name)."""
     one = seeds(run, {0})
     out = [("unchanged, one seed", one, (), "")]
-    for key, bad in [("test_accuracy", float("nan")), ("test_accuracy", float("inf")), ("test_accuracy", None),
-                     ("test_accuracy", "0.9"), ("test_accuracy", 1.5), ("test_loss", float("-inf")),
-                     ("test_loss", -0.1)]:
+    for key, bad in [
+        ("test_accuracy", float("nan")),
+        ("test_accuracy", float("inf")),
+        ("test_accuracy", None),
+        ("test_accuracy", "0.9"),
+        ("test_accuracy", 1.5),
+        ("test_loss", float("-inf")),
+        ("test_loss", -0.1),
+    ]:
         out.append((f"ok case with {key} = {bad!r}", edit(one, "vgg16_transfer", **{key: bad}), (), "vgg16_transfer"))
     for variant in SMALL:
         out.append((f"{variant} 20x slower", slower(one, variant, 20), ("--metrics", "time"), variant))
-    out.append(("merged parts of runners with other names, mobilenet 20x slower",
-                merged(slower(one, "mobilenet_v2_transfer", 20)), ("--metrics", "time"), "mobilenet_v2_transfer"))
+    out.append(
+        (
+            "merged parts of runners with other names, mobilenet 20x slower",
+            merged(slower(one, "mobilenet_v2_transfer", 20)),
+            ("--metrics", "time"),
+            "mobilenet_v2_transfer",
+        )
+    )
     three = seeds(run, {0, 1, 2})
     collapsed = copy.deepcopy(three)
     for b in collapsed["benchmarks"]:

@@ -31,8 +31,15 @@ def measure(extras: str) -> tuple[float, bool]:
         venv.create(env, with_pip=True)
         python = env / "bin" / "python"
         subprocess.run([python, "-m", "pip", "install", "-q", f"{ROOT}{extras}"], check=True)
-        has_tf = subprocess.run([python, "-c", "import importlib.util as u; print(bool(u.find_spec('tensorflow')))"],
-                                check=True, capture_output=True, text=True).stdout.strip() == "True"
+        has_tf = (
+            subprocess.run(
+                [python, "-c", "import importlib.util as u; print(bool(u.find_spec('tensorflow')))"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            == "True"
+        )
         return size_mb(env), has_tf
 
 

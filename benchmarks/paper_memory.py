@@ -25,11 +25,20 @@ with measure.PeakMemory() as memory:
     splits = augment.augment(data.load(sys.argv[1], SIZE), seed=0)
     model = create_model(VARIANT, splits.num_classes, SIZE, "none")
     prefix, suffix = features.split(model, CUT)
-    with features.build(prefix, CUT, splits.x_train, splits.x_val, splits.x_test, batch_size=BATCH,
-                        memory_limit=features.default_memory_limit()) as cache:
+    with features.build(
+        prefix,
+        CUT,
+        splits.x_train,
+        splits.x_val,
+        splits.x_test,
+        batch_size=BATCH,
+        memory_limit=features.default_memory_limit(),
+    ) as cache:
         train.compile_model(suffix, config, config.for_variant(VARIANT)["learning_rate"])
         suffix.fit(train.training_batches(cache.train, splits.y_train, BATCH, 0, 1), steps_per_epoch=5, verbose=0)
         info = cache.info()
-print(f"{VARIANT} at {SIZE} px, {len(splits.y_train)} training images: feature cache {info['bytes'] / 2**30:.2f} GiB "
-      f"({info['storage']}), images {splits.x_train.nbytes / 2**30:.2f} GiB, "
-      f"peak RSS {memory.bytes / 2**30:.2f} GiB ({time.perf_counter() - start:.0f} s)")
+print(
+    f"{VARIANT} at {SIZE} px, {len(splits.y_train)} training images: feature cache {info['bytes'] / 2**30:.2f} GiB "
+    f"({info['storage']}), images {splits.x_train.nbytes / 2**30:.2f} GiB, "
+    f"peak RSS {memory.bytes / 2**30:.2f} GiB ({time.perf_counter() - start:.0f} s)"
+)

@@ -37,7 +37,9 @@ def per_update(live: bool, updates: int) -> float:
 def per_redraw(redraws: int = 200) -> float:
     """Seconds per forced redraw of a live bar (what happens at most every REDRAW_SECONDS)."""
     with open(os.devnull, "w") as devnull:
-        bar = Progress(lambda line: None, lambda: contextlib.redirect_stdout(devnull), isatty=True).bar(redraws, "redraw")
+        bar = Progress(lambda line: None, lambda: contextlib.redirect_stdout(devnull), isatty=True).bar(
+            redraws, "redraw"
+        )
         start = time.perf_counter()
         for _ in range(redraws):
             bar.update()
@@ -60,8 +62,10 @@ def main(updates: int = 100_000) -> None:
     batch = batch_seconds()
     print(f"bar update, live: {live * 1e6:.2f} us; off: {off * 1e6:.2f} us; one redraw: {redraw * 1e6:.0f} us")
     print(f"training batch (basic_cnn, smoke): {batch * 1e3:.2f} ms")
-    print(f"bars' share of a batch: live {live / batch:.4%}, off {off / batch:.4%}; "
-          f"redraws (at most {1 / REDRAW_SECONDS:.0f}/s): {redraw / REDRAW_SECONDS:.4%} of a second")
+    print(
+        f"bars' share of a batch: live {live / batch:.4%}, off {off / batch:.4%}; "
+        f"redraws (at most {1 / REDRAW_SECONDS:.0f}/s): {redraw / REDRAW_SECONDS:.4%} of a second"
+    )
 
 
 if __name__ == "__main__":

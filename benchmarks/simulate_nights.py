@@ -78,8 +78,11 @@ def levels(template: dict, nights: int) -> dict[str, dict[str, np.ndarray]]:
     out = {}
     for bench in per_variant(template):
         info = bench["extra_info"]
-        base = {"accuracy": min(max(info["test_accuracy"], ACCURACY_RANGE[0]), ACCURACY_RANGE[1]),
-                "loss": info["test_loss"], "time": info["steady_images_per_second"]}
+        base = {
+            "accuracy": min(max(info["test_accuracy"], ACCURACY_RANGE[0]), ACCURACY_RANGE[1]),
+            "loss": info["test_loss"],
+            "time": info["steady_images_per_second"],
+        }
         out[info["variant"]] = {m: np.full(nights, float(v)) for m, v in base.items()}
     for s in STEPS:
         at = round(s.at * nights)
@@ -120,11 +123,17 @@ def _case(bench: dict, seed: int, values: dict[str, float], config: dict) -> dic
     case["params"] = {"variant": variant, "seed": seed}
     # A slower or faster night is so for the whole case: every throughput figure and timing moves alike.
     speed = float(values["time"]) / info["steady_images_per_second"]
-    info.update(seed=seed, config={**config, "seed": seed}, test_accuracy=float(values["accuracy"]),
-                test_loss=float(values["loss"]), steady_images_per_second=float(values["time"]),
-                train_images_per_second=info["train_images_per_second"] * speed,
-                train_seconds=info["train_seconds"] / speed, wall_seconds=info["wall_seconds"] / speed,
-                epoch_step_seconds=[t / speed for t in info["epoch_step_seconds"]])
+    info.update(
+        seed=seed,
+        config={**config, "seed": seed},
+        test_accuracy=float(values["accuracy"]),
+        test_loss=float(values["loss"]),
+        steady_images_per_second=float(values["time"]),
+        train_images_per_second=info["train_images_per_second"] * speed,
+        train_seconds=info["train_seconds"] / speed,
+        wall_seconds=info["wall_seconds"] / speed,
+        epoch_step_seconds=[t / speed for t in info["epoch_step_seconds"]],
+    )
     info["config_hash"] = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     return case
 
@@ -138,12 +147,22 @@ def night_run(template: dict, drawn: dict, night: int, nights: int) -> dict:
     run["benchmarks"] = []
     for bench in per_variant(template):
         variant = bench["extra_info"]["variant"]
-        config = _config(variant, night, nights, {k: v for k, v in bench["extra_info"]["config"].items() if k != "seed"})
+        config = _config(
+            variant, night, nights, {k: v for k, v in bench["extra_info"]["config"].items() if k != "seed"}
+        )
         for seed in range(SEEDS):
             values = {m: drawn[variant][m][night, seed] for m in ("accuracy", "loss", "time")}
             run["benchmarks"].append(_case(bench, seed, values, config))
-    run["flowers"]["cases"] = [{"name": b["name"], "variant": b["extra_info"]["variant"], "seed": b["extra_info"]["seed"],
-                                "status": "ok", "error": None} for b in run["benchmarks"]]
+    run["flowers"]["cases"] = [
+        {
+            "name": b["name"],
+            "variant": b["extra_info"]["variant"],
+            "seed": b["extra_info"]["seed"],
+            "status": "ok",
+            "error": None,
+        }
+        for b in run["benchmarks"]
+    ]
     return run
 
 
@@ -175,8 +194,10 @@ class Score:
         self.series += 1
 
     def line(self) -> str:
-        return (f"{self.found}/{self.injected} injected steps flagged within one night, {self.injected - self.found} "
-                f"missed; {self.false_flags} false flags over {self.series} series of {self.nights} nights")
+        return (
+            f"{self.found}/{self.injected} injected steps flagged within one night, {self.injected - self.found} "
+            f"missed; {self.false_flags} false flags over {self.series} series of {self.nights} nights"
+        )
 
 
 def score_store(store: Path, nights: int) -> Score:

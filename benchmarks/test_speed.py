@@ -42,16 +42,25 @@ STATS_KEYS = ("min", "max", "mean", "median", "iqr", "q1", "q3", "rounds")
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, run_config):
-    return write_folder(tmp_path_factory.mktemp("speed"), layout="splits", n_per_class=IMAGES_PER_CLASS,
-                        image_size=run_config.image_size, fmt="png")
+    return write_folder(
+        tmp_path_factory.mktemp("speed"),
+        layout="splits",
+        n_per_class=IMAGES_PER_CLASS,
+        image_size=run_config.image_size,
+        fmt="png",
+    )
 
 
 @pytest.fixture(scope="module")
 def run_config(request):
     given = options(request.config)
     return TrainConfig(
-        data="speed", weights=given.weights or "none", image_size=given.image_size or IMAGE_SIZE,
-        epochs=given.epochs or EPOCHS, batch_size=given.batch_size or 32, seed=given.seed or 0,
+        data="speed",
+        weights=given.weights or "none",
+        image_size=given.image_size or IMAGE_SIZE,
+        epochs=given.epochs or EPOCHS,
+        batch_size=given.batch_size or 32,
+        seed=given.seed or 0,
     )
 
 
@@ -79,18 +88,25 @@ def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
         if indices is None:
             indices = tf.data.Dataset.range(len(paths)).batch(config.batch_size)
         return indices.flat_map(
-            lambda batch: tf.data.Dataset.from_tensor_slices(batch)
-            .map(lambda i: decode(tf.gather(paths, i), tf.gather(labels, i)), num_parallel_calls=tf.data.AUTOTUNE)
-            .batch(config.batch_size)
+            lambda batch: (
+                tf.data.Dataset.from_tensor_slices(batch)
+                .map(lambda i: decode(tf.gather(paths, i), tf.gather(labels, i)), num_parallel_calls=tf.data.AUTOTUNE)
+                .batch(config.batch_size)
+            )
         ).prefetch(tf.data.AUTOTUNE)
 
     n = len(files("train")[0])
     model = create_model(variant, len(names), config.image_size, config.weights)
     train.compile_model(model, config, config.for_variant(variant)["learning_rate"])
     # The suite's order of training images, epoch by epoch; Keras reads on across epochs.
-    fit = model.fit(dataset("train", train.index_batches(n, config.batch_size, config.seed, config.epochs)),
-                    validation_data=dataset("validation"), epochs=config.epochs, shuffle=False,
-                    steps_per_epoch=math.ceil(n / config.batch_size), verbose=0)
+    fit = model.fit(
+        dataset("train", train.index_batches(n, config.batch_size, config.seed, config.epochs)),
+        validation_data=dataset("validation"),
+        epochs=config.epochs,
+        shuffle=False,
+        steps_per_epoch=math.ceil(n / config.batch_size),
+        verbose=0,
+    )
     test_loss, test_accuracy = model.evaluate(dataset("test"), verbose=0)
     return {"history": fit.history, "test_loss": test_loss, "test_accuracy": test_accuracy}
 
@@ -123,7 +139,10 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
 
     def run_plain():
         plain.append(timed(plain_pipeline, variant, folder, configs["plain"]))
-        progress(f"{variant}  round {len(plain)}  plain  {plain[-1][0]:.1f}s  final loss {plain[-1][1]['history']['loss'][-1]:.6f}")
+        seconds, result = plain[-1]
+        progress(
+            f"{variant}  round {len(plain)}  plain  {seconds:.1f}s  final loss {result['history']['loss'][-1]:.6f}"
+        )
 
     def plain_between():
         """pedantic's setup and teardown (outside its clock): a plain round before odd suite rounds
@@ -134,19 +153,31 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
     def suite_round():
         seconds, result = timed(suite_pipeline, variant, folder, configs["suite"])
         suite.append((seconds, result))
-        progress(f"{variant}  round {len(suite)}  suite  {seconds:.1f}s  final loss {result['history']['loss'][-1]:.6f}")
+        progress(
+            f"{variant}  round {len(suite)}  suite  {seconds:.1f}s  final loss {result['history']['loss'][-1]:.6f}"
+        )
 
     with measuring(benchmark):
         benchmark.pedantic(suite_round, setup=plain_between, teardown=plain_between, rounds=rounds, iterations=1)
-    info = summary([s for s, _ in plain], [s for s, _ in suite], cost.ideal_speedup(prefix, suffix, sizes, run_config.epochs))
+    info = summary(
+        [s for s, _ in plain], [s for s, _ in suite], cost.ideal_speedup(prefix, suffix, sizes, run_config.epochs)
+    )
     first_plain, first_suite = plain[0][1], suite[0][1]
     benchmark.extra_info.update(
-        variant=variant, config=run_config.for_variant(variant), images=sizes, rounds=rounds,
-        order=["plain", "suite", "suite", "plain"] * (rounds // 2) + ["plain", "suite"] * (rounds % 2), **info,
-        prefix_flops=prefix, suffix_flops=suffix,
-        plain_loss=first_plain["history"]["loss"], suite_loss=first_suite["history"]["loss"],
-        plain_test_loss=first_plain["test_loss"], suite_test_loss=first_suite["test_loss"],
-        feature_cache=first_suite["feature_cache"], suite_breakdown=first_suite["breakdown"],
+        variant=variant,
+        config=run_config.for_variant(variant),
+        images=sizes,
+        rounds=rounds,
+        order=["plain", "suite", "suite", "plain"] * (rounds // 2) + ["plain", "suite"] * (rounds % 2),
+        **info,
+        prefix_flops=prefix,
+        suffix_flops=suffix,
+        plain_loss=first_plain["history"]["loss"],
+        suite_loss=first_suite["history"]["loss"],
+        plain_test_loss=first_plain["test_loss"],
+        suite_test_loss=first_suite["test_loss"],
+        feature_cache=first_suite["feature_cache"],
+        suite_breakdown=first_suite["breakdown"],
     )
     show(progress, variant, info, prefix, suffix)
     for (_, p), (_, s) in zip(plain, suite):  # every round, not only the first, must agree
@@ -164,12 +195,19 @@ def summary(plain_seconds: list[float], suite_seconds: list[float], ideal: float
     for seconds in plain_seconds:
         plain_stats.update(seconds)
     return dict(
-        plain_round_seconds=plain_seconds, suite_round_seconds=suite_seconds,
+        plain_round_seconds=plain_seconds,
+        suite_round_seconds=suite_seconds,
         plain_stats={k: getattr(plain_stats, k) for k in STATS_KEYS},
-        plain_seconds=statistics.median(plain_seconds), suite_seconds=statistics.median(suite_seconds),
-        speedup_vs_plain=speedup, speedup_range=[min(per_round), max(per_round)], round_speedups=per_round,
-        spread=spreads, noisy=any(value > NOISY_SPREAD for value in spreads.values()), noisy_limit=NOISY_SPREAD,
-        ideal_speedup=ideal, ideal_fraction=speedup / ideal,
+        plain_seconds=statistics.median(plain_seconds),
+        suite_seconds=statistics.median(suite_seconds),
+        speedup_vs_plain=speedup,
+        speedup_range=[min(per_round), max(per_round)],
+        round_speedups=per_round,
+        spread=spreads,
+        noisy=any(value > NOISY_SPREAD for value in spreads.values()),
+        noisy_limit=NOISY_SPREAD,
+        ideal_speedup=ideal,
+        ideal_fraction=speedup / ideal,
     )
 
 
@@ -178,10 +216,15 @@ def show(progress, variant: str, info: dict, prefix: float, suffix: float) -> No
     rounds = {name: ", ".join(f"{s:.1f}s" for s in info[f"{name}_round_seconds"]) for name in ("plain", "suite")}
     low, high = info["speedup_range"]
     progress(f"{variant}  plain rounds {rounds['plain']}; suite rounds {rounds['suite']}")
-    progress(f"{variant}  speedup_vs_plain {info['speedup_vs_plain']:.2f}x (ratio of medians; per round "
-             f"{low:.2f}x-{high:.2f}x); ideal {info['ideal_speedup']:.2f}x from FLOPs "
-             f"(prefix {prefix / 1e9:.3f}, suffix {suffix / 1e9:.3f} GFLOP/image), {info['ideal_fraction']:.0%} of it reached")
+    progress(
+        f"{variant}  speedup_vs_plain {info['speedup_vs_plain']:.2f}x (ratio of medians; per round "
+        f"{low:.2f}x-{high:.2f}x); ideal {info['ideal_speedup']:.2f}x from FLOPs "
+        f"(prefix {prefix / 1e9:.3f}, suffix {suffix / 1e9:.3f} GFLOP/image), "
+        f"{info['ideal_fraction']:.0%} of it reached"
+    )
     noisy = {name: value for name, value in info["spread"].items() if value > NOISY_SPREAD}
     if noisy:
-        progress(f"{variant}  NOISY: {' and '.join(f'{n} rounds differ by {v:.0%}' for n, v in noisy.items())} "
-                 f"(> {NOISY_SPREAD:.0%}); do not read the ratio as a result")
+        progress(
+            f"{variant}  NOISY: {' and '.join(f'{n} rounds differ by {v:.0%}' for n, v in noisy.items())} "
+            f"(> {NOISY_SPREAD:.0%}); do not read the ratio as a result"
+        )

@@ -65,8 +65,10 @@ def layer_entry(layer) -> dict[str, Any]:
 
 def fingerprint(model, input_size: int, num_classes: int) -> str:
     """sha256 (16 hex digits) of the architecture as built, weights left out."""
-    parts = [{"class": type(op).__name__, "config": _config(op),
-              "trainable": bool(getattr(op, "trainable", False))} for op in model.operations]
+    parts = [
+        {"class": type(op).__name__, "config": _config(op), "trainable": bool(getattr(op, "trainable", False))}
+        for op in model.operations
+    ]
     text = json.dumps({"input": input_size, "classes": num_classes, "operations": parts}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -117,8 +119,9 @@ def _name(entry: dict[str, Any] | None) -> str:
 
 def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
     out: list[str] = []
-    matcher = difflib.SequenceMatcher(a=[e.get(schema.LAYER_CLASS) for e in a], b=[e.get(schema.LAYER_CLASS) for e in b],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        a=[e.get(schema.LAYER_CLASS) for e in a], b=[e.get(schema.LAYER_CLASS) for e in b], autojunk=False
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             for old, new in zip(a[i1:i2], b[j1:j2]):
@@ -126,7 +129,8 @@ def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
                     if key == schema.LAYER_FROZEN and old.get(key) != new.get(key):
                         out.append(f"{_name(new)} {'frozen' if new.get(key) else 'unfrozen'}")
                     elif key not in (schema.LAYER_CLASS, schema.LAYER_FROZEN) and old.get(key) != new.get(key):
-                        out.append(f"{_name(new)} {key} {_value(old.get(key, '(default)'))} → {_value(new.get(key, '(default)'))}")
+                        before, after = _value(old.get(key, "(default)")), _value(new.get(key, "(default)"))
+                        out.append(f"{_name(new)} {key} {before} → {after}")
             continue
         for entry in a[i1:i2]:
             out.append(f"− {layer_text(entry)}")
@@ -149,8 +153,10 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
             out.append(f"{key} {_value(a.get(key))} → {_value(b.get(key))}")
     cut = (schema.FROZEN_UNTIL, schema.FROZEN_LAYERS)
     if [a.get(k) for k in cut] != [b.get(k) for k in cut]:
-        out.append(f"frozen until {a.get(schema.FROZEN_UNTIL) or 'nothing'} → {b.get(schema.FROZEN_UNTIL) or 'nothing'} "
-                   f"({a.get(schema.FROZEN_LAYERS, 0)} → {b.get(schema.FROZEN_LAYERS, 0)} layers frozen)")
+        out.append(
+            f"frozen until {a.get(schema.FROZEN_UNTIL) or 'nothing'} → {b.get(schema.FROZEN_UNTIL) or 'nothing'} "
+            f"({a.get(schema.FROZEN_LAYERS, 0)} → {b.get(schema.FROZEN_LAYERS, 0)} layers frozen)"
+        )
     changes = _layer_changes(_layers(a), _layers(b))
     if len(changes) > MAX_ITEMS:
         changes = [*changes[:MAX_ITEMS], f"… {len(changes) - MAX_ITEMS} more"]
@@ -163,7 +169,8 @@ def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 
 def weights_label(w: Any) -> str:
-    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or ``random-calibrated v2 on 240 training images``."""
+    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or
+    ``random-calibrated v2 on 240 training images``."""
     if not isinstance(w, dict):
         return "not recorded"
     source = str(w.get(schema.WEIGHTS_SOURCE, "?"))
@@ -172,8 +179,10 @@ def weights_label(w: Any) -> str:
     if source == "file":
         return f"{w.get(schema.WEIGHTS_FILE, '?')} sha256 {str(w.get(schema.WEIGHTS_SHA256, '?'))[:12]}"
     if source == "random-calibrated":
-        return (f"random-calibrated v{w.get(schema.WEIGHTS_VERSION, 1)} on {w.get(schema.WEIGHTS_IMAGES, '?')} "
-                "training images")
+        return (
+            f"random-calibrated v{w.get(schema.WEIGHTS_VERSION, 1)} on {w.get(schema.WEIGHTS_IMAGES, '?')} "
+            "training images"
+        )
     return source
 
 
@@ -184,8 +193,12 @@ def model_changes(a, b) -> list[str] | None:
         return None
     out = []
     if a.fingerprint != b.fingerprint:
-        words = diff(a.architecture, b.architecture) if a.architecture is not None and b.architecture is not None else []
-        out.append("architecture changed: " + ("; ".join(words) if words else f"fingerprint {a.fingerprint} → {b.fingerprint}"))
+        words = (
+            diff(a.architecture, b.architecture) if a.architecture is not None and b.architecture is not None else []
+        )
+        out.append(
+            "architecture changed: " + ("; ".join(words) if words else f"fingerprint {a.fingerprint} → {b.fingerprint}")
+        )
     wa, wb = weights_label(a.weights), weights_label(b.weights)
     if wa != wb:
         out.append(f"weights {wa} → {wb}")

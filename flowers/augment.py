@@ -35,8 +35,11 @@ def augment(splits: Splits, seed: int) -> Splits:
     fingerprint = {
         **splits.fingerprint,
         schema.SPLITS: {**splits.fingerprint[schema.SPLITS], schema.TRAIN_AUGMENTED: len(x_train)},
-        schema.AUGMENTED: {schema.FACTOR: AUGMENT_FACTOR, schema.SEED: seed,
-                           schema.OPS: ["flip_left_right", "flip_up_down", "brightness_0.2", "contrast_0.2"]},
+        schema.AUGMENTED: {
+            schema.FACTOR: AUGMENT_FACTOR,
+            schema.SEED: seed,
+            schema.OPS: ["flip_left_right", "flip_up_down", "brightness_0.2", "contrast_0.2"],
+        },
     }
     return dataclasses.replace(
         splits, x_train=x_train, y_train=np.tile(splits.y_train, AUGMENT_FACTOR), fingerprint=fingerprint
@@ -58,8 +61,9 @@ def adjust_contrast(images: np.ndarray, factors: np.ndarray, out: np.ndarray | N
     return in_chunks(contrast, images, factors, out)
 
 
-def in_chunks(function, images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None,
-              chunk: int = 256) -> np.ndarray:
+def in_chunks(
+    function, images: np.ndarray, factors: np.ndarray, out: np.ndarray | None = None, chunk: int = 256
+) -> np.ndarray:
     """uint8 ``function(images, factors)``, a chunk at a time to bound float memory, into ``out``."""
     out = np.empty_like(images) if out is None else out
     factors = factors.astype(np.float32).reshape(-1, 1, 1, 1)

@@ -1,9 +1,9 @@
 """The ``flowers`` command: ``flowers report|check|merge|store|trends`` over result JSON files.
 
 Each sub-command lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
-a user's mistake (:class:`flowers.errors.UserError`: unusable input, bad settings) or a path that cannot be written or read
-(``OSError``) exits 2 with a one-line reason.  The modules' docstrings are their ``--help``, as
-plain text (:func:`plain`).
+a user's mistake (:class:`flowers.errors.UserError`: unusable input, bad settings) or a path that
+cannot be written or read (``OSError``) exits 2 with a one-line reason.  The modules' docstrings
+are their ``--help``, as plain text (:func:`plain`).
 """
 
 from __future__ import annotations

@@ -43,4 +43,6 @@ def case_flops(prefix: float, suffix: float, images: Mapping[str, float], epochs
 
 def ideal_speedup(prefix: float, suffix: float, images: Mapping[str, float], epochs: int) -> float:
     """How much less work the feature cache leaves: a plain ``model.fit``'s FLOPs over the suite's."""
-    return case_flops(prefix, suffix, images, epochs, cached=False) / case_flops(prefix, suffix, images, epochs, cached=True)
+    return case_flops(prefix, suffix, images, epochs, cached=False) / case_flops(
+        prefix, suffix, images, epochs, cached=True
+    )

@@ -106,8 +106,7 @@ def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
     try:
         import tensorflow_datasets as tfds
 
-        datasets, info = tfds.load("tf_flowers", split=TFDS_SPLITS, as_supervised=True, with_info=True,
-                                   download=False)
+        datasets, info = tfds.load("tf_flowers", split=TFDS_SPLITS, as_supervised=True, with_info=True, download=False)
     except Exception as exc:  # noqa: BLE001 - a prepared data set that does not read: one line
         raise DataError(f"tf_flowers could not be read ({one_line(exc, 150)}); {downloads.OFFLINE_HINT}") from None
     tfds_names = list(info.features["label"].names)
@@ -154,10 +153,14 @@ def load_folder(data: str, image_size: int, *, strict: bool = False, progress: P
     layout = "splits" if schema.TRAIN in visible_dirs(root) else "classes"
     groups = split_groups(root) if layout == "splits" else {"all": root}
     names = common_class_names(groups)
-    files = [(group, label, path)
-             for group, folder in groups.items() for label, path in list_class_files(folder, names)]
-    decoded = decode_all([path for _, _, path in files], image_size, (progress or SILENT).bar(
-        len(files), f"decoding {len(files)} images of {root.name}", unit="image"))
+    files = [
+        (group, label, path) for group, folder in groups.items() for label, path in list_class_files(folder, names)
+    ]
+    decoded = decode_all(
+        [path for _, _, path in files],
+        image_size,
+        (progress or SILENT).bar(len(files), f"decoding {len(files)} images of {root.name}", unit="image"),
+    )
     bad = [(path, result) for (_, _, path), (_, result) in zip(files, decoded) if isinstance(result, str)]
     if bad and strict:
         path, reason = bad[0]
@@ -228,9 +231,7 @@ def common_class_names(groups: dict[str, Path]) -> list[str]:
         if not names:
             raise DataError(f"no class sub-folders in {folder}; put the images in one sub-folder per class")
         if len(names) < 2:
-            raise DataError(
-                f"only one class folder ({names[0]}) in {folder}; need at least 2 class sub-folders"
-            )
+            raise DataError(f"only one class folder ({names[0]}) in {folder}; need at least 2 class sub-folders")
     first, *others = per_group
     for group in others:
         if per_group[group] != per_group[first]:
@@ -249,7 +250,8 @@ def list_class_files(folder: Path, names: list[str]) -> list[tuple[int, Path]]:
     items = []
     for label, name in enumerate(names):
         paths = sorted(
-            p for p in (folder / name).iterdir()
+            p
+            for p in (folder / name).iterdir()
             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
         )
         if not paths:
@@ -273,8 +275,10 @@ def readable_arrays(files, decoded, groups: dict[str, Path], names: list[str], i
         if missing:
             folder = groups[group] / names[missing[0]]
             raise DataError(f"no readable image in class folder {folder}; add readable images or remove it")
-    return {group: (stack_images(images, image_size), np.asarray(labels, np.int32))
-            for group, (images, labels) in kept.items()}
+    return {
+        group: (stack_images(images, image_size), np.asarray(labels, np.int32))
+        for group, (images, labels) in kept.items()
+    }
 
 
 def decode_all(paths: list[Path], image_size: int, bar=None) -> list[tuple[str, np.ndarray | str]]:
@@ -312,8 +316,10 @@ def warn_skipped(root: Path, bad: list[tuple[Path, str]]) -> None:
     shown = ", ".join(f"{relative(path, root)} ({reason})" for path, reason in bad[:SKIPPED_EXAMPLES])
     more = f" and {len(bad) - SKIPPED_EXAMPLES} more" if len(bad) > SKIPPED_EXAMPLES else ""
     warnings.warn(
-        DataWarning(f"skipped {len(bad)} unreadable image(s) in {root}: {shown}{more}; "
-                    "use --strict-data to stop on them instead"),
+        DataWarning(
+            f"skipped {len(bad)} unreadable image(s) in {root}: {shown}{more}; "
+            "use --strict-data to stop on them instead"
+        ),
         stacklevel=4,  # the caller of load()
     )
 
@@ -374,9 +380,7 @@ def splits_from_parts(arrays, names, fingerprint, image_size, skipped, root=None
     empty = [split for split, n in sizes.items() if n == 0]
     if empty:
         where = root if root is not None else fingerprint[schema.NAME]
-        raise DataError(
-            f"too few images in {where}: the {empty[0]} split is empty; add images to every class"
-        )
+        raise DataError(f"too few images in {where}: the {empty[0]} split is empty; add images to every class")
     fingerprint = {
         **fingerprint,
         schema.SPLITS: sizes,

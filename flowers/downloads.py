@@ -37,8 +37,10 @@ from flowers.text import one_line
 PROBE_SECONDS = 3.0  # a download host that does not answer a TCP connection within this is offline
 STOP_SECONDS = 5.0  # after Ctrl-C or SIGTERM, the download child's time to end before it is killed
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"  # keras.applications' weights
-OFFLINE_HINT = ("offline, use --profile smoke (synthetic data, random weights), or --data PATH "
-                "(a folder of class sub-folders) and --weights DIR (weight files)")
+OFFLINE_HINT = (
+    "offline, use --profile smoke (synthetic data, random weights), or --data PATH "
+    "(a folder of class sub-folders) and --weights DIR (weight files)"
+)
 ERROR_FILE = "error.txt"  # the child's one-line reason, in the temporary folder
 
 _FAILED: dict[str, str] = {}  # data set name -> why its preparation failed in this process
@@ -94,8 +96,11 @@ def check_reachable(url: str, what: str) -> None:
 def keras_cached(file_name: str) -> bool:
     """Whether ``keras.utils.get_file`` finds ``file_name`` in its cache without a download: under
     ``models/`` in ``$KERAS_HOME`` or ``~/.keras``, or ``/tmp/.keras`` where those are not writable."""
-    homes = (os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras"),
-             os.path.join(tempfile.gettempdir(), ".keras"), "/tmp/.keras")
+    homes = (
+        os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras"),
+        os.path.join(tempfile.gettempdir(), ".keras"),
+        "/tmp/.keras",
+    )
     return any(os.path.isfile(os.path.join(home, "models", file_name)) for home in homes)
 
 
@@ -125,16 +130,16 @@ def prepare_tfds(name: str, progress: Progress | None = None, data_dir: str | No
         check_reachable(url, name)
     progress = progress or SILENT
     size = sum(info.size or 0 for info in urls.values())
-    progress(f"downloading {name} ({size / 2**20:.0f} MiB) and preparing it in {builder.data_dir}: "
-             "once, a few minutes")
+    progress(f"downloading {name} ({size / 2**20:.0f} MiB) and preparing it in {builder.data_dir}: once, a few minutes")
     start = time.perf_counter()
     root = Path(builder.data_dir_root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         folder = tempfile.TemporaryDirectory(prefix=f".{name}-incomplete-", dir=root, ignore_cleanup_errors=True)
     except OSError as exc:
-        raise DownloadError(f"{name} cannot be prepared in {root} ({exc.strerror or exc}); set TFDS_DATA_DIR "
-                            "to a writable folder") from None
+        raise DownloadError(
+            f"{name} cannot be prepared in {root} ({exc.strerror or exc}); set TFDS_DATA_DIR to a writable folder"
+        ) from None
     with folder as tmp:
         error = run_child(name, Path(tmp), progress)
         if error:
@@ -161,8 +166,9 @@ def run_child(name: str, tmp: Path, progress: Progress) -> str | None:
             output = None
         else:
             output = stack.enter_context(open(tmp / "log.txt", "wb"))
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output,
-                                 stderr=subprocess.STDOUT if output else None, env=env)
+        child = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT if output else None, env=env
+        )
     try:
         code = child.wait()
     except BaseException:  # Ctrl-C, SIGTERM: end the child now, then let the interrupt go on

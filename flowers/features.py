@@ -57,8 +57,13 @@ class Cache:
         return int(self.train.nbytes + self.val.nbytes + self.test.nbytes)
 
     def info(self) -> dict:
-        return {schema.ENABLED: True, schema.LAYER: self.layer, schema.BYTES: self.bytes,
-                schema.SECONDS: round(self.seconds, 3), schema.STORAGE: self.storage}
+        return {
+            schema.ENABLED: True,
+            schema.LAYER: self.layer,
+            schema.BYTES: self.bytes,
+            schema.SECONDS: round(self.seconds, 3),
+            schema.STORAGE: self.storage,
+        }
 
     def close(self) -> None:
         self.train = self.val = self.test = None  # drop memmaps before removing their files
@@ -75,17 +80,16 @@ def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_siz
     chunk = batch_size * (DISTRIBUTED_CHUNK_BATCHES if tf.distribute.has_strategy() else 1)
     for start in range(0, len(x), chunk):
         if chunk == batch_size:
-            out[start:start + chunk] = prefix.predict_on_batch(x[start:start + chunk])
+            out[start : start + chunk] = prefix.predict_on_batch(x[start : start + chunk])
         else:
-            out[start:start + chunk] = prefix.predict(x[start:start + chunk], batch_size=batch_size, verbose=0)
+            out[start : start + chunk] = prefix.predict(x[start : start + chunk], batch_size=batch_size, verbose=0)
         if bar is not None:
-            bar.update(len(out[start:start + chunk]))
+            bar.update(len(out[start : start + chunk]))
     return out
 
 
 @contextmanager
-def build(prefix: keras.Model, cut_layer: str, x_train, x_val, x_test, *, batch_size: int, memory_limit: int,
-          bar=None):
+def build(prefix: keras.Model, cut_layer: str, x_train, x_val, x_test, *, batch_size: int, memory_limit: int, bar=None):
     """Compute the prefix's outputs for every split; yields a :class:`Cache`, removed on exit.
 
     ``bar``: a tqdm-like progress bar (``update(n)``, ``close()``) advanced per image, closed when built.
@@ -104,8 +108,9 @@ def build(prefix: keras.Model, cut_layer: str, x_train, x_val, x_test, *, batch_
         outputs.append(_predict_into(prefix, x, out, batch_size, bar))
     if bar is not None:
         bar.close()
-    cache = Cache(cut_layer, *outputs, seconds=time.perf_counter() - start,
-                  storage="memory" if tmp is None else "disk", _tmp=tmp)
+    cache = Cache(
+        cut_layer, *outputs, seconds=time.perf_counter() - start, storage="memory" if tmp is None else "disk", _tmp=tmp
+    )
     try:
         yield cache
     finally:

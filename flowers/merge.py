@@ -95,9 +95,17 @@ def _missing(parts: list[Part], present: set[str]) -> list[dict]:
         for entry in _shard(data).get(schema.SHARD_SELECTION, []):
             selection.setdefault(entry[schema.NAME], entry)
     count = next((_shard(d).get(schema.SHARD_COUNT) for _, d in parts), None)
-    return [schema.case_entry(name, e[schema.VARIANT], e.get(schema.SEED), schema.MISSING,
-                              f"shard {e.get(schema.SHARD)}/{count} is not among the merged parts")
-            for name, e in selection.items() if name not in present]
+    return [
+        schema.case_entry(
+            name,
+            e[schema.VARIANT],
+            e.get(schema.SEED),
+            schema.MISSING,
+            f"shard {e.get(schema.SHARD)}/{count} is not among the merged parts",
+        )
+        for name, e in selection.items()
+        if name not in present
+    ]
 
 
 def merge(parts: list[Part]) -> dict:
@@ -112,19 +120,28 @@ def merge(parts: list[Part]) -> dict:
         shards_seen.append(shard.get(schema.SHARD_INDEX))
         for bench in data[schema.BENCHMARKS]:
             bench = copy.deepcopy(bench)
-            bench.setdefault(schema.EXTRA_INFO, {}).update({schema.MACHINE_INFO: data.get(schema.MACHINE_INFO),
-                                                           schema.SHARD: label})
+            bench.setdefault(schema.EXTRA_INFO, {}).update(
+                {schema.MACHINE_INFO: data.get(schema.MACHINE_INFO), schema.SHARD: label}
+            )
             benchmarks.append(bench)
         cases.extend(_record(data).get(schema.CASES, []))
     missing = _missing(parts, {name for _, data in parts for name in _case_names(data)})
     first = parts[0][1]
-    record = {**_record(first), schema.CASES: cases + missing,
-              schema.COMPLETE: all(_record(d).get(schema.COMPLETE, True) is True for _, d in parts) and not missing,
-              schema.MERGED_FROM: [source for source, _ in parts]}
+    record = {
+        **_record(first),
+        schema.CASES: cases + missing,
+        schema.COMPLETE: all(_record(d).get(schema.COMPLETE, True) is True for _, d in parts) and not missing,
+        schema.MERGED_FROM: [source for source, _ in parts],
+    }
     if _shard(first):
         record[schema.SHARD] = {**_shard(first), schema.SHARD_INDEX: sorted(i for i in shards_seen if i)}
-    return {**first, schema.MACHINE_INFO: _machine(parts), schema.BENCHMARKS: benchmarks, schema.RUN: record,
-            schema.DATETIME: max(str(d.get(schema.DATETIME, "")) for _, d in parts)}
+    return {
+        **first,
+        schema.MACHINE_INFO: _machine(parts),
+        schema.BENCHMARKS: benchmarks,
+        schema.RUN: record,
+        schema.DATETIME: max(str(d.get(schema.DATETIME, "")) for _, d in parts),
+    }
 
 
 def _is_case(record) -> bool:
@@ -143,8 +160,10 @@ def _problem(data: dict) -> str | None:
         return f"benchmarks[{unnamed}] has no name"
     record = _record(data)
     shard = record.get(schema.SHARD) or {}
-    lists = {"flowers.cases": record.get(schema.CASES, []),
-             "flowers.shard.selection": _dict(shard).get(schema.SHARD_SELECTION, [])}
+    lists = {
+        "flowers.cases": record.get(schema.CASES, []),
+        "flowers.shard.selection": _dict(shard).get(schema.SHARD_SELECTION, []),
+    }
     for where, records in lists.items():
         if not isinstance(records, list):
             return f"{where} is not a list"
@@ -171,7 +190,12 @@ def read_part(path: str | Path) -> Part:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("parts", nargs="+", metavar="PART", help="--benchmark-json files of the shards of one run (a folder: its *.json)")
+    parser.add_argument(
+        "parts",
+        nargs="+",
+        metavar="PART",
+        help="--benchmark-json files of the shards of one run (a folder: its *.json)",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the merged result file")
 
 
@@ -182,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [c for c in merged[schema.RUN][schema.CASES] if c.get(schema.STATUS) == schema.MISSING]
     print(f"flowers merge: {len(merged[schema.BENCHMARKS])} cases from {len(paths)} parts -> {args.output}")
     if missing:
-        print(f"flowers merge: warning: {len(missing)} cases missing (no part holds them): "
-              + ", ".join(c[schema.NAME] for c in missing), file=sys.stderr)
+        print(
+            f"flowers merge: warning: {len(missing)} cases missing (no part holds them): "
+            + ", ".join(c[schema.NAME] for c in missing),
+            file=sys.stderr,
+        )
     return 0

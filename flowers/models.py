@@ -27,18 +27,19 @@ from flowers.registry import Variant, get_backbone, get_variant, load
 from flowers.text import one_line
 
 # Weights (flowers.profiles.WEIGHT_MODES): random initialisation calibrated on training images is
-# data-dependent initialisation, for the smoke profile.  A randomly initialised backbone keeps BatchNorm's initial moving statistics (mean 0,
-# variance 1), which do not match its activations, so a frozen MobileNetV2 outputs near-constant
-# features (std ~1e-12 across images); VGG16 has no BatchNorm and its activations shrink layer by
-# layer.  Calibrating re-estimates every BatchNorm layer's statistics, or, in a backbone without
-# BatchNorm, scales each convolution to unit output variance (LSUV, Mishkin & Matas 2016).  Even
-# calibrated, 17 random MobileNetV2 blocks lose the classes (a linear probe on its last features
-# reaches 0.1-0.3 on the synthetic set), so calibration also starts each residual block as the
-# identity and makes depthwise filters smooth (see calibrate); CALIBRATION_VERSION names this
-# recipe in each result's weights record.
+# data-dependent initialisation, for the smoke profile.  A randomly initialised backbone keeps
+# BatchNorm's initial moving statistics (mean 0, variance 1), which do not match its activations,
+# so a frozen MobileNetV2 outputs near-constant features (std ~1e-12 across images); VGG16 has no
+# BatchNorm and its activations shrink layer by layer.  Calibrating re-estimates every BatchNorm
+# layer's statistics, or, in a backbone without BatchNorm, scales each convolution to unit output
+# variance (LSUV, Mishkin & Matas 2016).  Even calibrated, 17 random MobileNetV2 blocks lose the
+# classes (a linear probe on its last features reaches 0.1-0.3 on the synthetic set), so
+# calibration also starts each residual block as the identity and makes depthwise filters smooth
+# (see calibrate); CALIBRATION_VERSION names this recipe in each result's weights record.
 CALIBRATION_IMAGES = 256  # training images used to re-estimate the BatchNorm statistics
 SCALING_IMAGES = 64  # of those, used to scale the convolutions of a backbone without BatchNorm
 CALIBRATION_VERSION = 2  # 1: BatchNorm statistics only; 2: also identity residual blocks, smooth depthwise filters
+
 
 def scale_to_unit_range(x):
     """The original's preprocessing for its small CNN: [0, 255] -> [-1, 1]."""
@@ -120,18 +121,26 @@ def weights_identity(name: str, weights: str, calibration_images: int = 0) -> di
     """Which weights a model of variant ``name`` started from, as recorded in a result.
 
     ``{"source": "none"}`` (random, or no backbone), ``{"source": "imagenet", "file": Keras' file
-    name}``, ``{"source": "file", "file", "sha256"}`` or ``{"source": "random-calibrated", "images": N, "version": CALIBRATION_VERSION}``.
+    name}``, ``{"source": "file", "file", "sha256"}`` or ``{"source": "random-calibrated", "images": N,
+    "version": CALIBRATION_VERSION}``.
     """
     variant = get_variant(name)
     if not variant.backbone or weights in ("none", None):
         return {schema.WEIGHTS_SOURCE: "none"}
     if weights == CALIBRATED:
-        return {schema.WEIGHTS_SOURCE: CALIBRATED, schema.WEIGHTS_IMAGES: int(calibration_images),
-                schema.WEIGHTS_VERSION: CALIBRATION_VERSION}
+        return {
+            schema.WEIGHTS_SOURCE: CALIBRATED,
+            schema.WEIGHTS_IMAGES: int(calibration_images),
+            schema.WEIGHTS_VERSION: CALIBRATION_VERSION,
+        }
     if weights == "imagenet":
         return {schema.WEIGHTS_SOURCE: "imagenet", schema.WEIGHTS_FILE: get_backbone(variant.backbone).files[1]}
     path = resolve_weights(variant.backbone, weights)
-    return {schema.WEIGHTS_SOURCE: "file", schema.WEIGHTS_FILE: Path(path).name, schema.WEIGHTS_SHA256: file_sha256(path)}
+    return {
+        schema.WEIGHTS_SOURCE: "file",
+        schema.WEIGHTS_FILE: Path(path).name,
+        schema.WEIGHTS_SHA256: file_sha256(path),
+    }
 
 
 def calibration_sample(images: np.ndarray) -> np.ndarray:
@@ -220,17 +229,28 @@ def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Prog
         progress(f"downloading {what} into Keras' cache (once)")
     try:  # on a terminal, Keras' own download bar shows
         with progress.terminal() if download and progress.live else contextlib.nullcontext():
-            return load(spec.constructor)(include_top=False, weights=source, input_tensor=x,
-                                          input_shape=(image_size, image_size, 3))
+            return load(spec.constructor)(
+                include_top=False, weights=source, input_tensor=x, input_shape=(image_size, image_size, 3)
+            )
     except Exception as exc:  # noqa: BLE001 - one line for the user, whatever Keras raised
         reason = one_line(exc, 200)
         if source == "imagenet":
-            raise WeightsError(f"{what} could not be downloaded ({reason}); {downloads.OFFLINE_HINT}{offline}") from None
-        raise WeightsError(f"{source}: not {variant.backbone} weights ({reason}); use the file for this backbone") from None
+            raise WeightsError(
+                f"{what} could not be downloaded ({reason}); {downloads.OFFLINE_HINT}{offline}"
+            ) from None
+        raise WeightsError(
+            f"{source}: not {variant.backbone} weights ({reason}); use the file for this backbone"
+        ) from None
 
 
-def create_model(name: str, num_classes: int, image_size: int, weights: str = "none",
-                 calibration: np.ndarray | None = None, progress: Progress | None = None) -> keras.Model:
+def create_model(
+    name: str,
+    num_classes: int,
+    image_size: int,
+    weights: str = "none",
+    calibration: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> keras.Model:
     """Build variant ``name`` as one flat functional model: raw RGB in, class probabilities out.
 
     Layers up to ``frozen_until`` are frozen (non-trainable, so BatchNorm runs in inference mode).

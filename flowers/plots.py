@@ -26,8 +26,16 @@ if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # matplotlib's names of its settings (3.10+; only for type checks)
 
 PALETTE = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
 ]
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
@@ -76,8 +84,12 @@ def _new(width: float, height: float, rows: int = 1, cols: int = 1, top: float =
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(width, height))
         fig.subplots_adjust(
-            left=0.8 / width, right=1 - 0.15 / width, bottom=0.5 / height, top=1 - top / height,
-            wspace=0.28, hspace=hspace,
+            left=0.8 / width,
+            right=1 - 0.15 / width,
+            bottom=0.5 / height,
+            top=1 - top / height,
+            wspace=0.28,
+            hspace=hspace,
         )
         axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
     return fig, axes
@@ -97,7 +109,10 @@ def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
     """
     with matplotlib.rc_context(STYLE):
         fig, (ax_loss, ax_acc) = _new(7.6, 3.2, 1, 2, top=0.65)
-        for ax, metric, val_metric in ((ax_loss, schema.LOSS, schema.VAL_LOSS), (ax_acc, schema.ACCURACY, schema.VAL_ACCURACY)):
+        for ax, metric, val_metric in (
+            (ax_loss, schema.LOSS, schema.VAL_LOSS),
+            (ax_acc, schema.ACCURACY, schema.VAL_ACCURACY),
+        ):
             for key, label, col in ((metric, "training", TRAIN_COLOR), (val_metric, "validation", VAL_COLOR)):
                 s = series.get(key)
                 if not s or not s.get("mean"):
@@ -125,7 +140,9 @@ def _top_legend(fig: Figure, ax, title: str, height: float, cols: int) -> None:
     fig.suptitle(title, fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.4 / height), ncols=cols, frameon=False)
+        fig.legend(
+            handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1 - 0.4 / height), ncols=cols, frameon=False
+        )
 
 
 def overlay(lines: list[tuple[str, list[float], int]]) -> bytes:
@@ -196,8 +213,9 @@ def breakdown(parts: list[str], bars: list[tuple[str, list[float]]]) -> bytes:
             left = [a + b for a, b in zip(left, widths)]
             start = [a + b for a, b in zip(start, shares)]
         for label, total in zip(labels, totals):
-            ax.annotate(f"{total:.1f} s", (total, label), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=8)
+            ax.annotate(
+                f"{total:.1f} s", (total, label), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
+            )
         ax.set_xlim(0, max(totals, default=0) * 1.2 or 1)  # room for the totals
         ax.set_xlabel("seconds")
         share.set_xlim(0, 100)

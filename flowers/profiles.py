@@ -57,7 +57,13 @@ PROFILES: dict[str, dict] = {
     "smoke": {"data": "synthetic", "image_size": 32, "weights": "random-calibrated", "epochs": 6, "batch_size": 32},
 }
 # How describe() shows a setting; any other as "name value".
-SHOWN_AS = {"data": "{}", "image_size": "{} px", "weights": "{} weights", "epochs": "{} epochs", "batch_size": "batch {}"}
+SHOWN_AS = {
+    "data": "{}",
+    "image_size": "{} px",
+    "weights": "{} weights",
+    "epochs": "{} epochs",
+    "batch_size": "batch {}",
+}
 
 
 def describe(profile: str) -> str:
@@ -81,7 +87,9 @@ def make_config(profile: str, **overrides) -> TrainConfig:
     if config.batch_size < 1:
         raise OptionError(f"--batch-size {config.batch_size}: must be at least 1")
     if config.distribute not in DISTRIBUTE_CHOICES:
-        raise OptionError(f"--distribute {config.distribute}: unknown strategy; choose from {', '.join(DISTRIBUTE_CHOICES)}")
+        raise OptionError(
+            f"--distribute {config.distribute}: unknown strategy; choose from {', '.join(DISTRIBUTE_CHOICES)}"
+        )
     if config.image_size < 8:
         raise OptionError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
     return config

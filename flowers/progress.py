@@ -52,9 +52,13 @@ class Progress:
     others, such as pytest's file name before its result characters.
     """
 
-    def __init__(self, write_line: Callable[[str], None] | None = None,
-                 terminal: Callable[[], ContextManager] = contextlib.nullcontext, isatty: bool | None = None,
-                 newline: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        write_line: Callable[[str], None] | None = None,
+        terminal: Callable[[], ContextManager] = contextlib.nullcontext,
+        isatty: bool | None = None,
+        newline: Callable[[], None] = lambda: None,
+    ):
         self.write_line, self.terminal, self.newline = write_line, terminal, newline
         if isatty is None:
             with terminal():
@@ -72,8 +76,16 @@ class Progress:
             with self.terminal():
                 self.newline()
                 width = shutil.get_terminal_size().columns - 1
-        return tqdm(total=total, desc=f"  {label}", unit=unit, leave=False, mininterval=REDRAW_SECONDS,
-                    file=TerminalFile(self.terminal, self.live), disable=not self.live, ncols=width)
+        return tqdm(
+            total=total,
+            desc=f"  {label}",
+            unit=unit,
+            leave=False,
+            mininterval=REDRAW_SECONDS,
+            file=TerminalFile(self.terminal, self.live),
+            disable=not self.live,
+            ncols=width,
+        )
 
 
 SILENT = Progress()

@@ -79,17 +79,32 @@ def load(reference: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-_BACKBONES: dict[str, Backbone] = {backbone.name: backbone for backbone in (
-    Backbone("vgg16", "keras.applications:VGG16",
-             "keras.applications.vgg16:preprocess_input",  # caffe: RGB->BGR, minus ImageNet means
-             ("vgg16_imagenet_notop.weights.h5", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5")),
-    Backbone("resnet50v2", "keras.applications:ResNet50V2",
-             "keras.applications.resnet_v2:preprocess_input",  # [-1, 1]
-             ("resnet50v2_imagenet_notop.weights.h5", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5")),
-    Backbone("mobilenet_v2", "keras.applications:MobileNetV2",  # alpha 1.0, Keras' default
-             "keras.applications.mobilenet_v2:preprocess_input",  # [-1, 1]
-             ("mobilenet_v2_1.0_imagenet_notop.weights.h5", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5")),
-)}
+_BACKBONES: dict[str, Backbone] = {
+    backbone.name: backbone
+    for backbone in (
+        Backbone(
+            "vgg16",
+            "keras.applications:VGG16",
+            "keras.applications.vgg16:preprocess_input",  # caffe: RGB->BGR, minus ImageNet means
+            ("vgg16_imagenet_notop.weights.h5", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        ),
+        Backbone(
+            "resnet50v2",
+            "keras.applications:ResNet50V2",
+            "keras.applications.resnet_v2:preprocess_input",  # [-1, 1]
+            ("resnet50v2_imagenet_notop.weights.h5", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        ),
+        Backbone(
+            "mobilenet_v2",
+            "keras.applications:MobileNetV2",  # alpha 1.0, Keras' default
+            "keras.applications.mobilenet_v2:preprocess_input",  # [-1, 1]
+            (
+                "mobilenet_v2_1.0_imagenet_notop.weights.h5",
+                "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
+            ),
+        ),
+    )
+}
 _VARIANTS: dict[str, Variant] = {}
 
 
@@ -107,8 +122,9 @@ def register(variant: Variant, *, override: bool = False) -> Variant:
     if variant.name in _VARIANTS and not override:
         raise ValueError(f"variant {variant.name!r} registered twice; pass override=True to replace it")
     if variant.backbone is not None and variant.backbone not in _BACKBONES:
-        raise ValueError(f"variant {variant.name!r}: unknown backbone {variant.backbone!r}; "
-                         f"choose from {', '.join(_BACKBONES)}")
+        raise ValueError(
+            f"variant {variant.name!r}: unknown backbone {variant.backbone!r}; choose from {', '.join(_BACKBONES)}"
+        )
     _VARIANTS[variant.name] = variant
     return variant
 
@@ -136,46 +152,62 @@ def description(name: str) -> str | None:
     return variant.description if variant else None
 
 
-register(Variant(
-    name="basic_cnn",
-    description="small CNN: Conv16-Pool-Conv32-Pool-Conv64-Pool-Flatten-Dense512-Dense",
-    head="flowers.models:small_cnn_head",
-    original=Original("1", test_loss=0.7827, test_accuracy=0.6948),
-))
-register(Variant(
-    name="vgg16_transfer",
-    description="VGG16 (frozen) + GAP + Dense1000 + Dense",
-    backbone="vgg16",
-    frozen_until="block5_pool",  # the whole backbone
-    head="flowers.models:vgg16_head",
-    original=Original("2", test_loss=0.8474, test_accuracy=0.4091, note=Note(
-        reason="the preprocessing differs",
-        text="The original fed VGG16 images scaled to [-1, 1] instead of VGG16's own caffe-style preprocessing "
-             "(BGR, ImageNet channel means subtracted); this suite gives every backbone its own "
-             "keras.applications preprocess_input, which is why its VGG16 row is far above 0.41.")),
-))
-register(Variant(
-    name="resnet50v2_finetune",
-    description="ResNet50V2, layers[:86] frozen (to conv3_block4_out) + GAP + Dense32 + BN + Dense32 + Dense",
-    backbone="resnet50v2",
-    frozen_until="conv3_block4_out",
-    head="flowers.models:resnet_head",
-    original=Original("3.1", test_loss=0.3708, test_accuracy=0.8801),
-))
-register(Variant(
-    name="resnet50v2_finetune_aug",
-    description="resnet50v2_finetune + offline augmentation (x5: flips, brightness, contrast)",
-    backbone="resnet50v2",
-    frozen_until="conv3_block4_out",
-    head="flowers.models:resnet_head",
-    augment=True,
-    original=Original("3.2", test_loss=0.3177, test_accuracy=0.9101),
-))
-register(Variant(
-    name="mobilenet_v2_transfer",
-    description="MobileNetV2 1.0 (frozen) + GAP + Dropout0.2 + Dense",
-    backbone="mobilenet_v2",
-    frozen_until="out_relu",  # the whole backbone
-    head="flowers.models:mobilenet_head",
-    learning_rate=1e-3,  # only a linear classifier trains: 1e-4 needs many more epochs to converge
-))
+register(
+    Variant(
+        name="basic_cnn",
+        description="small CNN: Conv16-Pool-Conv32-Pool-Conv64-Pool-Flatten-Dense512-Dense",
+        head="flowers.models:small_cnn_head",
+        original=Original("1", test_loss=0.7827, test_accuracy=0.6948),
+    )
+)
+register(
+    Variant(
+        name="vgg16_transfer",
+        description="VGG16 (frozen) + GAP + Dense1000 + Dense",
+        backbone="vgg16",
+        frozen_until="block5_pool",  # the whole backbone
+        head="flowers.models:vgg16_head",
+        original=Original(
+            "2",
+            test_loss=0.8474,
+            test_accuracy=0.4091,
+            note=Note(
+                reason="the preprocessing differs",
+                text="The original fed VGG16 images scaled to [-1, 1] instead of VGG16's own caffe-style preprocessing "
+                "(BGR, ImageNet channel means subtracted); this suite gives every backbone its own "
+                "keras.applications preprocess_input, which is why its VGG16 row is far above 0.41.",
+            ),
+        ),
+    )
+)
+register(
+    Variant(
+        name="resnet50v2_finetune",
+        description="ResNet50V2, layers[:86] frozen (to conv3_block4_out) + GAP + Dense32 + BN + Dense32 + Dense",
+        backbone="resnet50v2",
+        frozen_until="conv3_block4_out",
+        head="flowers.models:resnet_head",
+        original=Original("3.1", test_loss=0.3708, test_accuracy=0.8801),
+    )
+)
+register(
+    Variant(
+        name="resnet50v2_finetune_aug",
+        description="resnet50v2_finetune + offline augmentation (x5: flips, brightness, contrast)",
+        backbone="resnet50v2",
+        frozen_until="conv3_block4_out",
+        head="flowers.models:resnet_head",
+        augment=True,
+        original=Original("3.2", test_loss=0.3177, test_accuracy=0.9101),
+    )
+)
+register(
+    Variant(
+        name="mobilenet_v2_transfer",
+        description="MobileNetV2 1.0 (frozen) + GAP + Dropout0.2 + Dense",
+        backbone="mobilenet_v2",
+        frozen_until="out_relu",  # the whole backbone
+        head="flowers.models:mobilenet_head",
+        learning_rate=1e-3,  # only a linear classifier trains: 1e-4 needs many more epochs to converge
+    )
+)

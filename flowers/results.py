@@ -154,7 +154,11 @@ class Case:
         is derived (training images of every epoch over the case's whole wall time)."""
         if key != CASE_THROUGHPUT:
             return self.metric(key)
-        rate, train, wall = self.metric(schema.TRAIN_THROUGHPUT), self.metric(schema.TRAIN_SECONDS), self.metric(schema.WALL_SECONDS)
+        rate, train, wall = (
+            self.metric(schema.TRAIN_THROUGHPUT),
+            self.metric(schema.TRAIN_SECONDS),
+            self.metric(schema.WALL_SECONDS),
+        )
         return rate * train / wall if rate and train and wall else None
 
     def metric(self, key: str) -> float | None:
@@ -227,7 +231,12 @@ def hardware(machine_info: Any) -> dict[str, str | None]:
     brand = cpu.get(schema.CPU_BRAND)
     if brand and cpu.get(schema.CPU_FAMILY) is not None:
         brand = f"{brand} (family {cpu.get(schema.CPU_FAMILY)}, model {cpu.get(schema.CPU_MODEL)})"
-    values = {"machine": m.get(schema.MACHINE), "cpu": brand, "cores": env.get(schema.CORES), "device": env.get(schema.DEVICE)}
+    values = {
+        "machine": m.get(schema.MACHINE),
+        "cpu": brand,
+        "cores": env.get(schema.CORES),
+        "device": env.get(schema.DEVICE),
+    }
     return {k: (None if v is None or v == "" else str(v)) for k, v in values.items()}
 
 
@@ -246,8 +255,12 @@ def _check_depth(path: Path, data: Any) -> None:
     recursively), so that no reader after this one can exhaust the stack."""
     level = [data] if isinstance(data, (dict, list)) else []
     for _ in range(MAX_DEPTH):
-        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
-                 if isinstance(child, (dict, list))]
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
         if not level:
             return
     raise ResultsError(f"{path}: nests more than {MAX_DEPTH} levels deep (not a result file); {HOW_TO_MAKE}")
@@ -318,19 +331,23 @@ def _case(path: Path, bench: Any, index: int) -> Case:
     info = bench.get(schema.EXTRA_INFO)
     if not isinstance(info, dict) or not text(info.get(schema.VARIANT)):
         raise ResultsError(
-            f"{path}: benchmark {name!r} has no flowers-bench extra_info (not a flowers-bench run?); "
-            f"{HOW_TO_MAKE}"
+            f"{path}: benchmark {name!r} has no flowers-bench extra_info (not a flowers-bench run?); {HOW_TO_MAKE}"
         )
     status = str(info.get(schema.STATUS, schema.OK))
     if status == schema.OK:
         missing = [key for key in REQUIRED_EXTRA if key not in info]
         if missing:
-            raise ResultsError(
-                f"{path}: benchmark {name!r} lacks extra_info keys {', '.join(missing)}; {HOW_TO_MAKE}"
-            )
+            raise ResultsError(f"{path}: benchmark {name!r} lacks extra_info keys {', '.join(missing)}; {HOW_TO_MAKE}")
     status, error = _checked(status, info.get(schema.ERROR), info)
-    return Case(name=name, variant=info[schema.VARIANT], seed=_seed(info.get(schema.SEED)), status=status, error=error,
-                info=info, stats=_dict(bench.get(schema.STATS)))
+    return Case(
+        name=name,
+        variant=info[schema.VARIANT],
+        seed=_seed(info.get(schema.SEED)),
+        status=status,
+        error=error,
+        info=info,
+        stats=_dict(bench.get(schema.STATS)),
+    )
 
 
 def _listed_cases(run_info: dict[str, Any], seen: set[str]) -> list[Case]:
@@ -342,15 +359,26 @@ def _listed_cases(run_info: dict[str, Any], seen: set[str]) -> list[Case]:
             status, error = str(rec.get(schema.STATUS, schema.FAILED)), rec.get(schema.ERROR)
             if status == schema.OK:  # ok cases are in ``benchmarks``, with their scores
                 status, error = INVALID, "listed as ok, but no result of it is in benchmarks"
-            cases.append(Case(name=name, variant=variant, seed=_seed(rec.get(schema.SEED)), status=status,
-                              error=None if error is None else str(error)))
+            cases.append(
+                Case(
+                    name=name,
+                    variant=variant,
+                    seed=_seed(rec.get(schema.SEED)),
+                    status=status,
+                    error=None if error is None else str(error),
+                )
+            )
     return cases
 
 
 def parse_run(path: str | Path, data: Any) -> Run:
     """The run in ``data``, the JSON read from ``path`` by :func:`read_json`."""
     path = Path(path)
-    if not isinstance(data, dict) or not isinstance(data.get(schema.BENCHMARKS), list) or schema.MACHINE_INFO not in data:
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get(schema.BENCHMARKS), list)
+        or schema.MACHINE_INFO not in data
+    ):
         raise ResultsError(f"{path}: is JSON but not pytest-benchmark output (no 'benchmarks'); {HOW_TO_MAKE}")
     data = schema.migrate(str(path), data)
     cases = [_case(path, b, i) for i, b in enumerate(data[schema.BENCHMARKS])]

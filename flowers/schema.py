@@ -61,42 +61,100 @@ HOW_TO_MAKE = "make one with: pytest benchmarks --benchmark-json FILE"  # the en
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 # --- pytest-benchmark's JSON, as far as flowers reads it --------------------------------------------
-BENCHMARKS, MACHINE_INFO, COMMIT_INFO, DATETIME = "benchmarks", "machine_info", "commit_info", "datetime"
-NAME, STATS, EXTRA_INFO, MEAN = "name", "stats", "extra_info", "mean"  # of a benchmark; MEAN: of its stats
-COMMIT_ID, COMMIT_DIRTY, COMMIT_BRANCH = "id", "dirty", "branch"
-NODE, PYTHON_VERSION, MACHINE, CPU = "node", "python_version", "machine", "cpu"  # of machine_info
-CPU_BRAND, CPU_FAMILY, CPU_MODEL = "brand_raw", "family", "model"  # of machine_info["cpu"] (py-cpuinfo)
+BENCHMARKS = "benchmarks"
+MACHINE_INFO = "machine_info"
+COMMIT_INFO = "commit_info"
+DATETIME = "datetime"
+# of a benchmark (MEAN: of its stats)
+NAME = "name"
+STATS = "stats"
+EXTRA_INFO = "extra_info"
+MEAN = "mean"
+# of commit_info
+COMMIT_ID = "id"
+COMMIT_DIRTY = "dirty"
+COMMIT_BRANCH = "branch"
+# of machine_info
+NODE = "node"
+PYTHON_VERSION = "python_version"
+MACHINE = "machine"
+CPU = "cpu"
+# of machine_info["cpu"] (py-cpuinfo)
+CPU_BRAND = "brand_raw"
+CPU_FAMILY = "family"
+CPU_MODEL = "model"
 
 # --- machine_info["flowers"]: the environment -----------------------------------------------------
 ENVIRONMENT = "flowers"
-TENSORFLOW, KERAS, DEVICE, DEVICE_KIND, GPU_COUNT, CORES, PACKAGES = (
-    "tensorflow", "keras", "device", "device_kind", "gpu_count", "cores", "packages")
+TENSORFLOW = "tensorflow"
+KERAS = "keras"
+DEVICE = "device"
+DEVICE_KIND = "device_kind"
+GPU_COUNT = "gpu_count"
+CORES = "cores"
+PACKAGES = "packages"
 
 # --- the run record: output_json["flowers"] -------------------------------------------------------
 RUN = "flowers"
-SCHEMA_KEY, PROFILE, COMPLETE, CASES, CONFIG_HASH, SHARD, MERGED_FROM = (
-    "schema", "profile", "complete", "cases", "config_hash", "shard", "merged_from")
+SCHEMA_KEY = "schema"
+PROFILE = "profile"
+COMPLETE = "complete"
+CASES = "cases"
+CONFIG_HASH = "config_hash"
+SHARD = "shard"
+MERGED_FROM = "merged_from"
 # a case entry (of CASES) and a shard selection entry; VARIANT, SEED, STATUS, ERROR are extra_info's too
-VARIANT, SEED, STATUS, ERROR, TRACEBACK = "variant", "seed", "status", "error", "traceback"
-SHARD_INDEX, SHARD_COUNT, SHARD_BASIS, SHARD_SELECTION, COST = "index", "count", "basis", "selection", "cost"
+VARIANT = "variant"
+SEED = "seed"
+STATUS = "status"
+ERROR = "error"
+TRACEBACK = "traceback"
+SHARD_INDEX = "index"
+SHARD_COUNT = "count"
+SHARD_BASIS = "basis"
+SHARD_SELECTION = "selection"
+COST = "cost"
 # statuses: a case that finished, one that failed, one pytest skipped, one of a shard no part holds,
 # and (never written, only read) one marked ok whose scores are not valid (flowers.results.SCORES)
-OK, FAILED, SKIPPED, MISSING, INVALID = "ok", "failed", "skipped", "missing", "invalid"
+OK = "ok"
+FAILED = "failed"
+SKIPPED = "skipped"
+MISSING = "missing"
+INVALID = "invalid"
 
 # --- a case's result: benchmarks[i]["extra_info"] ---------------------------------------------------
-DESCRIPTION, CONFIG, DATASET, FAILED_EPOCH = "description", "config", "dataset", "failed_epoch"
-TEST_LOSS, TEST_ACCURACY, HISTORY, EPOCHS = "test_loss", "test_accuracy", "history", "epochs"
-TRAIN_SECONDS, EPOCH_SECONDS, EPOCH_STEP_SECONDS, EVAL_SECONDS, WALL_SECONDS = (
-    "train_seconds", "epoch_seconds", "epoch_step_seconds", "eval_seconds", "wall_seconds")
+DESCRIPTION = "description"
+CONFIG = "config"
+DATASET = "dataset"
+FAILED_EPOCH = "failed_epoch"
+TEST_LOSS = "test_loss"
+TEST_ACCURACY = "test_accuracy"
+HISTORY = "history"
+EPOCHS = "epochs"
+TRAIN_SECONDS = "train_seconds"
+EPOCH_SECONDS = "epoch_seconds"
+EPOCH_STEP_SECONDS = "epoch_step_seconds"
+EVAL_SECONDS = "eval_seconds"
+WALL_SECONDS = "wall_seconds"
 TRAIN_THROUGHPUT = "train_images_per_second"  # training images of every epoch over train_seconds
 STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s in the steps of epochs 2 and later
 CASE_THROUGHPUT = "case_images_per_second"  # never written: derived by readers over the case's wall time
-PARAMS_TOTAL, PARAMS_TRAINABLE = "params_total", "params_trainable"
-MODEL_FINGERPRINT, ARCHITECTURE, WEIGHTS_IDENTITY = "model_fingerprint", "architecture", "weights_identity"
-FEATURE_CACHE, FLOPS_PER_IMAGE, ACHIEVED_GFLOPS, PEAK_GFLOPS, PEAK_MEMORY_BYTES = (
-    "feature_cache", "flops_per_image", "achieved_gflops", "peak_gflops", "peak_memory_bytes")
-DATA_CACHED, BREAKDOWN = "data_cached", "breakdown"
-LOSS, ACCURACY, VAL_LOSS, VAL_ACCURACY = "loss", "accuracy", "val_loss", "val_accuracy"
+PARAMS_TOTAL = "params_total"
+PARAMS_TRAINABLE = "params_trainable"
+MODEL_FINGERPRINT = "model_fingerprint"
+ARCHITECTURE = "architecture"
+WEIGHTS_IDENTITY = "weights_identity"
+FEATURE_CACHE = "feature_cache"
+FLOPS_PER_IMAGE = "flops_per_image"
+ACHIEVED_GFLOPS = "achieved_gflops"
+PEAK_GFLOPS = "peak_gflops"
+PEAK_MEMORY_BYTES = "peak_memory_bytes"
+DATA_CACHED = "data_cached"
+BREAKDOWN = "breakdown"
+LOSS = "loss"
+ACCURACY = "accuracy"
+VAL_LOSS = "val_loss"
+VAL_ACCURACY = "val_accuracy"
 HISTORY_KEYS = (LOSS, ACCURACY, VAL_LOSS, VAL_ACCURACY)  # per-epoch curves kept in HISTORY
 # BREAKDOWN: where a case's time went, in order, adding up to WALL_SECONDS
 BREAKDOWN_PARTS = ("data_load", "setup", "feature_cache", "first_epoch", "later_epochs", "evaluation", "bookkeeping")
@@ -104,36 +162,96 @@ DATA_LOAD, SETUP, FEATURE_CACHE_BUILD, FIRST_EPOCH, LATER_EPOCHS, EVALUATION, BO
 
 # CONFIG: the TrainConfig settings (flowers.profiles.TrainConfig's fields), resolved for the variant
 # (VARIANT; AUGMENT; LEARNING_RATE its own unless set), DISTRIBUTE and REPLICAS only when distributed
-AUGMENT, LEARNING_RATE, DISTRIBUTE, REPLICAS = "augment", "learning_rate", "distribute", "replicas"
+AUGMENT = "augment"
+LEARNING_RATE = "learning_rate"
+DISTRIBUTE = "distribute"
+REPLICAS = "replicas"
 
 # DATASET: the data set's fingerprint (flowers.data)
-SOURCE, LAYOUT, PATH, HASH, VERSION, IMAGE_SIZE = "source", "layout", "path", "hash", "version", "image_size"
-SPLITS, CLASS_NAMES, SPLIT_SEED, TFDS_SPLIT, CARVED = "splits", "class_names", "split_seed", "tfds_split", "validation_carved_from_train"
-SKIPPED_FILES, SKIPPED_COUNT, SKIPPED_EXAMPLES = "skipped", "count", "examples"
-AUGMENTED, TRAIN_AUGMENTED, FACTOR, OPS = "augmented", "train_augmented", "factor", "ops"  # the augmented variant's
-TRAIN, VALIDATION, TEST = "train", "validation", "test"  # of SPLITS (flowers.split), also its folders
+SOURCE = "source"
+LAYOUT = "layout"
+PATH = "path"
+HASH = "hash"
+VERSION = "version"
+IMAGE_SIZE = "image_size"
+SPLITS = "splits"
+CLASS_NAMES = "class_names"
+SPLIT_SEED = "split_seed"
+TFDS_SPLIT = "tfds_split"
+CARVED = "validation_carved_from_train"
+SKIPPED_FILES = "skipped"
+SKIPPED_COUNT = "count"
+SKIPPED_EXAMPLES = "examples"
+# the augmented variant's
+AUGMENTED = "augmented"
+TRAIN_AUGMENTED = "train_augmented"
+FACTOR = "factor"
+OPS = "ops"
+# of SPLITS (flowers.split), also its folders
+TRAIN = "train"
+VALIDATION = "validation"
+TEST = "test"
 
 # FEATURE_CACHE (flowers.features): on or off, the cached layer, its size, build time and storage
-ENABLED, LAYER, BYTES, SECONDS, STORAGE = "enabled", "layer", "bytes", "seconds", "storage"
+ENABLED = "enabled"
+LAYER = "layer"
+BYTES = "bytes"
+SECONDS = "seconds"
+STORAGE = "storage"
 
 # WEIGHTS_IDENTITY (flowers.models): where the weights came from
-WEIGHTS_SOURCE, WEIGHTS_FILE, WEIGHTS_SHA256, WEIGHTS_IMAGES, WEIGHTS_VERSION = (
-    "source", "file", "sha256", "images", "version")
+WEIGHTS_SOURCE = "source"
+WEIGHTS_FILE = "file"
+WEIGHTS_SHA256 = "sha256"
+WEIGHTS_IMAGES = "images"
+WEIGHTS_VERSION = "version"
 
 # ARCHITECTURE (flowers.architecture): the model as built, and each trainable layer's entry
-INPUT, CLASSES, BACKBONE, FROZEN_UNTIL, FROZEN_LAYERS, LAYERS = (
-    "input", "classes", "backbone", "frozen_until", "frozen_layers", "layers")
-LAYER_CLASS, LAYER_FROZEN = "class", "frozen"
+INPUT = "input"
+CLASSES = "classes"
+BACKBONE = "backbone"
+FROZEN_UNTIL = "frozen_until"
+FROZEN_LAYERS = "frozen_layers"
+LAYERS = "layers"
+LAYER_CLASS = "class"
+LAYER_FROZEN = "frozen"
 
 # The scores of an ok case, each with its valid range; a case without valid ones reads as INVALID.
 SCORES = {TEST_ACCURACY: (0.0, 1.0, "a number in [0, 1]"), TEST_LOSS: (0.0, math.inf, "a finite number >= 0")}
 
 # every key of a case's extra_info that this version writes (a reader's list, and the tests')
 CASE_KEYS = (
-    VARIANT, STATUS, ERROR, SEED, PROFILE, DESCRIPTION, CONFIG, CONFIG_HASH, DATASET, TEST_LOSS, TEST_ACCURACY,
-    HISTORY, EPOCHS, TRAIN_SECONDS, EPOCH_SECONDS, EPOCH_STEP_SECONDS, EVAL_SECONDS, TRAIN_THROUGHPUT,
-    STEADY_THROUGHPUT, PARAMS_TOTAL, PARAMS_TRAINABLE, MODEL_FINGERPRINT, ARCHITECTURE, WEIGHTS_IDENTITY,
-    FEATURE_CACHE, FLOPS_PER_IMAGE, ACHIEVED_GFLOPS, PEAK_GFLOPS, PEAK_MEMORY_BYTES, WALL_SECONDS, DATA_CACHED,
+    VARIANT,
+    STATUS,
+    ERROR,
+    SEED,
+    PROFILE,
+    DESCRIPTION,
+    CONFIG,
+    CONFIG_HASH,
+    DATASET,
+    TEST_LOSS,
+    TEST_ACCURACY,
+    HISTORY,
+    EPOCHS,
+    TRAIN_SECONDS,
+    EPOCH_SECONDS,
+    EPOCH_STEP_SECONDS,
+    EVAL_SECONDS,
+    TRAIN_THROUGHPUT,
+    STEADY_THROUGHPUT,
+    PARAMS_TOTAL,
+    PARAMS_TRAINABLE,
+    MODEL_FINGERPRINT,
+    ARCHITECTURE,
+    WEIGHTS_IDENTITY,
+    FEATURE_CACHE,
+    FLOPS_PER_IMAGE,
+    ACHIEVED_GFLOPS,
+    PEAK_GFLOPS,
+    PEAK_MEMORY_BYTES,
+    WALL_SECONDS,
+    DATA_CACHED,
     BREAKDOWN,
 )
 
@@ -171,15 +289,21 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(without_seed(config), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def case_entry(name: str, variant: str, seed: int | None, status: str = OK, error: str | None = None,
-               traceback: str | None = None) -> dict[str, Any]:
+def case_entry(
+    name: str, variant: str, seed: int | None, status: str = OK, error: str | None = None, traceback: str | None = None
+) -> dict[str, Any]:
     """One case of the run record; ``traceback`` only for a bug (not for a user's mistake)."""
     entry = {NAME: name, VARIANT: variant, SEED: seed, STATUS: status, ERROR: error}
     return {**entry, TRACEBACK: traceback} if traceback else entry
 
 
-def run_record(profile: str, complete: bool, cases: list[dict[str, Any]], config_hash: str | None,
-               shard: dict[str, Any] | None = None) -> dict[str, Any]:
+def run_record(
+    profile: str,
+    complete: bool,
+    cases: list[dict[str, Any]],
+    config_hash: str | None,
+    shard: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The run record (``output_json["flowers"]``) of one session."""
     record = {SCHEMA_KEY: SCHEMA, PROFILE: profile, COMPLETE: complete, CASES: cases, CONFIG_HASH: config_hash}
     return {**record, SHARD: shard} if shard else record
@@ -201,11 +325,14 @@ def schema_of(source: str, data: dict[str, Any]) -> int:
     record = data.get(RUN)
     declared = record.get(SCHEMA_KEY, SCHEMA) if isinstance(record, dict) else SCHEMA
     if not isinstance(declared, int) or isinstance(declared, bool) or declared < 1:
-        raise ResultsError(f"{source}: results schema {one_line(json.dumps(declared), 20)} is not a version number; "
-                           f"{HOW_TO_MAKE}")
+        raise ResultsError(
+            f"{source}: results schema {one_line(json.dumps(declared), 20)} is not a version number; {HOW_TO_MAKE}"
+        )
     if declared > SCHEMA:
-        raise ResultsError(f"{source}: results schema {declared} is newer than this flowers-bench reads ({SCHEMA}); "
-                           "upgrade flowers-bench")
+        raise ResultsError(
+            f"{source}: results schema {declared} is newer than this flowers-bench reads ({SCHEMA}); "
+            "upgrade flowers-bench"
+        )
     return declared
 
 

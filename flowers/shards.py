@@ -91,8 +91,9 @@ def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bo
     return float(cost.case_flops(prefix, suffix, images, epochs, cached=feature_cache and bool(spec.frozen_until)))
 
 
-def case_costs(cases: Iterable[tuple[str, str]], variant_cost: Callable[[str], float],
-               seconds: Mapping[str, float] | None = None) -> dict[str, float]:
+def case_costs(
+    cases: Iterable[tuple[str, str]], variant_cost: Callable[[str], float], seconds: Mapping[str, float] | None = None
+) -> dict[str, float]:
     """Case name -> cost, for (case name, variant) pairs: previous seconds where given, else estimates."""
     cases = list(cases)
     if seconds and all(name in seconds for name, _ in cases):

@@ -37,8 +37,9 @@ def series_name(run: Run) -> str:
     kind = run.environment.get(schema.DEVICE_KIND)
     name = f"{run.profile}-{kind}"
     if not run.profile or kind not in ("cpu", "gpu") or not NAME.fullmatch(name):
-        raise ResultsError(f"{run.source}: profile {run.profile!r} and device kind {kind!r} do not name a series; "
-                           "pass --series NAME")
+        raise ResultsError(
+            f"{run.source}: profile {run.profile!r} and device kind {kind!r} do not name a series; pass --series NAME"
+        )
     return name
 
 
@@ -47,8 +48,9 @@ def file_name(run: Run) -> str:
     try:
         when = datetime.fromisoformat(run.datetime.replace("Z", "+00:00"))
     except ValueError:
-        raise ResultsError(f"{run.source}: date {run.datetime!r} is not ISO 8601; "
-                           "store files that pytest-benchmark wrote") from None
+        raise ResultsError(
+            f"{run.source}: date {run.datetime!r} is not ISO 8601; store files that pytest-benchmark wrote"
+        ) from None
     if when.tzinfo is None:  # pytest-benchmark wrote UTC without an offset before 5.0
         when = when.replace(tzinfo=timezone.utc)
     commit = str(run.commit.get(schema.COMMIT_ID) or "")
@@ -101,8 +103,9 @@ def series_folders(store: str | Path) -> dict[str, Path]:
 
 
 def load(store: str | Path) -> dict[str, list[Run]]:
-    """Every readable run of each series, oldest first (by file name: the date as UTC); an unreadable file is skipped with a
-    :class:`~flowers.results.SkippedResultWarning` naming it, and a series with none left is left out."""
+    """Every readable run of each series, oldest first (by file name: the date as UTC); an unreadable
+    file is skipped with a :class:`~flowers.results.SkippedResultWarning` naming it, and a series
+    with none left is left out."""
     out: dict[str, list[Run]] = {}
     for name, folder in series_folders(store).items():
         try:

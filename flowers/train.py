@@ -40,11 +40,13 @@ def index_batches(n: int, batch_size: int, seed: int, epochs: int) -> tf.data.Da
     """
     orders = np.stack([epoch_order(n, seed, epoch) for epoch in range(epochs)])
     return tf.data.Dataset.from_tensor_slices(orders).flat_map(
-        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+    )
 
 
 def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int) -> tf.data.Dataset:
     """(x, y) batches in :func:`index_batches` order, read from arrays (in memory or memory-mapped)."""
+
     def take(index):
         return x[index], y[index]
 
@@ -83,8 +85,7 @@ class EpochLog(keras.callbacks.Callback):
         self.step_seconds.append((self.steps_end or self.ends[-1]) - self.epoch_start)
         if self.write:
             logs = logs or {}
-            metrics = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
-                                schema.HISTORY_KEYS)
+            metrics = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in schema.HISTORY_KEYS)
             self.write(f"{self.name}  epoch {epoch + 1}/{self.epochs}  {metrics}  {self.seconds[-1]:.1f}s")
 
 
@@ -142,8 +143,14 @@ def _check_scores(test_loss: float, test_accuracy: float) -> None:
         raise TrainingFailed(f"evaluation on the test split: {why}; check the test images, or lower the learning rate")
 
 
-def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Callable[[str], None] | None = None,
-        cache_memory_limit: int | None = None, tensorboard: str | Path | None = None) -> dict:
+def run(
+    name: str,
+    splits: Splits,
+    config: TrainConfig,
+    progress: Progress | Callable[[str], None] | None = None,
+    cache_memory_limit: int | None = None,
+    tensorboard: str | Path | None = None,
+) -> dict:
     """Train variant ``name`` on ``splits`` and evaluate it on the test split.
 
     ``progress`` gets a line per epoch and, on a terminal, live bars (:mod:`flowers.progress`);
@@ -154,7 +161,9 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
     """
     variant = get_variant(name)
     if splits.x_train.shape[1:3] != (config.image_size, config.image_size):
-        raise ValueError(f"images are {splits.x_train.shape[1]} px but the config says {config.image_size}; load them at that size")
+        raise ValueError(
+            f"images are {splits.x_train.shape[1]} px but the config says {config.image_size}; load them at that size"
+        )
     clock = Stopwatch()
     keras.utils.set_random_seed(config.seed)
     keras.config.set_dtype_policy("mixed_float16" if config.mixed_precision else "float32")
@@ -163,22 +172,48 @@ def run(name: str, splits: Splits, config: TrainConfig, progress: Progress | Cal
     strategy = distribute.strategy(config.distribute)
     record = {**config.for_variant(name), **distribute.record(config.distribute, strategy)}
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
-        model = create_model(name, splits.num_classes, config.image_size, config.weights, calibration=splits.x_train,
-                             progress=as_progress(progress))
+        model = create_model(
+            name,
+            splits.num_classes,
+            config.image_size,
+            config.weights,
+            calibration=splits.x_train,
+            progress=as_progress(progress),
+        )
         clock.lap(schema.SETUP)
-        outcome = _train_and_evaluate(model, variant, splits, config, record[schema.LEARNING_RATE], clock,
-                                      as_progress(progress), cache_memory_limit, tensorboard)
+        outcome = _train_and_evaluate(
+            model,
+            variant,
+            splits,
+            config,
+            record[schema.LEARNING_RATE],
+            clock,
+            as_progress(progress),
+            cache_memory_limit,
+            tensorboard,
+        )
     if tensorboard:
         tensorboard_log.write_hparams(tensorboard, record, {key: outcome[key] for key in schema.SCORES})
-    result = {**_record(model, variant, splits, config, outcome), schema.CONFIG: record,
-              schema.CONFIG_HASH: schema.config_hash(record)}
+    result = {
+        **_record(model, variant, splits, config, outcome),
+        schema.CONFIG: record,
+        schema.CONFIG_HASH: schema.config_hash(record),
+    }
     clock.lap(schema.BOOKKEEPING)
     return {**result, schema.BREAKDOWN: clock.laps}
 
 
-def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: TrainConfig, learning_rate: float,
-                        clock: Stopwatch, progress: Progress, cache_memory_limit: int | None,
-                        tensorboard: str | Path | None) -> dict:
+def _train_and_evaluate(
+    model: keras.Model,
+    variant,
+    splits: Splits,
+    config: TrainConfig,
+    learning_rate: float,
+    clock: Stopwatch,
+    progress: Progress,
+    cache_memory_limit: int | None,
+    tensorboard: str | Path | None,
+) -> dict:
     """Fit (only the trainable suffix, on cached features, when the variant has frozen layers) and
     evaluate; laps ``feature_cache``, ``first_epoch``, ``later_epochs`` and ``evaluation`` on ``clock``."""
     start = time.perf_counter()
@@ -187,10 +222,16 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
         trainee, data, cache_info = model, (splits.x_train, splits.x_val, splits.x_test), dict(features.DISABLED)
         if config.feature_cache and variant.frozen_until:
             prefix, trainee = features.split(model, variant.frozen_until)
-            cache = stack.enter_context(features.build(
-                prefix, variant.frozen_until, *data, batch_size=config.batch_size,
-                memory_limit=cache_memory_limit or features.default_memory_limit(),
-                bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image")))
+            cache = stack.enter_context(
+                features.build(
+                    prefix,
+                    variant.frozen_until,
+                    *data,
+                    batch_size=config.batch_size,
+                    memory_limit=cache_memory_limit or features.default_memory_limit(),
+                    bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image"),
+                )
+            )
             data, cache_info = (cache.train, cache.val, cache.test), cache.info()
         compile_model(trainee, config, learning_rate)
         clock.lap(schema.FEATURE_CACHE_BUILD)
@@ -204,17 +245,37 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
         eval_seconds = time.perf_counter() - eval_start
         clock.lap(schema.EVALUATION)
     _check_scores(float(test_loss), float(test_accuracy))
-    return {schema.HISTORY: history, "log": log, schema.TRAIN_SECONDS: train_seconds, schema.EVAL_SECONDS: eval_seconds,
-            schema.TEST_LOSS: float(test_loss), schema.TEST_ACCURACY: float(test_accuracy), "cache_info": cache_info,
-            schema.PEAK_MEMORY_BYTES: memory.bytes}
+    return {
+        schema.HISTORY: history,
+        "log": log,
+        schema.TRAIN_SECONDS: train_seconds,
+        schema.EVAL_SECONDS: eval_seconds,
+        schema.TEST_LOSS: float(test_loss),
+        schema.TEST_ACCURACY: float(test_accuracy),
+        "cache_info": cache_info,
+        schema.PEAK_MEMORY_BYTES: memory.bytes,
+    }
 
 
-def _fit(trainee: keras.Model, x, xv, splits: Splits, config: TrainConfig, log: EpochLog, progress: Progress,
-         tensorboard: str | Path | None) -> dict[str, list[float]]:
+def _fit(
+    trainee: keras.Model,
+    x,
+    xv,
+    splits: Splits,
+    config: TrainConfig,
+    log: EpochLog,
+    progress: Progress,
+    tensorboard: str | Path | None,
+) -> dict[str, list[float]]:
     """``fit`` in :func:`index_batches` order; the per-epoch history, checked finite."""
     steps = math.ceil(len(x) / config.batch_size)
     # The bar is closed (erased) before the epoch's line is written: Keras calls callbacks in order.
-    callbacks = [keras.callbacks.TerminateOnNaN(), StopOnSignal(), BatchBar(progress, log.name, config.epochs, steps), log]
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        StopOnSignal(),
+        BatchBar(progress, log.name, config.epochs, steps),
+        log,
+    ]
     if tensorboard:
         callbacks.append(tensorboard_log.callback(tensorboard))
     with interrupts.training():
@@ -237,7 +298,9 @@ def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, ou
     """The case's results as recorded (``extra_info``), config aside."""
     history, log, seconds = outcome[schema.HISTORY], outcome["log"], outcome[schema.TRAIN_SECONDS]
     epochs_run, n_train = len(history[schema.LOSS]), len(splits.y_train)
-    n_cached = len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome["cache_info"][schema.ENABLED] else 0
+    n_cached = (
+        len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome["cache_info"][schema.ENABLED] else 0
+    )
     flops_per_image, cache_flops = _flops(model, variant, n_cached)
     calibrated_on = len(calibration_sample(splits.x_train)) if config.weights == CALIBRATED else 0
     model_record = architecture.record(model, variant, config.image_size, splits.num_classes)
@@ -299,10 +362,18 @@ _FORWARD_FLOPS: dict[tuple, tuple[int, int]] = {}  # architecture -> (frozen pre
 def _forward_flops(model: keras.Model, variant) -> tuple[int, int]:
     """Forward FLOPs per image of the model's frozen prefix (0 when nothing is frozen) and of its
     trainable suffix; counted once per architecture."""
-    key = (variant.backbone, variant.frozen_until, variant.head, tuple(model.inputs[0].shape), tuple(model.outputs[0].shape))
+    key = (
+        variant.backbone,
+        variant.frozen_until,
+        variant.head,
+        tuple(model.inputs[0].shape),
+        tuple(model.outputs[0].shape),
+    )
     if key not in _FORWARD_FLOPS:
         whole = measure.forward_flops(model)
-        suffix = measure.forward_flops(features.split(model, variant.frozen_until)[1]) if variant.frozen_until else whole
+        suffix = (
+            measure.forward_flops(features.split(model, variant.frozen_until)[1]) if variant.frozen_until else whole
+        )
         _FORWARD_FLOPS[key] = (whole - suffix, suffix)
     return _FORWARD_FLOPS[key]
 

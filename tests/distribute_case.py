@@ -34,9 +34,17 @@ def main() -> None:
 
     config = TrainConfig(data="synthetic", image_size=32, epochs=args.epochs, batch_size=16, distribute=args.distribute)
     result = train.run(args.variant, load("synthetic", 32), config)
-    print(json.dumps({"history": result["history"], "config": result["config"],
-                      "test_accuracy": result["test_accuracy"], "config_hash": result["config_hash"],
-                      "feature_cache": result["feature_cache"]["enabled"]}))
+    print(
+        json.dumps(
+            {
+                "history": result["history"],
+                "config": result["config"],
+                "test_accuracy": result["test_accuracy"],
+                "config_hash": result["config_hash"],
+                "feature_cache": result["feature_cache"]["enabled"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -23,49 +23,121 @@ ACC = {"basic_cnn": 0.8667, "vgg16_transfer": 0.80, "resnet50v2_finetune": 0.90,
 # ------------------------------------------------------------------------------------------
 
 
-def make_case(variant="basic_cnn", seed=0, acc=None, loss=0.41, ips=154.8, n_test=30, profile="smoke",
-              status="ok", error=None, data_hash="ab12"):
+def make_case(
+    variant="basic_cnn",
+    seed=0,
+    acc=None,
+    loss=0.41,
+    ips=154.8,
+    n_test=30,
+    profile="smoke",
+    status="ok",
+    error=None,
+    data_hash="ab12",
+):
     acc = ACC.get(variant, 0.85) if acc is None else acc
     name = f"test_variant[{variant}-seed={seed}]"
-    config = {"variant": variant, "data": "synthetic", "image_size": 64, "weights": "none",
-              "optimizer": "adam", "learning_rate": 0.0001, "batch_size": 32, "epochs": 2,
-              "augment": False, "seed": seed}
+    config = {
+        "variant": variant,
+        "data": "synthetic",
+        "image_size": 64,
+        "weights": "none",
+        "optimizer": "adam",
+        "learning_rate": 0.0001,
+        "batch_size": 32,
+        "epochs": 2,
+        "augment": False,
+        "seed": seed,
+    }
     if status != "ok":
-        info = {"variant": variant, "status": status, "error": error, "profile": profile, "seed": seed,
-                "config": config}
+        info = {
+            "variant": variant,
+            "status": status,
+            "error": error,
+            "profile": profile,
+            "seed": seed,
+            "config": config,
+        }
     else:
         info = {
-            "variant": variant, "status": "ok", "error": None, "profile": profile, "seed": seed,
-            "test_loss": loss, "test_accuracy": acc,
-            "history": {"loss": [1.2, 0.6], "accuracy": [0.5, 0.8], "val_loss": [0.9, 0.5], "val_accuracy": [0.7, 0.87]},
-            "epochs": 2, "train_seconds": 3.1, "epoch_seconds": [1.7, 1.4], "eval_seconds": 0.2,
-            "train_images_per_second": ips, "params_total": 2133861, "params_trainable": 2133861,
-            "config": config, "config_hash": f"{hash((variant, seed)) & 0xffffffff:08x}",
-            "dataset": {"name": "synthetic", "source": "synthetic",
-                        "splits": {"train": 240, "validation": 30, "test": n_test},
-                        "class_names": ["circle", "cross", "ring", "square", "triangle"],
-                        "hash": data_hash, "version": "1", "image_size": 64,
-                        "skipped": {"count": 0, "examples": []}},
+            "variant": variant,
+            "status": "ok",
+            "error": None,
+            "profile": profile,
+            "seed": seed,
+            "test_loss": loss,
+            "test_accuracy": acc,
+            "history": {
+                "loss": [1.2, 0.6],
+                "accuracy": [0.5, 0.8],
+                "val_loss": [0.9, 0.5],
+                "val_accuracy": [0.7, 0.87],
+            },
+            "epochs": 2,
+            "train_seconds": 3.1,
+            "epoch_seconds": [1.7, 1.4],
+            "eval_seconds": 0.2,
+            "train_images_per_second": ips,
+            "params_total": 2133861,
+            "params_trainable": 2133861,
+            "config": config,
+            "config_hash": f"{hash((variant, seed)) & 0xFFFFFFFF:08x}",
+            "dataset": {
+                "name": "synthetic",
+                "source": "synthetic",
+                "splits": {"train": 240, "validation": 30, "test": n_test},
+                "class_names": ["circle", "cross", "ring", "square", "triangle"],
+                "hash": data_hash,
+                "version": "1",
+                "image_size": 64,
+                "skipped": {"count": 0, "examples": []},
+            },
         }
     return {
-        "group": None, "name": name, "fullname": f"benchmarks/test_variants.py::{name}",
+        "group": None,
+        "name": name,
+        "fullname": f"benchmarks/test_variants.py::{name}",
         "params": {"variant": variant, "seed": seed},
         "stats": {"min": 3.1, "max": 3.1, "mean": 3.1, "stddev": 0, "rounds": 1, "median": 3.1},
         "extra_info": info,
     }
 
 
-def make_run(benchmarks, node="runner-1", device="cpu: AMD EPYC 7763", profile="smoke", complete=True,
-             unrecorded=(), when="2026-11-27T22:00:00"):
+def make_run(
+    benchmarks,
+    node="runner-1",
+    device="cpu: AMD EPYC 7763",
+    profile="smoke",
+    complete=True,
+    unrecorded=(),
+    when="2026-11-27T22:00:00",
+):
     """A result file; ``unrecorded`` are cases that failed before recording (only in flowers.cases)."""
-    records = [{"name": b["name"], "variant": b["extra_info"]["variant"], "seed": b["extra_info"].get("seed"),
-                "status": b["extra_info"]["status"], "error": b["extra_info"].get("error")} for b in benchmarks]
+    records = [
+        {
+            "name": b["name"],
+            "variant": b["extra_info"]["variant"],
+            "seed": b["extra_info"].get("seed"),
+            "status": b["extra_info"]["status"],
+            "error": b["extra_info"].get("error"),
+        }
+        for b in benchmarks
+    ]
     records += list(unrecorded)
     return {
-        "machine_info": {"node": node, "processor": "x86_64", "machine": "x86_64", "python_version": "3.11.7",
-                         "cpu": {"brand_raw": "AMD EPYC 7763", "count": 2},
-                         "flowers": {"tensorflow": "2.16.1", "keras": "3.3.3", "device": device,
-                                     "device_kind": "gpu" if "gpu" in device.lower() else "cpu"}},
+        "machine_info": {
+            "node": node,
+            "processor": "x86_64",
+            "machine": "x86_64",
+            "python_version": "3.11.7",
+            "cpu": {"brand_raw": "AMD EPYC 7763", "count": 2},
+            "flowers": {
+                "tensorflow": "2.16.1",
+                "keras": "3.3.3",
+                "device": device,
+                "device_kind": "gpu" if "gpu" in device.lower() else "cpu",
+            },
+        },
         "commit_info": {"id": "0123456789abcdef", "dirty": False, "branch": "main"},
         "benchmarks": benchmarks,
         "datetime": when,
@@ -74,14 +146,23 @@ def make_run(benchmarks, node="runner-1", device="cpu: AMD EPYC 7763", profile="
     }
 
 
-def standard(seeds=1, acc_shift=0.0, loss_factor=1.0, ips_factor=1.0, variants=VARIANTS, spread=0.01, n_test=30,
-             **run_kw):
+def standard(
+    seeds=1, acc_shift=0.0, loss_factor=1.0, ips_factor=1.0, variants=VARIANTS, spread=0.01, n_test=30, **run_kw
+):
     benches = []
     for v in variants:
         for s in range(seeds):
             jitter = (s - (seeds - 1) / 2) * spread if seeds > 1 else 0.0
-            benches.append(make_case(v, seed=s, acc=ACC[v] + jitter + acc_shift, n_test=n_test,
-                                     loss=0.41 * loss_factor * (1 + jitter), ips=154.8 * ips_factor * (1 + jitter)))
+            benches.append(
+                make_case(
+                    v,
+                    seed=s,
+                    acc=ACC[v] + jitter + acc_shift,
+                    n_test=n_test,
+                    loss=0.41 * loss_factor * (1 + jitter),
+                    ips=154.8 * ips_factor * (1 + jitter),
+                )
+            )
     return make_run(benches, **run_kw)
 
 
@@ -98,8 +179,11 @@ def write(folder: Path, name: str, data) -> Path:
 
 def rows(comparison, variant=None, metric=None) -> list:
     """The rows of a ``flowers check`` comparison, of one variant and/or metric."""
-    return [r for r in comparison.rows
-            if (variant is None or r.variant == variant) and (metric is None or r.metric == metric)]
+    return [
+        r
+        for r in comparison.rows
+        if (variant is None or r.variant == variant) and (metric is None or r.metric == metric)
+    ]
 
 
 def compared(tmp_path: Path, base, cur, **kw):
@@ -110,11 +194,15 @@ def compared(tmp_path: Path, base, cur, **kw):
     return check.compare(load_run(write(tmp_path, "base.json", base)), load_run(write(tmp_path, "cur.json", cur)), **kw)
 
 
-def seeded(accs: dict[str, list[float]], losses: dict[str, list[float]] | None = None, n_test: int = 30,
-           **run_kw) -> dict:
+def seeded(
+    accs: dict[str, list[float]], losses: dict[str, list[float]] | None = None, n_test: int = 30, **run_kw
+) -> dict:
     """A run with the given test accuracies (and losses) per variant, one case per value (seeds 0..)."""
-    benches = [make_case(v, seed=s, acc=a, loss=(losses or {}).get(v, [0.41] * len(values))[s], n_test=n_test)
-               for v, values in accs.items() for s, a in enumerate(values)]
+    benches = [
+        make_case(v, seed=s, acc=a, loss=(losses or {}).get(v, [0.41] * len(values))[s], n_test=n_test)
+        for v, values in accs.items()
+        for s, a in enumerate(values)
+    ]
     return make_run(benches, **run_kw)
 
 
@@ -137,8 +225,14 @@ def fixture(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
 
 
-def fixture_run(dt: str, variants=(*VARIANTS, "mobilenet_v2_transfer"), epochs: int = 3, profile: str = "smoke",
-                seed_base: int = 0, commit: str = "c0ffee") -> dict:
+def fixture_run(
+    dt: str,
+    variants=(*VARIANTS, "mobilenet_v2_transfer"),
+    epochs: int = 3,
+    profile: str = "smoke",
+    seed_base: int = 0,
+    commit: str = "c0ffee",
+) -> dict:
     """A run dated ``dt`` with one case per variant, each a copy of one_run.json's first case."""
     base = fixture("one_run.json")
     proto = base["benchmarks"][0]
@@ -152,8 +246,14 @@ def fixture_run(dt: str, variants=(*VARIANTS, "mobilenet_v2_transfer"), epochs: 
         acc = 0.5 + 0.4 * ((seed_base * 7 + i * 3) % 10) / 10
         b["name"] = f"test_variant[{v}]"
         info = b["extra_info"]
-        info.update(variant=v, profile=profile, test_accuracy=acc, test_loss=1 - acc, epochs=epochs,
-                    train_seconds=2.0 + i + seed_base % 5)
+        info.update(
+            variant=v,
+            profile=profile,
+            test_accuracy=acc,
+            test_loss=1 - acc,
+            epochs=epochs,
+            train_seconds=2.0 + i + seed_base % 5,
+        )
         info["history"] = {k: [0.3 + 0.5 * e / epochs for e in range(1, epochs + 1)] for k in HISTORY_KEYS}
         info["config"] = dict(info["config"], variant=v, epochs=epochs)
         data["benchmarks"].append(b)

@@ -47,9 +47,11 @@ def swap():
 
 
 def test_registry_report_and_check_import_no_keras():
-    code = ("import sys, flowers, flowers.registry, flowers.report, flowers.check; "
-            "assert not {'keras', 'tensorflow'} & set(sys.modules), 'heavy import'; "
-            "print(len(flowers.registry.list_variants()))")
+    code = (
+        "import sys, flowers, flowers.registry, flowers.report, flowers.check; "
+        "assert not {'keras', 'tensorflow'} & set(sys.modules), 'heavy import'; "
+        "print(len(flowers.registry.list_variants()))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "5", proc.stderr
 
@@ -115,7 +117,9 @@ def test_model_changes_name_weights_and_skip_old_records():
 def test_weights_identity(tmp_path):
     assert weights_identity("basic_cnn", "imagenet") == {"source": "none"}  # no backbone
     assert weights_identity("vgg16_transfer", "imagenet") == {
-        "source": "imagenet", "file": "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"}
+        "source": "imagenet",
+        "file": "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    }
     path = tmp_path / registry.get_backbone("vgg16").files[0]
     path.write_bytes(b"not really weights")
     identity = weights_identity("vgg16_transfer", str(tmp_path))
@@ -145,7 +149,6 @@ def test_calibrated_random_backbones_carry_signal(name):
 def test_calibrated_weights_need_training_images():
     with pytest.raises(OptionError, match="--weights random-calibrated: needs training images"):
         create_model("mobilenet_v2_transfer", 5, 32, "random-calibrated")
-
 
 
 def test_calibrated_mobilenet_features_tell_the_classes_apart():

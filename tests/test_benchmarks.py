@@ -19,16 +19,33 @@ CONFIG_KEYS = {f.name for f in dataclasses.fields(TrainConfig)} - {schema.DISTRI
 
 
 def run_benchmarks(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("smoke")
     out, tensorboard = folder / "out.json", folder / "tb"
-    proc = run_benchmarks("--profile", "smoke", "-k", "basic_cnn or mobilenet_v2_transfer", "--seeds", "2",
-                          "--epochs", "1", "--benchmark-json", str(out), "--tensorboard", str(tensorboard))
+    proc = run_benchmarks(
+        "--profile",
+        "smoke",
+        "-k",
+        "basic_cnn or mobilenet_v2_transfer",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--benchmark-json",
+        str(out),
+        "--tensorboard",
+        str(tensorboard),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc, json.loads(out.read_text())
 
@@ -58,8 +75,12 @@ def test_smoke_json_holds_every_key(smoke_run):
 def test_seeds_run_as_separate_cases(smoke_run):
     _, result = smoke_run
     names = sorted(b["name"] for b in result["benchmarks"])
-    assert names == ["test_variant[basic_cnn-seed=0]", "test_variant[basic_cnn-seed=1]",
-                     "test_variant[mobilenet_v2_transfer-seed=0]", "test_variant[mobilenet_v2_transfer-seed=1]"]
+    assert names == [
+        "test_variant[basic_cnn-seed=0]",
+        "test_variant[basic_cnn-seed=1]",
+        "test_variant[mobilenet_v2_transfer-seed=0]",
+        "test_variant[mobilenet_v2_transfer-seed=1]",
+    ]
     seeds = {(b["extra_info"]["variant"], b["extra_info"]["seed"]) for b in result["benchmarks"]}
     assert len(seeds) == 4
     hashes = {b["extra_info"]["variant"]: set() for b in result["benchmarks"]}
@@ -90,13 +111,21 @@ def test_tensorboard_option_writes_event_files_per_case(smoke_run):
     proc, result = smoke_run
     tensorboard = Path(proc.args[proc.args.index("--tensorboard") + 1])
     assert sorted(p.name for p in tensorboard.iterdir()) == [
-        "basic_cnn-seed=0", "basic_cnn-seed=1", "mobilenet_v2_transfer-seed=0", "mobilenet_v2_transfer-seed=1"]
+        "basic_cnn-seed=0",
+        "basic_cnn-seed=1",
+        "mobilenet_v2_transfer-seed=0",
+        "mobilenet_v2_transfer-seed=1",
+    ]
     for bench in result["benchmarks"]:
         info = bench["extra_info"]
         case = tensorboard / f"{info['variant']}-seed={info['seed']}"
         (events,) = (case / "train").glob("events.out.tfevents.*")
-        losses = [float(tf.make_ndarray(v.tensor)) for e in tf.compat.v1.train.summary_iterator(str(events))
-                  for v in e.summary.value if v.tag == "epoch_loss"]
+        losses = [
+            float(tf.make_ndarray(v.tensor))
+            for e in tf.compat.v1.train.summary_iterator(str(events))
+            for v in e.summary.value
+            if v.tag == "epoch_loss"
+        ]
         assert losses == pytest.approx(info["history"]["loss"], rel=1e-6)
         assert list((case / "validation").glob("events.out.tfevents.*"))
 
@@ -116,14 +145,15 @@ def test_the_run_ends_with_each_variants_scores_in_100_columns(smoke_run):
     proc, result = smoke_run
     out = proc.stdout.splitlines()
     start = out.index(next(line for line in out if line.startswith("flowers-bench: test accuracy and loss")))
-    header, basic, mobilenet = out[start + 1:start + 4]
+    header, basic, mobilenet = out[start + 1 : start + 4]
     assert header.split()[:3] == ["variant", "seeds", "status"] and "original acc / loss" in header
-    accuracy = statistics.mean(b["extra_info"]["test_accuracy"] for b in result["benchmarks"]
-                               if b["extra_info"]["variant"] == "basic_cnn")
+    accuracy = statistics.mean(
+        b["extra_info"]["test_accuracy"] for b in result["benchmarks"] if b["extra_info"]["variant"] == "basic_cnn"
+    )
     assert basic.split()[:4] == ["basic_cnn", "2", "ok", f"{accuracy:.3f}"] and basic.split()[4] == "±"
     assert basic.endswith("0.695 / 0.783")  # the original's model 1
     assert mobilenet.split()[:3] == ["mobilenet_v2_transfer", "2", "ok"] and mobilenet.endswith("—")
-    assert all(len(line) <= 100 for line in out[start:start + 4])
+    assert all(len(line) <= 100 for line in out[start : start + 4])
     timing = next(line for line in out if line.startswith("Name (time in"))
     assert "Mean" in timing and "Rounds" in timing and "StdDev" not in timing and "OPS" not in timing
 
@@ -131,5 +161,7 @@ def test_the_run_ends_with_each_variants_scores_in_100_columns(smoke_run):
 def test_a_missing_data_folder_stops_pytest_in_one_line(tmp_path):
     proc = run_benchmarks("--profile", "paper", "-k", "basic_cnn", "--data", str(tmp_path / "no-such-folder"))
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR
-    assert proc.stderr.splitlines() == [f"ERROR: data folder not found: {tmp_path / 'no-such-folder'}; check the path, "
-                                        "or use tf_flowers or synthetic", ""]
+    assert proc.stderr.splitlines() == [
+        f"ERROR: data folder not found: {tmp_path / 'no-such-folder'}; check the path, or use tf_flowers or synthetic",
+        "",
+    ]

@@ -15,7 +15,6 @@ from tests.factory import VARIANTS, make_case, make_run, standard, write
 pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
 
 
-
 def test_update_baseline_creates_and_replaces(tmp_path, check_cli):
     target = tmp_path / "benchmarks" / "baselines" / "smoke-cpu.json"
     first = write(tmp_path, "first.json", standard(seeds=10))

@@ -18,7 +18,6 @@ from tests.factory import ROOT, make_run, standard, write
 pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
 
 
-
 GOOD = standard()
 NO_EXTRA = copy.deepcopy(GOOD)
 for _b in NO_EXTRA["benchmarks"]:
@@ -67,7 +66,9 @@ def test_missing_baseline_says_how_to_make_one(tmp_path, check_cli):
 
 
 def test_profiles_must_match(tmp_path, check_cli):
-    code, out, err = check_cli(write(tmp_path, "a.json", standard(profile="paper")), write(tmp_path, "b.json", standard()))
+    code, out, err = check_cli(
+        write(tmp_path, "a.json", standard(profile="paper")), write(tmp_path, "b.json", standard())
+    )
     assert code == 2 and out == "" and "profile 'paper'" in err and len(err.splitlines()) == 1
 
 
@@ -76,16 +77,26 @@ def test_installed_command_line(tmp_path):
     good = write(tmp_path, "good.json", GOOD)
     bad = write(tmp_path, "bad.json", json.dumps(GOOD)[:100])
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run([sys.executable, "-m", "flowers", "check", good, good], capture_output=True, text=True,
-                        cwd=tmp_path, env=env, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "flowers", "check", good, good],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "PASS" in ok.stdout
-    broken = subprocess.run([sys.executable, "-m", "flowers", "check", good, bad], capture_output=True, text=True,
-                            cwd=tmp_path, env=env, timeout=60)
+    broken = subprocess.run(
+        [sys.executable, "-m", "flowers", "check", good, bad],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert broken.returncode == 2 and broken.stdout == ""
     assert len(broken.stderr.splitlines()) == 1 and "not valid JSON" in broken.stderr
-
-
 
 
 def test_check_never_imports_tensorflow():

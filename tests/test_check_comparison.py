@@ -17,7 +17,6 @@ from tests.factory import VARIANTS, compared, make_case, make_run, rows, standar
 pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
 
 
-
 def test_variant_removed_is_missing(tmp_path, check_cli):
     base = write(tmp_path, "base.json", standard())
     cur = write(tmp_path, "cur.json", standard(variants=VARIANTS[:-1]))
@@ -37,8 +36,18 @@ def test_failed_variant_is_missing(tmp_path, check_cli, recorded):
     if recorded:
         cur = make_run([*benches, failed])
     else:  # pytest-benchmark dropped the failed case: only the run-level record names it
-        cur = make_run(benches, unrecorded=[{"name": failed["name"], "variant": VARIANTS[-1], "seed": 0,
-                                             "status": "failed", "error": "loss became NaN at epoch 2"}])
+        cur = make_run(
+            benches,
+            unrecorded=[
+                {
+                    "name": failed["name"],
+                    "variant": VARIANTS[-1],
+                    "seed": 0,
+                    "status": "failed",
+                    "error": "loss became NaN at epoch 2",
+                }
+            ],
+        )
     base = write(tmp_path, "base.json", standard())
     cur_path = write(tmp_path, "cur.json", cur)
     code, out, _ = check_cli(base, cur_path)
@@ -66,9 +75,18 @@ def test_one_failed_seed_of_three_is_missing(tmp_path, check_cli):
 
 
 def test_skipped_variant_is_missing_with_its_status(tmp_path):
-    cur = make_run(standard(variants=VARIANTS[:1])["benchmarks"],
-                   unrecorded=[{"name": "test_variant[vgg16_transfer-seed=0]", "variant": "vgg16_transfer", "seed": 0,
-                                "status": "skipped", "error": "no VGG16 weights in --weights-dir"}])
+    cur = make_run(
+        standard(variants=VARIANTS[:1])["benchmarks"],
+        unrecorded=[
+            {
+                "name": "test_variant[vgg16_transfer-seed=0]",
+                "variant": "vgg16_transfer",
+                "seed": 0,
+                "status": "skipped",
+                "error": "no VGG16 weights in --weights-dir",
+            }
+        ],
+    )
     comp = compared(tmp_path, standard(variants=VARIANTS[:2]), cur)
     bad = rows(comp, variant="vgg16_transfer")
     assert {r.verdict for r in bad} == {"missing"} and comp.regressed
@@ -158,14 +176,12 @@ def test_folder_means_its_newest_run(tmp_path, check_cli):
     assert "0002_new.json" in out
 
 
-
-
 def test_render_is_aligned(tmp_path):
     comp = compared(tmp_path, standard(), standard(ips_factor=0.5))
     text = check.render(comp)
     lines = text.splitlines()
     i = next(i for i, line in enumerate(lines) if line.startswith("variant"))
     col = lines[i].index("verdict")
-    table = [line for line in lines[i + 1:] if line and not line.startswith(("PASS", "FAIL"))]
+    table = [line for line in lines[i + 1 :] if line and not line.startswith(("PASS", "FAIL"))]
     assert len(table) == len(comp.rows)
     assert all(line[col:].split()[0] in ("ok", "REGRESSED") for line in table)

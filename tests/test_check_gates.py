@@ -99,16 +99,22 @@ def test_the_threshold_is_the_smallest_change_flagged(tmp_path, metric, key, wor
     for factor, verdict in [(0.99, "ok"), (1.01, "REGRESSED")]:
         step = worse * limit * factor
         value = mean + step if metric == "accuracy" else mean * (1 + step)
-        cur = seeded({"basic_cnn": [0.7]}, losses={"basic_cnn": [value]}) if metric == "loss" else \
-            seeded({"basic_cnn": [value]})
+        cur = (
+            seeded({"basic_cnn": [0.7]}, losses={"basic_cnn": [value]})
+            if metric == "loss"
+            else seeded({"basic_cnn": [value]})
+        )
         assert compared(tmp_path, base, cur, metrics=[metric]).rows[0].verdict == verdict
 
 
 def test_loss_is_judged_as_a_ratio_in_the_worse_direction(tmp_path):
     base = seeded({"basic_cnn": [0.9] * 10}, losses={"basic_cnn": [0.40, 0.42, 0.41, 0.43, 0.39] * 2})
+
     def verdict(loss):
-        return compared(tmp_path, base, seeded({"basic_cnn": [0.9]}, losses={"basic_cnn": [loss]}),
-                       metrics=["loss"]).rows[0]
+        return compared(
+            tmp_path, base, seeded({"basic_cnn": [0.9]}, losses={"basic_cnn": [loss]}), metrics=["loss"]
+        ).rows[0]
+
     assert verdict(0.41).verdict == "ok"
     assert verdict(0.60).verdict == "REGRESSED" and verdict(0.60).change == "+46.4%"  # over the geometric mean
     assert verdict(0.25).verdict == "improved"
@@ -122,9 +128,14 @@ def test_loss_is_judged_as_a_ratio_in_the_worse_direction(tmp_path):
 def timed(run, factor=1.0, steps=(1.0, 0.1, 0.1, 0.1), train=1.8, wall=2.5):
     """Every ok case timed like the smoke profile's small variants: epochs 2+ over 0.3 s, training
     1.8 s, the whole case 2.5 s; ``factor`` slows everything down."""
-    return set_info(copy.deepcopy(run), epoch_step_seconds=[s * factor for s in steps], train_seconds=train * factor,
-                    wall_seconds=wall * factor, steady_images_per_second=lambda i: 480.0 / factor,
-                    train_images_per_second=lambda i: 400.0 / factor)
+    return set_info(
+        copy.deepcopy(run),
+        epoch_step_seconds=[s * factor for s in steps],
+        train_seconds=train * factor,
+        wall_seconds=wall * factor,
+        steady_images_per_second=lambda i: 480.0 / factor,
+        train_images_per_second=lambda i: 400.0 / factor,
+    )
 
 
 def test_twenty_times_slower_small_variant_is_caught(tmp_path, check_cli):
@@ -151,8 +162,9 @@ def test_nothing_timed_long_enough_is_skipped_and_counted(tmp_path, check_cli):
     cur = write(tmp_path, "cur.json", timed(standard(), factor=0.9, train=0.5, wall=0.8))
     code, out, _ = check_cli(base, cur, "--metrics", "accuracy,time")
     assert code == 0
-    assert out.rstrip().endswith(f"; {len(VARIANTS)} of {2 * len(VARIANTS)} gates skipped "
-                                 f"({len(VARIANTS)} too short to gate)")
+    assert out.rstrip().endswith(
+        f"; {len(VARIANTS)} of {2 * len(VARIANTS)} gates skipped ({len(VARIANTS)} too short to gate)"
+    )
 
 
 def merged(run, cpus):
@@ -174,17 +186,24 @@ def test_merged_parts_are_compared_case_by_case(tmp_path):
     assert {r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows} == {"REGRESSED"}
     cur = merged(standard(ips_factor=0.5), ["EPYC 7763", "Xeon 8480"])  # every other case on another CPU
     verdicts = {r.variant: r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows}
-    assert verdicts == {"basic_cnn": "REGRESSED", "vgg16_transfer": "skipped",
-                        "resnet50v2_finetune": "REGRESSED", "resnet50v2_finetune_aug": "skipped"}
+    assert verdicts == {
+        "basic_cnn": "REGRESSED",
+        "vgg16_transfer": "skipped",
+        "resnet50v2_finetune": "REGRESSED",
+        "resnet50v2_finetune_aug": "skipped",
+    }
 
 
 def test_the_host_name_is_not_the_machine_but_the_cpu_model_and_cores_are(tmp_path):
     base = standard(node="runner-1")
-    assert {r.verdict for r in compared(tmp_path, base, standard(ips_factor=0.5, node="runner-7"),
-                                       metrics=["time"]).rows} == {"REGRESSED"}
+    assert {
+        r.verdict for r in compared(tmp_path, base, standard(ips_factor=0.5, node="runner-7"), metrics=["time"]).rows
+    } == {"REGRESSED"}
     other = standard(ips_factor=0.5)
     other["machine_info"]["cpu"].update(family=25, model=17)
-    assert {r.how.split(":")[0] for r in compared(tmp_path, base, other, metrics=["time"]).rows} == {"different machine"}
+    assert {r.how.split(":")[0] for r in compared(tmp_path, base, other, metrics=["time"]).rows} == {
+        "different machine"
+    }
     fewer = standard(ips_factor=0.5)
     for run in (base, fewer):
         run["machine_info"]["flowers"]["cores"] = 2 if run is base else 1
@@ -197,8 +216,9 @@ def test_other_device_is_skipped_and_counted_in_the_summary(tmp_path, check_cli)
     code, out, _ = check_cli(base, cur)
     assert code == 0
     n = len(VARIANTS)
-    assert out.rstrip().splitlines()[-1] == (f"PASS: nothing regressed in {n} variants; "
-                                             f"{n} of {3 * n} gates skipped ({n} different machine)")
+    assert out.rstrip().splitlines()[-1] == (
+        f"PASS: nothing regressed in {n} variants; {n} of {3 * n} gates skipped ({n} different machine)"
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -210,8 +230,9 @@ def test_the_false_alarm_budget_is_split_over_the_gates_that_decide(tmp_path):
     run = standard(seeds=10)
     assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, run, metrics=["accuracy"]).rows} == {"0.0025"}
     other = standard(seeds=10, device="gpu: NVIDIA H100")  # time cannot decide: 8 gates share 0.02
-    assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, other).rows
-            if r.verdict != "skipped"} == {"0.0013"}
+    assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, other).rows if r.verdict != "skipped"} == {
+        "0.0013"
+    }
 
 
 def test_each_metric_carries_its_gate():

@@ -47,8 +47,9 @@ def test_markdown_file_is_written_and_the_job_summary_appended_to(tmp_path, monk
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     own = tmp_path / "check.md"
     own.write_text("an older verdict\n")
-    code = cli.main(["check", str(base), str(cur), "--metrics", "accuracy", "--markdown", str(own),
-                     "--markdown", str(summary)])
+    code = cli.main(
+        ["check", str(base), str(cur), "--metrics", "accuracy", "--markdown", str(own), "--markdown", str(summary)]
+    )
     assert code == 1
     verdict = own.read_text()
     assert verdict.startswith("### flowers check: FAIL") and "an older verdict" not in verdict  # replaced
@@ -61,8 +62,10 @@ def test_no_baseline_ok_says_how_to_adopt_the_run_and_exits_0(tmp_path, capsys):
     missing = tmp_path / "paper-gpu.json"
     md = tmp_path / "check.md"
     assert cli.main(["check", str(missing), str(cur), "--no-baseline-ok", "--markdown", str(md)]) == 0
-    line = (f"no baseline {missing} yet: nothing to compare with; adopt this run with: "
-            f"flowers check --update-baseline {missing} {cur}")
+    line = (
+        f"no baseline {missing} yet: nothing to compare with; adopt this run with: "
+        f"flowers check --update-baseline {missing} {cur}"
+    )
     assert capsys.readouterr().out == line + "\n"
     assert md.read_text() == line + "\n"
     # the adoption it suggests works, and from then on the night is gated
@@ -73,7 +76,7 @@ def test_no_baseline_ok_says_how_to_adopt_the_run_and_exits_0(tmp_path, capsys):
 
 def test_no_baseline_ok_still_refuses_an_unreadable_run_and_is_off_by_default(tmp_path, capsys):
     bad = tmp_path / "out.json"
-    bad.write_text("{\"benchmarks\": [")
+    bad.write_text('{"benchmarks": [')
     missing = tmp_path / "paper-gpu.json"
     assert cli.main(["check", str(missing), str(bad), "--no-baseline-ok"]) == 2
     assert cli.main(["check", str(missing), str(save(tmp_path / "ok.json", night(1)))]) == 2

@@ -16,7 +16,6 @@ from tests.factory import ROOT, rows, standard, write
 pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
 
 
-
 PYPROJECT = """
 [project]
 name = "x"

@@ -56,9 +56,11 @@ def test_class_folders_split_80_10_10_per_class(tmp_path):
     assert splits.class_names == ["circle", "cross", "ring", "square", "triangle"]
     assert splits.num_classes == 5
     assert (class_counts(splits.y_train), class_counts(splits.y_val), class_counts(splits.y_test)) == (
-        [16] * 5, [2] * 5, [2] * 5)
-    for x, y in [(splits.x_train, splits.y_train), (splits.x_val, splits.y_val),
-                 (splits.x_test, splits.y_test)]:
+        [16] * 5,
+        [2] * 5,
+        [2] * 5,
+    )
+    for x, y in [(splits.x_train, splits.y_train), (splits.x_val, splits.y_val), (splits.x_test, splits.y_test)]:
         assert x.dtype == np.uint8 and x.shape == (len(y), SIZE, SIZE, 3)
         assert y.dtype == np.int32
     fp = splits.fingerprint
@@ -192,13 +194,13 @@ def test_augment_adds_four_copies_of_training_images_only():
     assert out.x_train.shape == (5 * n, SIZE, SIZE, 3) and out.x_train.dtype == np.uint8
     np.testing.assert_array_equal(out.y_train, np.tile(splits.y_train, 5))
     np.testing.assert_array_equal(out.x_train[:n], splits.x_train)
-    np.testing.assert_array_equal(out.x_train[n:2 * n], splits.x_train[:, :, ::-1])  # left-right
-    np.testing.assert_array_equal(out.x_train[2 * n:3 * n], splits.x_train[:, ::-1])  # up-down
+    np.testing.assert_array_equal(out.x_train[n : 2 * n], splits.x_train[:, :, ::-1])  # left-right
+    np.testing.assert_array_equal(out.x_train[2 * n : 3 * n], splits.x_train[:, ::-1])  # up-down
     for name in ("x_val", "y_val", "x_test", "y_test"):
         np.testing.assert_array_equal(getattr(out, name), getattr(splits, name))
-    ratio = out.x_train[3 * n:4 * n].mean(axis=(1, 2, 3)) / splits.x_train.mean(axis=(1, 2, 3))
+    ratio = out.x_train[3 * n : 4 * n].mean(axis=(1, 2, 3)) / splits.x_train.mean(axis=(1, 2, 3))
     assert ratio.min() > 0.75 and ratio.max() < 1.21 and ratio.std() > 0.05  # brightness x [0.8, 1.2]
-    spread = out.x_train[4 * n:].std(axis=(1, 2)).mean(-1) / splits.x_train.std(axis=(1, 2)).mean(-1)
+    spread = out.x_train[4 * n :].std(axis=(1, 2)).mean(-1) / splits.x_train.std(axis=(1, 2)).mean(-1)
     assert spread.min() > 0.75 and spread.max() < 1.25 and spread.std() > 0.05  # contrast x [0.8, 1.2]
     assert out.fingerprint["splits"] == {**splits.fingerprint["splits"], "train_augmented": 5 * n}
     assert out.fingerprint["augmented"]["factor"] == 5 and out.fingerprint["augmented"]["seed"] == 0
@@ -281,12 +283,15 @@ def test_class_with_only_unreadable_images_is_an_error(tmp_path):
 # --- bad input: folders and names ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("builder, expected", [
-    (make_data.write_empty_folder, "no class sub-folders in {root}"),
-    (make_data.write_single_class, "only one class folder (circle) in {root}"),
-    (make_data.write_empty_class, "empty class folder: {root}/ring"),
-    (make_data.write_mismatched_splits, "class folders differ between {root}/train and {root}/test"),
-])
+@pytest.mark.parametrize(
+    "builder, expected",
+    [
+        (make_data.write_empty_folder, "no class sub-folders in {root}"),
+        (make_data.write_single_class, "only one class folder (circle) in {root}"),
+        (make_data.write_empty_class, "empty class folder: {root}/ring"),
+        (make_data.write_mismatched_splits, "class folders differ between {root}/train and {root}/test"),
+    ],
+)
 def test_unusable_folders(tmp_path, builder, expected):
     root = builder(tmp_path / "d")
     message = one_line_error(str(root), SIZE)
@@ -386,8 +391,7 @@ def test_tf_flowers_arrays_and_fingerprint(monkeypatch):
 
     class FakeDataset:
         def __init__(self, n):
-            self.items = [(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8), np.int64(i % 5))
-                          for i in range(n)]
+            self.items = [(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8), np.int64(i % 5)) for i in range(n)]
 
         def as_numpy_iterator(self):
             return iter(self.items)
@@ -419,7 +423,8 @@ def test_tf_flowers_arrays_and_fingerprint(monkeypatch):
 
 def test_make_data_script_writes_a_loadable_folder(tmp_path):
     script = Path(make_data.__file__)
-    done = subprocess.run([sys.executable, str(script), "splits", str(tmp_path / "d")],
-                          capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(script), "splits", str(tmp_path / "d")], capture_output=True, text=True, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert load_quietly(tmp_path / "d").fingerprint["splits"] == {"train": 240, "validation": 30, "test": 30}

@@ -86,7 +86,9 @@ def test_unreachable_imagenet_weights_fail_the_model_at_once(hanging_host, tmp_p
     assert hanging_host == [("storage.googleapis.com", 443)]
     message = str(err.value)
     assert message.startswith("ImageNet weights for mobilenet_v2 could not be downloaded (storage.googleapis.com:443")
-    assert "--profile smoke" in message and message.endswith("--weights DIR holds mobilenet_v2_1.0_imagenet_notop.weights.h5")
+    assert "--profile smoke" in message and message.endswith(
+        "--weights DIR holds mobilenet_v2_1.0_imagenet_notop.weights.h5"
+    )
 
 
 def test_cached_keras_weights_are_not_probed(hanging_host, tmp_path, monkeypatch):
@@ -133,7 +135,8 @@ def test_a_prepared_data_set_is_moved_into_place_and_the_temporary_folder_remove
     assert (final / "tf_flowers-train.tfrecord-00000-of-00001").read_bytes() == b"records"
     assert [p.name for p in tmp_path.iterdir()] == ["tf_flowers"]  # no temporary folder left
     assert lines[0].startswith("downloading tf_flowers (218 MiB) and preparing it in ") and lines[1].startswith(
-        "tf_flowers prepared in ")
+        "tf_flowers prepared in "
+    )
 
 
 def test_the_probe_goes_to_the_environments_proxy(fresh_probe, monkeypatch):
@@ -204,19 +207,43 @@ def test_an_offline_paper_run_fails_every_case_at_once_naming_the_offline_option
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there now: connections are refused
     env = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
-    env.update(TF_CPP_MIN_LOG_LEVEL="2", TFDS_DATA_DIR=str(tmp_path / "tfds"), COLUMNS="400",
-               http_proxy=f"http://127.0.0.1:{port}", https_proxy=f"http://127.0.0.1:{port}")
+    env.update(
+        TF_CPP_MIN_LOG_LEVEL="2",
+        TFDS_DATA_DIR=str(tmp_path / "tfds"),
+        COLUMNS="400",
+        http_proxy=f"http://127.0.0.1:{port}",
+        https_proxy=f"http://127.0.0.1:{port}",
+    )
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider",
-                           "-k", "basic_cnn or vgg16_transfer", "--benchmark-json", str(tmp_path / "out.json")],
-                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
-                          check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "basic_cnn or vgg16_transfer",
+            "--benchmark-json",
+            str(tmp_path / "out.json"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     took = time.monotonic() - start
     assert done.returncode == 1, done.stdout[-3000:]
     failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
     assert len(failed) == 2, done.stdout[-3000:]
     for line in failed:
-        assert f"tf_flowers could not be downloaded (127.0.0.1:{port}: Connection refused); offline, use " \
-               "--profile smoke" in line, line
+        assert (
+            f"tf_flowers could not be downloaded (127.0.0.1:{port}: Connection refused); offline, use "
+            "--profile smoke" in line
+        ), line
     print(f"offline paper run of two variants: {took:.1f} s from start to exit")  # was over 400 s
     assert not (tmp_path / "tfds").exists()  # nothing downloaded or prepared

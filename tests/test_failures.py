@@ -2,7 +2,8 @@
 processes, as a user or CI runs them.
 
 * Ctrl-C / SIGTERM during training: the process stops, an existing ``--benchmark-json`` file is never
-  left truncated (``flowers/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only), and a partial run is flagged ``"complete": false``.
+  left truncated (``flowers/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only),
+  and a partial run is flagged ``"complete": false``.
 * A variant whose loss becomes NaN fails alone; the others' results are saved; report and check show it.
 * Bad image folders (acceptance command of issue 6) and bad options: a one-line error.
 * Unusable JSON: ``flowers report`` and ``flowers check`` exit 2 with one stderr line naming the file.
@@ -48,13 +49,26 @@ def pytest_cmd(*args) -> list[str]:
 
 def bench(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
     """``pytest benchmarks ARGS`` in a subprocess from the repository root; stdout+stderr as text."""
-    return subprocess.run(pytest_cmd(*args), cwd=ROOT, env=env or ENV, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return subprocess.run(
+        pytest_cmd(*args),
+        cwd=ROOT,
+        env=env or ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def flowers(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flowers", *map(str, args)], cwd=cwd, env=ENV,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flowers", *map(str, args)],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def case_of(data: dict, variant: str) -> dict:
@@ -64,8 +78,7 @@ def case_of(data: dict, variant: str) -> dict:
 
 def summary_line(output: str, nodeid_part: str) -> str:
     """The short-summary line (FAILED/ERROR) of the case whose id contains ``nodeid_part``."""
-    lines = [line for line in output.splitlines()
-             if line.startswith(("FAILED ", "ERROR ")) and nodeid_part in line]
+    lines = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR ")) and nodeid_part in line]
     assert len(lines) == 1, output[-3000:]
     return lines[0]
 
@@ -87,10 +100,15 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
     # Two seeds, so that SIGTERM can come after one case finished (that case is saved) and SIGINT
     # in the first case (nothing finished, so nothing is saved and the old file stays).  The
     # signal comes after epoch 1; epoch 2 takes about a second here.
-    proc = subprocess.Popen(pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--seeds", "2", "--epochs", "5",
-                                       "--benchmark-json", out),
-                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=_restore_sigint)
+    proc = subprocess.Popen(
+        pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--seeds", "2", "--epochs", "5", "--benchmark-json", out),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=_restore_sigint,
+    )
     try:
         lines, wanted = [], 1 if during == "first case" else 2
         for line in proc.stdout:
@@ -147,8 +165,14 @@ def test_the_process_ends_within_seconds_of_the_summary_line():
     """Nothing holds the interpreter after the session: no thread or pool, and no full garbage
     collection over TensorFlow's objects (before gc.freeze in flowers/pytest_plugin/signals.py: 3.7 s here
     on 2 shared cores, 20 s on a busier machine)."""
-    proc = subprocess.Popen(pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"), cwd=ROOT, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines, summary = [], None
         for line in proc.stdout:  # to the end: the process closes its output when it exits
@@ -182,8 +206,14 @@ def test_other_projects_pytest_runs_are_left_alone(tmp_path):
     cmd = [sys.executable, "-m", "pytest", "test_other.py", "-s", "-p", "no:cacheprovider"]
     helped = subprocess.run([*cmd, "--help"], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120)
     assert helped.returncode == 0 and "--profile" not in helped.stdout and "flowers" not in helped.stdout.lower()
-    proc = subprocess.Popen([*cmd, "--benchmark-json", str(out)], cwd=tmp_path, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*cmd, "--benchmark-json", str(out)],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         for line in proc.stdout:
@@ -222,8 +252,19 @@ def test_nan_loss_fails_that_variant_and_the_others_run(tmp_path):
     (tmp_path / "huge_lr.py").write_text(NAN_PLUGIN)
     out = tmp_path / "out.json"
     env = dict(ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
-    result = bench("-p", "huge_lr", "--profile", "smoke", "--epochs", "2", "--benchmark-json", out,
-                   "-k", "basic_cnn or mobilenet_v2_transfer", env=env)
+    result = bench(
+        "-p",
+        "huge_lr",
+        "--profile",
+        "smoke",
+        "--epochs",
+        "2",
+        "--benchmark-json",
+        out,
+        "-k",
+        "basic_cnn or mobilenet_v2_transfer",
+        env=env,
+    )
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
     line = summary_line(result.stdout, "basic_cnn")
     assert re.search(r"basic_cnn: loss became (nan|inf) in epoch 1; lower the learning rate$", line), line
@@ -244,7 +285,9 @@ def test_nan_loss_fails_that_variant_and_the_others_run(tmp_path):
     # check against a baseline where basic_cnn was fine: missing (a failure), mobilenet compared
     base = json.loads(out.read_text())
     base["benchmarks"][[b["extra_info"]["variant"] for b in base["benchmarks"]].index("basic_cnn")]["extra_info"] = {
-        **ok, "variant": "basic_cnn"}
+        **ok,
+        "variant": "basic_cnn",
+    }
     (tmp_path / "base.json").write_text(json.dumps(base))
     checked = flowers("check", tmp_path / "base.json", out, "--metrics", "accuracy,loss")
     assert checked.returncode == 1, checked.stdout + checked.stderr
@@ -293,16 +336,24 @@ USAGE_ERRORS = {
     "epochs below 1": (["--epochs", "0"], "--epochs 0: must be at least 1"),
     "seeds below 1": (["--seeds", "0"], "--seeds 0: must be at least 1"),
     "batch size not a number": (["--batch-size", "x"], "--batch-size x: not a whole number"),
-    "image size below a selected variant's": (["--image-size", "16", "-k", "basic_cnn or vgg16"],
-                                              "--image-size 16: vgg16_transfer needs at least 32 px; use --image-size 32 "
-                                              "or leave it out with -k"),
+    "image size below a selected variant's": (
+        ["--image-size", "16", "-k", "basic_cnn or vgg16"],
+        "--image-size 16: vgg16_transfer needs at least 32 px; use --image-size 32 or leave it out with -k",
+    ),
     "learning rate not positive": (["--learning-rate", "0"], "--learning-rate 0: must be a positive number, e.g. 1e-4"),
     "learning rate not a number": (["--learning-rate", "fast"], "--learning-rate fast: not a number"),
-    "variants file that does not import": (["--variants-from", "{broken}"],
-                                           "--variants-from {broken}: SyntaxError: '(' was never closed (broken.py, line 1)"),
-    "unknown data name": (["--data", "imagenet21k"], "unknown data 'imagenet21k': expected tf_flowers, synthetic or a folder"),
-    "unknown weights": (["--weights", "pretrained"], "--weights pretrained: not imagenet, none, random-calibrated or an "
-                                                    "existing folder of weight files"),
+    "variants file that does not import": (
+        ["--variants-from", "{broken}"],
+        "--variants-from {broken}: SyntaxError: '(' was never closed (broken.py, line 1)",
+    ),
+    "unknown data name": (
+        ["--data", "imagenet21k"],
+        "unknown data 'imagenet21k': expected tf_flowers, synthetic or a folder",
+    ),
+    "unknown weights": (
+        ["--weights", "pretrained"],
+        "--weights pretrained: not imagenet, none, random-calibrated or an existing folder of weight files",
+    ),
     "shard beyond the count": (["--shard", "3/2"], "--shard 3/2: K must be between 1 and N (here N = 2)"),
 }
 
@@ -327,10 +378,13 @@ def test_weights_a_variant_cannot_use_fail_that_case_in_one_line(tmp_path):
     """What depends on the variant (the weight file of its backbone) fails that case, not the session."""
     (tmp_path / "empty").mkdir()
     out = tmp_path / "out.json"
-    result = bench("--profile", "smoke", "--weights", tmp_path / "empty", "-k", "vgg16_transfer", "--benchmark-json", out)
+    result = bench(
+        "--profile", "smoke", "--weights", tmp_path / "empty", "-k", "vgg16_transfer", "--benchmark-json", out
+    )
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
-    message = (f"--weights {tmp_path / 'empty'}: no vgg16 weights there; expected a file named "
-               "vgg16_imagenet_notop.weights.h5")
+    message = (
+        f"--weights {tmp_path / 'empty'}: no vgg16 weights there; expected a file named vgg16_imagenet_notop.weights.h5"
+    )
     assert message in summary_line(result.stdout, "vgg16_transfer")
     run = json.loads(out.read_text())
     info = case_of(run, "vgg16_transfer")
@@ -354,7 +408,9 @@ def test_a_bug_keeps_its_traceback_in_the_terminal_and_the_record(tmp_path):
     """Only a flowers.errors.UserError is a one-line failure; any other exception is a bug."""
     (tmp_path / "buggy.py").write_text(BUGGY_VARIANT)
     out = tmp_path / "out.json"
-    result = bench("--profile", "smoke", "--variants-from", tmp_path / "buggy.py", "-k", "buggy", "--benchmark-json", out)
+    result = bench(
+        "--profile", "smoke", "--variants-from", tmp_path / "buggy.py", "-k", "buggy", "--benchmark-json", out
+    )
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout[-3000:]
     assert "def broken_head(x, num_classes):" in result.stdout and "KeyError" in result.stdout  # the traceback
     (case,) = json.loads(out.read_text())["flowers"]["cases"]
@@ -393,7 +449,11 @@ def test_malformed_json_exits_2_with_one_line_for_report_and_check(tmp_path):
             done = flowers(command, *args)
             lines = done.stderr.splitlines()
             assert done.returncode == 2 and len(lines) == 1, (case, command, done.stderr)
-            assert lines[0].startswith(f"flowers {command}: error: {path}: ") and done.stdout == "", (case, command, lines)
+            assert lines[0].startswith(f"flowers {command}: error: {path}: ") and done.stdout == "", (
+                case,
+                command,
+                lines,
+            )
         assert not out.exists()  # report wrote nothing
 
 
@@ -401,7 +461,7 @@ def test_malformed_json_exits_2_with_one_line_for_report_and_check(tmp_path):
 # Hostile JSON: nothing executed or unpickled, nothing written outside -o DIR
 # ------------------------------------------------------------------------------------------------
 
-AUDITED = r'''
+AUDITED = r"""
 import json, os, sys
 
 MARK = "EVIL"
@@ -435,7 +495,7 @@ from flowers.cli import main
 code = main(sys.argv[1:])
 print("AUDIT " + json.dumps(events))
 sys.exit(code)
-'''
+"""
 
 PATHS = ["../../EVIL", "/tmp/EVIL-absolute", "../../EVIL/fig-0000000000000000.png", "..\\..\\EVIL"]
 
@@ -449,11 +509,17 @@ def hostile() -> dict:
         info = b["extra_info"]
         info["dataset"] = dict(info["dataset"], name=PATHS[0], source=PATHS[1], path=PATHS[2])
         info["config"] = dict(info["config"], data=PATHS[0], weights=PATHS[1], output=PATHS[2])
-        info["report"] = {"file": PATHS[2], "py/object": "os.system", "py/reduce": [{"py/function": "os.system"}, ["touch EVIL"]]}
+        info["report"] = {
+            "file": PATHS[2],
+            "py/object": "os.system",
+            "py/reduce": [{"py/function": "os.system"}, ["touch EVIL"]],
+        }
         info["pickle"] = "cos\nsystem\n(S'touch EVIL'\ntR."  # protocol-0 pickle text: must stay text
         info["template"] = "{{ cycler.__init__.__globals__.os.system('touch EVIL') }}{% include '../../EVIL' %}"
     data["benchmarks"][0]["extra_info"]["variant"] = PATHS[0]
-    data["benchmarks"][1]["extra_info"].update(status="failed", error=PATHS[2] + "\n__import__('os').system('touch EVIL')")
+    data["benchmarks"][1]["extra_info"].update(
+        status="failed", error=PATHS[2] + "\n__import__('os').system('touch EVIL')"
+    )
     return data
 
 
@@ -470,15 +536,24 @@ def test_report_and_check_run_nothing_from_json_and_write_only_into_the_output(t
     # matplotlib's own config and font cache folders aside, every write must land in -o DIR
     allowed = [str(out), matplotlib.get_cachedir(), matplotlib.get_configdir()]
     for argv in (["report", src, "-o", out, "-q"], ["check", cwd / "base.json", src]):
-        done = subprocess.run([sys.executable, "-c", AUDITED, *map(str, argv)], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(
+            [sys.executable, "-c", AUDITED, *map(str, argv)],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert done.returncode in ((0,) if argv[0] == "report" else (0, 1)), done.stdout + done.stderr
         events = json.loads(done.stdout.rsplit("AUDIT ", 1)[1])
         for event, *args in events:
             assert event in ("write", "os.rename", "os.remove", "os.mkdir", "os.chmod"), (argv[0], event, args)
             for path in args:
-                assert path == os.devnull or any(path == d or path.startswith(d + os.sep) for d in allowed), \
-                    (argv[0], event, path)
+                assert path == os.devnull or any(path == d or path.startswith(d + os.sep) for d in allowed), (
+                    argv[0],
+                    event,
+                    path,
+                )
         if argv[0] == "report":
             assert any(e[0] == "os.rename" and e[2] == str(out / "report.html") for e in events)
         else:

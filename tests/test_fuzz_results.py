@@ -32,8 +32,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "report"
 ONE_RUN = json.loads((FIXTURES / "one_run.json").read_text())  # five variants, one seed each
 SEEDS = json.loads((FIXTURES / "seeds.json").read_text())  # basic_cnn with three seeds, vgg16 with one
 DEEP = "@@deep-{}@@"  # a string that stands for a list nested that deep, put into the JSON text after dumping
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=150,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # Values that do not belong where they land: every JSON type, non-finite and huge numbers, lone
 # surrogates (JSON's "\ud800" escape), and lists nested past any reader's stack.
@@ -42,12 +47,33 @@ hostile = st.one_of(
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(),  # NaN, +-inf, -0.0, subnormals, 1.7e308
-    st.sampled_from([1e308, -1e308, 10**400, -(10**400), 0, -1, 1.5, "", "ok", "failed", "NaN", "1",
-                     "\ud800", "a\udfffb", DEEP.format(70), DEEP.format(100_000)]),
+    st.sampled_from(
+        [
+            1e308,
+            -1e308,
+            10**400,
+            -(10**400),
+            0,
+            -1,
+            1.5,
+            "",
+            "ok",
+            "failed",
+            "NaN",
+            "1",
+            "\ud800",
+            "a\udfffb",
+            DEEP.format(70),
+            DEEP.format(100_000),
+        ]
+    ),
     st.text(max_size=12),
     st.lists(st.one_of(st.integers(), st.text(max_size=3), st.floats()), max_size=3),
-    st.dictionaries(st.sampled_from(["name", "variant", "index", "\ud800"]),
-                    st.one_of(st.integers(), st.text(max_size=3)), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["name", "variant", "index", "\ud800"]),
+        st.one_of(st.integers(), st.text(max_size=3)),
+        max_size=2,
+    ),
 )
 
 
@@ -106,8 +132,11 @@ def folder():
 
 
 @FUZZ
-@given(data=st.one_of(mutated(ONE_RUN), mutated(SEEDS)), cut=st.one_of(st.none(), st.integers(0, 4000)),
-       in_folder=st.booleans())
+@given(
+    data=st.one_of(mutated(ONE_RUN), mutated(SEEDS)),
+    cut=st.one_of(st.none(), st.integers(0, 4000)),
+    in_folder=st.booleans(),
+)
 def test_check_gives_0_1_or_2_on_any_json(data, cut, in_folder):
     with folder() as tmp:
         good = tmp / "good.json"
@@ -152,6 +181,7 @@ def test_report_gives_0_or_2_on_any_json(data):
 # An ok case with an invalid score is never gated
 # ------------------------------------------------------------------------------------------------
 
+
 def invalid_values(key: str) -> st.SearchStrategy:
     """Values ``key`` (test_accuracy or test_loss) must not have: missing (the marker ``...``), null,
     a string, a bool, a list, non-finite, too large for a float, or out of its range."""
@@ -159,8 +189,15 @@ def invalid_values(key: str) -> st.SearchStrategy:
     out_of_range = st.floats(max_value=low, exclude_max=True, allow_nan=False)
     if math.isfinite(high):
         out_of_range |= st.floats(min_value=high, exclude_min=True, allow_nan=False)
-    return st.one_of(st.just(...), st.none(), st.text(max_size=5), st.booleans(), st.lists(st.floats(0, 1), max_size=2),
-                     st.sampled_from([math.nan, math.inf, -math.inf, 10**400]), out_of_range)
+    return st.one_of(
+        st.just(...),
+        st.none(),
+        st.text(max_size=5),
+        st.booleans(),
+        st.lists(st.floats(0, 1), max_size=2),
+        st.sampled_from([math.nan, math.inf, -math.inf, 10**400]),
+        out_of_range,
+    )
 
 
 @st.composite

@@ -41,8 +41,21 @@ def pins(compiled: str) -> dict[str, str]:
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_readme_install_resolves_on(platform):
     """``pip install -e '.[cpu,test]'`` (the README's command) has a solution there, wheels included."""
-    done = uv("pip", "compile", "pyproject.toml", "--extra", "cpu", "--extra", "test", "--quiet", "--no-header",
-              "--python-platform", platform, "--python-version", "3.11")
+    done = uv(
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "cpu",
+        "--extra",
+        "test",
+        "--quiet",
+        "--no-header",
+        "--python-platform",
+        platform,
+        "--python-version",
+        "3.11",
+    )
     assert done.returncode == 0, done.stderr
     resolved = pins(done.stdout)
     wanted, other = PLATFORMS[platform], {"tensorflow", "tensorflow-cpu"} - {PLATFORMS[platform]}
@@ -51,8 +64,21 @@ def test_readme_install_resolves_on(platform):
 
 
 def test_gpu_extra_resolves_on_linux():
-    done = uv("pip", "compile", "pyproject.toml", "--extra", "gpu", "--extra", "test", "--quiet", "--no-header",
-              "--python-platform", "x86_64-unknown-linux-gnu", "--python-version", "3.11")
+    done = uv(
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "gpu",
+        "--extra",
+        "test",
+        "--quiet",
+        "--no-header",
+        "--python-platform",
+        "x86_64-unknown-linux-gnu",
+        "--python-version",
+        "3.11",
+    )
     assert done.returncode == 0, done.stderr
     resolved = pins(done.stdout)
     assert "tensorflow" in resolved and any(name.startswith("nvidia-") for name in resolved), sorted(resolved)
@@ -78,12 +104,22 @@ def test_wheel_holds_the_report_templates(wheel):
 
 def test_report_runs_from_the_installed_wheel_outside_the_checkout(wheel, tmp_path):
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, wheel],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, wheel],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     env = dict(os.environ, PYTHONPATH=str(site))  # the wheel's flowers comes before the checkout's
     code = "import flowers, sys; from flowers.cli import main; print(flowers.__file__); sys.exit(main(sys.argv[1:]))"
-    done = subprocess.run([sys.executable, "-c", code, "report", FIXTURE, "-o", "r", "-q"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code, "report", FIXTURE, "-o", "r", "-q"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(str(site))
     assert "<table" in (tmp_path / "r" / "report.html").read_text()
@@ -97,10 +133,18 @@ def test_a_report_only_install_renders_a_report_without_tensorflow(wheel, tmp_pa
     python = env / ("Scripts" if sys.platform == "win32" else "bin") / "python"
     done = uv("pip", "install", "--quiet", "--python", python, wheel)
     assert done.returncode == 0, done.stderr
-    code = ("import importlib.util, sys; from flowers.cli import main; "
-            "heavy = [m for m in ('tensorflow', 'keras', 'pytest', 'tensorflow_datasets') if importlib.util.find_spec(m)]; "
-            "sys.exit(f'installed: {heavy}' if heavy else main(sys.argv[1:]))")
-    done = subprocess.run([python, "-c", code, "report", FIXTURE, "-o", "r", "-q"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300, check=False)
+    code = (
+        "import importlib.util, sys; from flowers.cli import main; "
+        "heavy = [m for m in ('tensorflow', 'keras', 'pytest', 'tensorflow_datasets') if importlib.util.find_spec(m)]; "
+        "sys.exit(f'installed: {heavy}' if heavy else main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [python, "-c", code, "report", FIXTURE, "-o", "r", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "<table" in (tmp_path / "r" / "report.html").read_text()

@@ -58,6 +58,7 @@ def test_fit_stops_at_the_next_batch():
     model.compile("sgd", "mse")
     spy = SignalAtBatch()
     with pytest.raises(KeyboardInterrupt), interrupts.training():
-        model.fit(np.zeros((64, 4)), np.zeros((64, 2)), batch_size=4, epochs=3, verbose=0,
-                  callbacks=[spy, StopOnSignal()])
+        model.fit(
+            np.zeros((64, 4)), np.zeros((64, 2)), batch_size=4, epochs=3, verbose=0, callbacks=[spy, StopOnSignal()]
+        )
     assert spy.last == 2  # 16 batches an epoch, 3 epochs: stopped right after the signal

@@ -20,14 +20,19 @@ def split(n=2, machines=None) -> list[dict]:
     run = fixture("one_run.json")
     costs = {b["name"]: b["extra_info"]["train_seconds"] for b in run["benchmarks"]}
     owner = shards.shard_of(costs, n)
-    selection = [{"name": c["name"], "variant": c["variant"], "seed": c["seed"], "shard": owner[c["name"]]}
-                 for c in run["flowers"]["cases"]]
+    selection = [
+        {"name": c["name"], "variant": c["variant"], "seed": c["seed"], "shard": owner[c["name"]]}
+        for c in run["flowers"]["cases"]
+    ]
     parts = []
     for k in range(1, n + 1):
         part = copy.deepcopy(run)
         part["benchmarks"] = [b for b in run["benchmarks"] if owner[b["name"]] == k]
-        part["flowers"].update(cases=[c for c in run["flowers"]["cases"] if owner[c["name"]] == k],
-                               config_hash="c0ffee", shard={"index": k, "count": n, "selection": selection})
+        part["flowers"].update(
+            cases=[c for c in run["flowers"]["cases"] if owner[c["name"]] == k],
+            config_hash="c0ffee",
+            shard={"index": k, "count": n, "selection": selection},
+        )
         if machines:
             part["machine_info"]["node"] = machines[k - 1]
         parts.append(part)
@@ -78,12 +83,15 @@ def test_a_missing_shard_is_reported_as_missing_cases(tmp_path, capsys, monkeypa
     assert code == 1 and "missing" in out
 
 
-@pytest.mark.parametrize("spoil, expected", [
-    (lambda parts: parts[1]["flowers"].update(profile="paper"), "has profile 'paper' but"),
-    (lambda parts: parts[1]["flowers"].update(config_hash="beef"), "has configuration 'beef' but"),
-    (lambda parts: parts[1]["commit_info"].update(id="0" * 40), "has commit (id, dirty)"),
-    (lambda parts: parts[1]["benchmarks"].append(parts[0]["benchmarks"][0]), "is in both"),
-])
+@pytest.mark.parametrize(
+    "spoil, expected",
+    [
+        (lambda parts: parts[1]["flowers"].update(profile="paper"), "has profile 'paper' but"),
+        (lambda parts: parts[1]["flowers"].update(config_hash="beef"), "has configuration 'beef' but"),
+        (lambda parts: parts[1]["commit_info"].update(id="0" * 40), "has commit (id, dirty)"),
+        (lambda parts: parts[1]["benchmarks"].append(parts[0]["benchmarks"][0]), "is in both"),
+    ],
+)
 def test_parts_of_different_runs_exit_2_in_one_line(tmp_path, capsys, spoil, expected):
     parts = split(2)
     spoil(parts)

@@ -38,14 +38,16 @@ def test_resnet_freezes_exactly_the_originals_first_86_layers():
     frozen = [layer for layer in model.layers if not layer.trainable]
     assert [type(layer) for layer in frozen] == [type(layer) for layer in plain.layers[:86]]
     assert frozen[-1].name == "conv3_block4_out"
-    assert all(layer.trainable for layer in model.layers[len(frozen):])
+    assert all(layer.trainable for layer in model.layers[len(frozen) :])
 
 
 @pytest.mark.parametrize("name", ["vgg16_transfer", "mobilenet_v2_transfer"])
 def test_transfer_backbones_are_wholly_frozen(name):
     model = create_model(name, 5, 64)
     trainable_with_weights = [layer.name for layer in model.layers if layer.trainable and layer.weights]
-    backbone_layers = {layer.name for layer in model.layers[: model.layers.index(model.get_layer(get_variant(name).frozen_until)) + 1]}
+    backbone_layers = {
+        layer.name for layer in model.layers[: model.layers.index(model.get_layer(get_variant(name).frozen_until)) + 1]
+    }
     assert not backbone_layers & set(trainable_with_weights)
     assert trainable_with_weights[-1] == "predictions"
 
@@ -110,4 +112,3 @@ def test_imagenet_download_failure_names_the_offline_option(monkeypatch):
     with pytest.raises(WeightsError, match=r"could not be downloaded .*--weights DIR") as err:
         create_model("vgg16_transfer", 5, 32, weights="imagenet")
     assert "\n" not in str(err.value)
-

@@ -57,8 +57,15 @@ def run_in_terminal(args: list[str], columns: int, rows: int = 200, timeout: flo
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    proc = subprocess.Popen(args, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                            env={**env, "TERM": "xterm", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        env={**env, "TERM": "xterm", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     os.close(slave)
     screen = pyte.Screen(columns, rows)
     stream, written, deadline = pyte.ByteStream(screen), bytearray(), time.monotonic() + timeout
@@ -91,8 +98,22 @@ def run_in_terminal(args: list[str], columns: int, rows: int = 200, timeout: flo
 @pytest.mark.parametrize("columns", [80, 120])
 def test_on_a_terminal_bars_show_and_leave_exactly_one_line_per_epoch(columns):
     shown, screen = run_in_terminal(
-        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", "--profile", "smoke",
-         "-k", "basic_cnn or mobilenet_v2_transfer", "--epochs", "2"], columns)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks",
+            "-p",
+            "no:cacheprovider",
+            "--profile",
+            "smoke",
+            "-k",
+            "basic_cnn or mobilenet_v2_transfer",
+            "--epochs",
+            "2",
+        ],
+        columns,
+    )
     # Bars were drawn (without -s), each narrower than the terminal ...
     assert "basic_cnn epoch 1/2:" in shown and "mobilenet_v2_transfer feature cache:" in shown
     assert "mobilenet_v2_transfer epoch 2/2:" in shown and "batch/s]" in shown
@@ -101,11 +122,14 @@ def test_on_a_terminal_bars_show_and_leave_exactly_one_line_per_epoch(columns):
     # ... and erased: the screen keeps pytest's lines and one line per epoch, in order, nothing else.
     first = next(i for i, line in enumerate(screen) if line.startswith("collected "))
     last = next(i for i, line in enumerate(screen) if line.endswith("[100%]"))
-    run = [line for line in screen[first + 1:last + 1] if line]
+    run = [line for line in screen[first + 1 : last + 1] if line]
     epoch_lines = [(line.split("  ")[1:3]) for line in run if "  epoch " in line]
-    assert epoch_lines == [[name, f"epoch {k}/2"] for name in ("basic_cnn", "mobilenet_v2_transfer") for k in (1, 2)], run
-    assert all(re.fullmatch(r"  \S+  epoch \d/2  (\S+ \d\.\d{4}  ){4}\d+\.\ds", line) for line in run
-               if "  epoch " in line), run
+    assert epoch_lines == [[name, f"epoch {k}/2"] for name in ("basic_cnn", "mobilenet_v2_transfer") for k in (1, 2)], (
+        run
+    )
+    assert all(
+        re.fullmatch(r"  \S+  epoch \d/2  (\S+ \d\.\d{4}  ){4}\d+\.\ds", line) for line in run if "  epoch " in line
+    ), run
     others = [line for line in run if "  epoch " not in line]
     assert others[:3] == ["benchmarks/test_variants.py", ".", "benchmarks/test_variants.py"], run
     assert len(others) == 4 and re.fullmatch(r"\. +\[100%\]", others[3]), run
@@ -113,10 +137,24 @@ def test_on_a_terminal_bars_show_and_leave_exactly_one_line_per_epoch(columns):
 
 @pytest.mark.slow
 def test_piped_output_has_one_line_per_epoch_and_no_bars():
-    args = [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", "--profile", "smoke",
-            "-k", "vgg16_transfer", "--epochs", "2"]
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "benchmarks",
+        "-p",
+        "no:cacheprovider",
+        "--profile",
+        "smoke",
+        "-k",
+        "vgg16_transfer",
+        "--epochs",
+        "2",
+    ]
     piped = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert piped.returncode == 0, piped.stdout[-2000:]
     assert "\r" not in piped.stdout and "feature cache:" not in piped.stdout
     assert [line.split("  ")[1:3] for line in piped.stdout.splitlines() if "  epoch " in line] == [
-        ["vgg16_transfer", "epoch 1/2"], ["vgg16_transfer", "epoch 2/2"]]
+        ["vgg16_transfer", "epoch 1/2"],
+        ["vgg16_transfer", "epoch 2/2"],
+    ]

@@ -22,8 +22,13 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
 
 
@@ -36,8 +41,15 @@ def clone(origin: Path, where: Path, day: int) -> Path:
 
 def publish(checkout: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHON": sys.executable, "REPO_URL": "https://github.com/o/r"}
-    return subprocess.run(["bash", str(SCRIPT), "nightly"], cwd=checkout, env=env, capture_output=True, check=False,
-                          text=True, timeout=300)
+    return subprocess.run(
+        ["bash", str(SCRIPT), "nightly"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -77,8 +89,10 @@ def test_a_push_that_lost_a_race_is_rebased_and_neither_night_is_lost(origin, tm
     # While `late` pushes, `early` publishes first: git runs the pre-push hook after reading the
     # remote's refs, so late's first push is rejected.
     hook = late / ".git" / "hooks" / "pre-push"
-    hook.write_text(f"#!/bin/sh\nrm -f \"$0\"\nunset $(env | sed -n 's/^\\(GIT_[A-Z_]*\\)=.*/\\1/p')\n"
-                    f"cd {early} && PYTHON={sys.executable} bash {SCRIPT} nightly >/dev/null 2>&1\n")
+    hook.write_text(
+        f"#!/bin/sh\nrm -f \"$0\"\nunset $(env | sed -n 's/^\\(GIT_[A-Z_]*\\)=.*/\\1/p')\n"
+        f"cd {early} && PYTHON={sys.executable} bash {SCRIPT} nightly >/dev/null 2>&1\n"
+    )
     hook.chmod(0o755)
     result = publish(late)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -144,11 +144,19 @@ def test_efficiency_columns_only_when_recorded(tmp_path):
 
 def test_time_breakdown_table_and_stacked_bar_when_recorded(tmp_path):
     data = fixture_run("2026-11-27T10:00:00", variants=VARIANTS[:2])
-    parts = {"data_load": 1.5, "setup": 0.5, "feature_cache": 3.0, "first_epoch": 4.0, "later_epochs": 6.0,
-             "evaluation": 0.5, "bookkeeping": 0.5}
+    parts = {
+        "data_load": 1.5,
+        "setup": 0.5,
+        "feature_cache": 3.0,
+        "first_epoch": 4.0,
+        "later_epochs": 6.0,
+        "evaluation": 0.5,
+        "bookkeeping": 0.5,
+    }
     for i, bench in enumerate(data["benchmarks"]):
-        bench["extra_info"].update(breakdown=dict(parts), data_cached=i > 0, wall_seconds=16.2,
-                                   steady_images_per_second=120.0 + i)
+        bench["extra_info"].update(
+            breakdown=dict(parts), data_cached=i > 0, wall_seconds=16.2, steady_images_per_second=120.0 + i
+        )
     out = tmp_path / "r"
     assert cli.main(["report", str(save(tmp_path / "b.json", data)), "-o", str(out), "-q"]) == 0
     md, html = (out / "report.md").read_text(), (out / "report.html").read_text()
@@ -156,7 +164,7 @@ def test_time_breakdown_table_and_stacked_bar_when_recorded(tmp_path):
     first, second = (row for row in table_rows(md, VARIANTS[0]) + table_rows(md, VARIANTS[1]) if len(row) == 11)
     assert first[1:] == ["1.5 s", "0.5 s", "3.0 s", "4.0 s", "6.0 s", "0.5 s", "0.5 s", "16.0 s", "16.2 s", "120.0"]
     assert second[1] == "cached" and second[-1] == "121.0"  # the second case found the data loaded
-    graph = re.search(r"\]\((fig-[0-9a-f]{16}\.png)\)", md[md.index("## Where the time goes"):]).group(1)
+    graph = re.search(r"\]\((fig-[0-9a-f]{16}\.png)\)", md[md.index("## Where the time goes") :]).group(1)
     assert (out / graph).stat().st_size > 1000
 
 
@@ -186,7 +194,10 @@ def test_config_change_for_some_variants_names_them(tmp_path):
     b["benchmarks"][1]["extra_info"]["config"]["new_option"] = True
     ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
     got = [(c.key, c.old, c.new, c.scope) for c in rp.changes(ra, rb)]
-    assert got == [("learning_rate", "0.0001", "0.001", "vgg16_transfer"), ("new_option", "(absent)", "true", "vgg16_transfer")]
+    assert got == [
+        ("learning_rate", "0.0001", "0.001", "vgg16_transfer"),
+        ("new_option", "(absent)", "true", "vgg16_transfer"),
+    ]
 
 
 def test_a_model_record_in_only_one_run_is_named_not_compared(tmp_path):
@@ -194,7 +205,8 @@ def test_a_model_record_in_only_one_run_is_named_not_compared(tmp_path):
     b["benchmarks"][0]["extra_info"]["model_fingerprint"] = "0123456789abcdef"
     ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
     assert [(c.kind, c.key, c.new) for c in rp.changes(ra, rb)] == [
-        ("model", "basic_cnn", "architecture not recorded in the previous run")]
+        ("model", "basic_cnn", "architecture not recorded in the previous run")
+    ]
     assert [c.new for c in rp.changes(rb, ra)] == ["architecture not recorded in this run"]
 
 
@@ -202,8 +214,12 @@ def test_changed_package_versions_are_named_like_config_keys(tmp_path):
     a, b = fixture_run("2025-01-01T00:00:00+00:00"), fixture_run("2025-01-02T00:00:00+00:00")
     packages = {"keras": "3.14.0", "numpy": "2.3.0", "pytest": "9.0.3", "pytest-benchmark": "5.3.0"}
     a["machine_info"].setdefault("flowers", {})["packages"] = packages
-    b["machine_info"].setdefault("flowers", {})["packages"] = {**packages, "keras": "3.15.1", "pytest": "9.2.0",
-                                                                "tensorflow-cpu": "2.21.0"}
+    b["machine_info"].setdefault("flowers", {})["packages"] = {
+        **packages,
+        "keras": "3.15.1",
+        "pytest": "9.2.0",
+        "tensorflow-cpu": "2.21.0",
+    }
     ra, rb = load_run(save(tmp_path / "a.json", a)), load_run(save(tmp_path / "b.json", b))
     got = [(c.kind, c.key, c.old, c.new) for c in rp.changes(ra, rb)]
     assert got == [("environment", "keras", "3.14.0", "3.15.1"), ("environment", "pytest", "9.0.3", "9.2.0")]
@@ -251,8 +267,15 @@ def test_skipped_and_partly_failed_seeds(tmp_path):
     second["name"] = "test_variant[basic_cnn-seed=1]"
     second["extra_info"].update(seed=1, status="failed", error="loss became NaN at epoch 1")
     data["benchmarks"].append(second)
-    data["flowers"]["cases"].append({"name": "test_variant[mobilenet_v2_transfer-seed=0]", "variant": "mobilenet_v2_transfer",
-                                     "seed": 0, "status": "skipped", "error": "needs ImageNet weights"})
+    data["flowers"]["cases"].append(
+        {
+            "name": "test_variant[mobilenet_v2_transfer-seed=0]",
+            "variant": "mobilenet_v2_transfer",
+            "seed": 0,
+            "status": "skipped",
+            "error": "needs ImageNet weights",
+        }
+    )
     md = report_md(tmp_path, save(tmp_path / "run.json", data))
     (basic,) = table_rows(md, "basic_cnn")
     assert "**PARTIAL**" in basic[0] and basic[7] == "1" and "FAILED (seed 1): loss became NaN" in basic[8]
@@ -320,7 +343,9 @@ HOSTILE = "<script>alert('x')</script>"
 
 
 def hostile_run() -> dict:
-    data = fixture_run("2025-01-01T00:00:00+00:00", variants=["basic_cnn", HOSTILE, "a|b *c* [l](http://x) _u_ $\\alpha$"])
+    data = fixture_run(
+        "2025-01-01T00:00:00+00:00", variants=["basic_cnn", HOSTILE, "a|b *c* [l](http://x) _u_ $\\alpha$"]
+    )
     info = data["benchmarks"][0]["extra_info"]
     info["config"]["optimizer"] = '<img src=x onerror="alert(1)">'
     info["config"][HOSTILE] = HOSTILE
@@ -336,7 +361,7 @@ def test_hostile_json_is_text_in_html_and_markdown(tmp_path):
     out = tmp_path / "out"
     assert cli.main(["report", str(path), "-o", str(out), "-q"]) == 0
     html = (out / "report.html").read_text()
-    for bad in ("<script", "<iframe", "<b>bold", "onerror=\"", "</td><script"):
+    for bad in ("<script", "<iframe", "<b>bold", 'onerror="', "</td><script"):
         assert bad not in html, bad
     assert html.count("<img") == html.count('<img src="data:image/png;base64,')  # only our graphs
     assert html.count("<style>") == 1  # ours
@@ -370,7 +395,8 @@ BAD = {
     "not json": "machine_info: yes\n",
     "not pytest-benchmark": '{"results": [1, 2, 3]}',
     "no extra_info": '{"machine_info": {}, "benchmarks": [{"name": "test_x", "stats": {}}]}',
-    "no flowers keys": '{"machine_info": {}, "benchmarks": [{"name": "t", "extra_info": {"variant": "basic_cnn", "status": "ok"}}]}',
+    "no flowers keys": '{"machine_info": {}, "benchmarks": '
+    '[{"name": "t", "extra_info": {"variant": "basic_cnn", "status": "ok"}}]}',
     "no cases": '{"machine_info": {}, "benchmarks": []}',
 }
 
@@ -410,8 +436,10 @@ def test_storage_folder_of_unreadable_files_names_them_and_exits_2(tmp_path, cap
     save(storage / "0001_run.json", {"machine_info": {}, "benchmarks": []})
     assert cli.main(["report", str(storage), "-o", str(tmp_path / "o")]) == 2
     *warned, error = capsys.readouterr().err.strip().splitlines()
-    assert warned == [f"flowers report: warning: skipped {storage / '0001_run.json'}: holds no benchmark cases "
-                      "(did every case fail to start?); make one with: pytest benchmarks --benchmark-json FILE"]
+    assert warned == [
+        f"flowers report: warning: skipped {storage / '0001_run.json'}: holds no benchmark cases "
+        "(did every case fail to start?); make one with: pytest benchmarks --benchmark-json FILE"
+    ]
     assert error.startswith("flowers report: error: ") and "no readable result files" in error
     assert not (tmp_path / "o").exists()
 
@@ -451,7 +479,9 @@ def test_two_reports_into_one_folder_at_once_stay_consistent(tmp_path):
     inputs = [[str(FIXTURES / "one_run.json")], [str(p) for p in HISTORY]]
     for _ in range(2):
         procs = [
-            subprocess.Popen([sys.executable, "-m", "flowers", "report", *args, "-o", str(out), "-q"], env=env, cwd=ROOT)
+            subprocess.Popen(
+                [sys.executable, "-m", "flowers", "report", *args, "-o", str(out), "-q"], env=env, cwd=ROOT
+            )
             for args in inputs
         ]
         assert [p.wait(timeout=120) for p in procs] == [0, 0]
@@ -484,24 +514,39 @@ def test_fifty_runs_of_five_variants_render(tmp_path):
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / "chromium-profile"
     cmd = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}", *args,
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)"
+)
 def test_html_in_headless_chromium(tmp_path):
     from PIL import Image
 
     out = tmp_path / "r"
-    assert cli.main(["report", str(FIXTURES / "one_run.json"), str(FIXTURES / "failed.json"), "-o", str(out), "-q"]) == 0
+    assert (
+        cli.main(["report", str(FIXTURES / "one_run.json"), str(FIXTURES / "failed.json"), "-o", str(out), "-q"]) == 0
+    )
     url = (out / "report.html").resolve().as_uri()
     dom = chromium(tmp_path, "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
     comparison = dom.stdout.split('class="cards comparison"')[1].split("</table>")[0]
-    rows = re.findall(r'<tr class="(ok|partial|failed|skipped|missing)[^"]*">\s*<td class="variant sticky">([^<]+)<', comparison)
+    rows = re.findall(
+        r'<tr class="(ok|partial|failed|skipped|missing)[^"]*">\s*<td class="variant sticky">([^<]+)<', comparison
+    )
     assert [v for _, v in rows] == VARIANTS
     assert dict((v, s) for s, v in rows)["mobilenet_v2_transfer"] == "missing"
     assert dom.stdout.count("<img") >= 4 and "<h2>History</h2>" in dom.stdout
@@ -548,27 +593,50 @@ def widest_run() -> dict:
     """The widest Results and time tables a run makes: every column (efficiency, peak memory, the
     feature cache, a time breakdown), long feature-cache layer names and 3 seeds a variant (mean ± CI)."""
     data = fixture("one_run.json")
-    parts = {"data_load": 95.0, "setup": 2.5, "feature_cache": 3.25, "first_epoch": 37.1, "later_epochs": 67.2,
-             "evaluation": 0.2, "bookkeeping": 0.1}
+    parts = {
+        "data_load": 95.0,
+        "setup": 2.5,
+        "feature_cache": 3.25,
+        "first_epoch": 37.1,
+        "later_epochs": 67.2,
+        "evaluation": 0.2,
+        "bookkeeping": 0.1,
+    }
     benches = []
     for seed in range(3):
         for bench in copy.deepcopy(data["benchmarks"]):
             info = bench["extra_info"]
-            info.update(seed=seed, test_accuracy=info["test_accuracy"] - 0.03 * seed,
-                        test_loss=info["test_loss"] + 0.021 * seed, breakdown=dict(parts), data_cached=False,
-                        wall_seconds=205.35, steady_images_per_second=12345.6)
+            info.update(
+                seed=seed,
+                test_accuracy=info["test_accuracy"] - 0.03 * seed,
+                test_loss=info["test_loss"] + 0.021 * seed,
+                breakdown=dict(parts),
+                data_cached=False,
+                wall_seconds=205.35,
+                steady_images_per_second=12345.6,
+            )
             info["config"] = dict(info["config"], seed=seed)
             if info.get("feature_cache", {}).get("enabled"):
                 info["feature_cache"]["layer"] = "conv3_block4_out_of_a_long_backbone"
             bench["name"] = f"test_variant[{info['variant']}-seed={seed}]"
             benches.append(bench)
     data["benchmarks"] = benches
-    data["flowers"]["cases"] = [{"name": b["name"], "variant": b["extra_info"]["variant"], "seed": b["extra_info"]["seed"],
-                                 "status": "ok", "error": None} for b in benches]
+    data["flowers"]["cases"] = [
+        {
+            "name": b["name"],
+            "variant": b["extra_info"]["variant"],
+            "seed": b["extra_info"]["seed"],
+            "status": "ok",
+            "error": None,
+        }
+        for b in benches
+    ]
     return data
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)"
+)
 @pytest.mark.parametrize("width", [1280, 390])
 def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path, width):
     out = tmp_path / "r"
@@ -577,13 +645,16 @@ def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path
     assert "± " in page and "conv3_block4_out_of_a_long_backbone" in page and "Where the time goes</h2>" in page
     measured = tmp_path / "measured.html"
     measured.write_text(measuring_page(page, width))
-    dom = chromium(tmp_path, "--dump-dom", "--window-size=1400,1000", "--virtual-time-budget=5000",
-                   measured.resolve().as_uri())
+    dom = chromium(
+        tmp_path, "--dump-dom", "--window-size=1400,1000", "--virtual-time-budget=5000", measured.resolve().as_uri()
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     found = re.search(r'<pre id="measured">([^<]+)</pre>', dom.stdout)
     assert found, dom.stdout[-2000:]
-    sizes = {name: (int(scroll), int(client)) for name, scroll, client in
-             (line.split() for line in found.group(1).splitlines())}
+    sizes = {
+        name: (int(scroll), int(client))
+        for name, scroll, client in (line.split() for line in found.group(1).splitlines())
+    }
     assert sizes["page"] == (width, width), sizes  # the page itself never scrolls sideways
     if width == 1280:  # on a phone the Results are cards and the time table may scroll in its box
         assert sizes["comparison"][0] <= sizes["comparison"][1], sizes

@@ -82,6 +82,7 @@ def with_score(key: str, value: Any, index: int = 0) -> dict:
             del info(data, index)[key]
         else:
             info(data, index)[key] = value
+
     return changed(edit)
 
 
@@ -254,15 +255,23 @@ def test_json_nested_deeply_exits_2(tmp_path, depth, message):
 
 
 MERGE_PROBLEMS = {
-    "a case record lacking name": (lambda d: d["flowers"]["cases"][0].pop("name"),
-                                   "flowers.cases[0] is not a case record"),
-    "a string for a case record": (lambda d: d["flowers"]["cases"].__setitem__(0, "basic_cnn"),
-                                   "flowers.cases[0] is not a case record"),
-    "a text shard index": (lambda d: d["flowers"]["shard"].update(index="1"),
-                           'flowers.shard.index is "1", not a whole number >= 1'),
+    "a case record lacking name": (
+        lambda d: d["flowers"]["cases"][0].pop("name"),
+        "flowers.cases[0] is not a case record",
+    ),
+    "a string for a case record": (
+        lambda d: d["flowers"]["cases"].__setitem__(0, "basic_cnn"),
+        "flowers.cases[0] is not a case record",
+    ),
+    "a text shard index": (
+        lambda d: d["flowers"]["shard"].update(index="1"),
+        'flowers.shard.index is "1", not a whole number >= 1',
+    ),
     "a benchmark without a name": (lambda d: d["benchmarks"][0].pop("name"), "benchmarks[0] has no name"),
-    "a selection that is a dict": (lambda d: d["flowers"]["shard"].update(selection={}),
-                                   "flowers.shard.selection is not a list"),
+    "a selection that is a dict": (
+        lambda d: d["flowers"]["shard"].update(selection={}),
+        "flowers.shard.selection is not a list",
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from tests.factory import ROOT, save, standard
 
 def test_an_older_file_is_migrated_step_by_step_and_a_newer_one_refused(tmp_path, monkeypatch):
     """What a layout change does: SCHEMA goes up and MIGRATIONS[old] rewrites an old file."""
+
     def rename_profile(data):  # a made-up step from schema 1 to 2: the profile moves to a new key
         data[schema.RUN]["profile_name"] = data[schema.RUN].pop(schema.PROFILE)
         return data
@@ -54,11 +55,21 @@ def _key_literals(path: Path, keys: set[str]) -> list[str]:
         if isinstance(node, ast.JoinedStr):
             prose.update(id(v) for v in node.values)
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+        ):
             prose.add(id(body[0].value))
-    return [f"{path.relative_to(ROOT)}:{node.lineno}: {node.value}" for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose
-            and node.value in keys]
+    return [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.value}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in prose
+        and node.value in keys
+    ]
 
 
 def test_every_result_key_is_spelled_in_the_schema_alone():
@@ -82,7 +93,12 @@ def test_the_schema_and_the_reader_import_no_keras():
 
 def test_what_the_schema_lists_is_json():
     """The keys are plain strings and the records plain JSON (what a result file can hold)."""
-    record = schema.run_record("smoke", True, [schema.case_entry("c", "basic_cnn", 0)], "0123456789abcdef",
-                               schema.shard_record(1, 2, "flops estimate", [schema.selection_entry("c", "basic_cnn", 0, 1, 1.0)]))
+    record = schema.run_record(
+        "smoke",
+        True,
+        [schema.case_entry("c", "basic_cnn", 0)],
+        "0123456789abcdef",
+        schema.shard_record(1, 2, "flops estimate", [schema.selection_entry("c", "basic_cnn", 0, 1, 1.0)]),
+    )
     assert json.loads(json.dumps(record)) == record and record[schema.SCHEMA_KEY] == schema.SCHEMA
     assert len(set(schema.CASE_KEYS)) == len(schema.CASE_KEYS)

@@ -19,8 +19,13 @@ CASES = {f"test_variant[{v}-seed={s}]" for v in ("basic_cnn", "mobilenet_v2_tran
 
 
 def run_benchmarks(*args):
-    return subprocess.run([sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +53,9 @@ def test_shards_are_disjoint_cover_the_selection_and_merge_into_one_run(parts, t
     assert cli.main(["merge", *map(str, parts), "-o", str(tmp_path / "out.json")]) == 0
     merged = load_run(tmp_path / "out.json")
     assert {c.name for c in merged.cases} == CASES and all(c.ok for c in merged.cases) and merged.complete
-    assert max(c.metric("test_accuracy") for c in merged.cases if c.variant == "basic_cnn") > 0.5  # learned (chance 0.2)
+    assert (
+        max(c.metric("test_accuracy") for c in merged.cases if c.variant == "basic_cnn") > 0.5
+    )  # learned (chance 0.2)
 
 
 def test_bad_shard_is_a_usage_error_in_one_line():

@@ -11,8 +11,13 @@ from flowers.errors import OptionError
 from tests.factory import make_case, make_run, write
 
 # Smoke-profile FLOPs estimates per training image (from shards.estimate_flops at 32 px, 2 epochs).
-SMOKE = {"basic_cnn": 4.03e7, "vgg16_transfer": 7.91e8, "resnet50v2_finetune": 6.69e8,
-         "resnet50v2_finetune_aug": 3.2e9, "mobilenet_v2_transfer": 1.59e7}
+SMOKE = {
+    "basic_cnn": 4.03e7,
+    "vgg16_transfer": 7.91e8,
+    "resnet50v2_finetune": 6.69e8,
+    "resnet50v2_finetune_aug": 3.2e9,
+    "mobilenet_v2_transfer": 1.59e7,
+}
 
 
 def paper_cases(seeds=3):
@@ -44,7 +49,10 @@ def test_split_is_deterministic_whatever_the_order_of_equal_costs():
     costs = {f"case{i}": 1.0 for i in range(9)}
     reordered = dict(reversed(list(costs.items())))
     assert shards.shard_of(costs, 4) == shards.shard_of(reordered, 4)
-    assert shards.assign(costs, 2) == [["case0", "case2", "case4", "case6", "case8"], ["case1", "case3", "case5", "case7"]]
+    assert shards.assign(costs, 2) == [
+        ["case0", "case2", "case4", "case6", "case8"],
+        ["case1", "case3", "case5", "case7"],
+    ]
 
 
 def test_the_two_resnet_cases_land_in_different_shards():
@@ -63,7 +71,9 @@ def test_balanced_within_the_largest_case():
 def test_previous_times_take_precedence_and_unknown_cases_are_scaled():
     estimates = {"a": 10.0, "b": 20.0, "c": 40.0}
     seconds = {"a": 1.0, "b": 2.0}
-    costs = shards.case_costs([("a", "x"), ("b", "y"), ("c", "z")], {"x": 10.0, "y": 20.0, "z": 40.0}.__getitem__, seconds)
+    costs = shards.case_costs(
+        [("a", "x"), ("b", "y"), ("c", "z")], {"x": 10.0, "y": 20.0, "z": 40.0}.__getitem__, seconds
+    )
     assert costs == {"a": 1.0, "b": 2.0, "c": 4.0}
     assert shards.fill_missing(seconds, estimates) == costs
     # previous times alone decide when they cover every case: here "a" is the slow one

@@ -47,7 +47,7 @@ def test_an_unreadable_file_is_refused_and_nothing_is_written(tmp_path, capsys, 
     good = save(tmp_path / "good.json", night(1))
     text = save(tmp_path / "x.json", night(2)).read_text()
     bad = tmp_path / "bad.json"
-    bad.write_text({"truncated": text[: len(text) // 2], "empty": "", "not a result": "{\"a\": 1}"}[damage])
+    bad.write_text({"truncated": text[: len(text) // 2], "empty": "", "not a result": '{"a": 1}'}[damage])
     root = tmp_path / "store"
     assert cli.main(["store", "add", str(root), str(good), str(bad)]) == 2  # all checked before any is written
     err = capsys.readouterr().err
@@ -80,8 +80,11 @@ def test_names_sort_oldest_first_and_dates_become_utc(tmp_path):
         run["datetime"] = when
         runs.append(save(tmp_path / f"{i}.json", run))
     names = [p.name for p in store.add(tmp_path / "store", runs)]
-    assert names == ["20260102T021700Z_0000000000.json", "20260101T230000Z_1111111111.json",
-                     "20260102T021800Z_2222222222.json"]
+    assert names == [
+        "20260102T021700Z_0000000000.json",
+        "20260101T230000Z_1111111111.json",
+        "20260102T021800Z_2222222222.json",
+    ]
     assert [r.commit["id"][0] for r in store.load(tmp_path / "store")["smoke-cpu"]] == ["1", "0", "2"]
 
 
@@ -98,13 +101,15 @@ def test_load_skips_an_unreadable_file_with_a_warning(tmp_path):
     root = tmp_path / "store"
     store.add(root, [save(tmp_path / "a.json", night(1)), save(tmp_path / "b.json", night(2))])
     broken = root / "smoke-cpu" / "20260103T021700Z_0303030303.json"
-    broken.write_text("{\"benchmarks\": [")
+    broken.write_text('{"benchmarks": [')
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         runs = store.load(root)["smoke-cpu"]
     assert len(runs) == 2
-    expected = (f"skipped {broken}: is not valid JSON (line 1: Expecting value; truncated?); "
-                "make one with: pytest benchmarks --benchmark-json FILE")
+    expected = (
+        f"skipped {broken}: is not valid JSON (line 1: Expecting value; truncated?); "
+        "make one with: pytest benchmarks --benchmark-json FILE"
+    )
     assert [str(w.message) for w in caught if issubclass(w.category, SkippedResultWarning)] == [expected]
 
 

@@ -28,9 +28,12 @@ def subset(splits, n_train, n_eval):
     """The first images of each split (keeps the tests quick on 2 CPU cores)."""
     return dataclasses.replace(
         splits,
-        x_train=splits.x_train[:n_train], y_train=splits.y_train[:n_train],
-        x_val=splits.x_val[:n_eval], y_val=splits.y_val[:n_eval],
-        x_test=splits.x_test[:n_eval], y_test=splits.y_test[:n_eval],
+        x_train=splits.x_train[:n_train],
+        y_train=splits.y_train[:n_train],
+        x_val=splits.x_val[:n_eval],
+        y_val=splits.y_val[:n_eval],
+        x_test=splits.x_test[:n_eval],
+        y_test=splits.y_test[:n_eval],
     )
 
 
@@ -137,7 +140,9 @@ def test_tensorboard_logs_read_back_with_the_history_and_the_config(tiny, tmp_pa
                 if value.metadata.plugin_data.plugin_name == "hparams":
                     hparams.append(value.metadata.plugin_data.content)
                 else:
-                    scalars.setdefault((split, value.tag), []).append((event.step, float(tf.make_ndarray(value.tensor))))
+                    scalars.setdefault((split, value.tag), []).append(
+                        (event.step, float(tf.make_ndarray(value.tensor)))
+                    )
     history = result["history"]
     for split, prefix in (("train", ""), ("validation", "val_")):
         for metric in ("loss", "accuracy"):

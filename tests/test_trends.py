@@ -113,15 +113,16 @@ def test_the_page_links_each_step_to_what_changed_that_night(played, tmp_path, c
     out = tmp_path / "site"
     code = cli.main(["trends", str(played), "-o", str(out), "--repo-url", "https://github.com/o/r", "--reports"])
     assert code == 0
-    assert re.fullmatch(r"flowers trends: 1 series, 30 nights, 5 step\(s\) -> \S+index.html \(\d+\.\d s\)\n",
-                        capsys.readouterr().out)
+    assert re.fullmatch(
+        r"flowers trends: 1 series, 30 nights, 5 step\(s\) -> \S+index.html \(\d+\.\d s\)\n", capsys.readouterr().out
+    )
     html = (out / "index.html").read_text()
     links = re.findall(r'<a href="#(smoke-cpu-night-\d+)">night #(\d+)</a>', html)
     injected = sorted({n + 1 for nights in sim.step_nights(30).values() for n in nights})  # nights count from #1
     assert sorted({int(n) for _, n in links}) == injected
     for anchor, _ in links:
         assert f'id="{anchor}"' in html
-    section = html[html.index(f'id="smoke-cpu-night-{injected[0]}"'):]
+    section = html[html.index(f'id="smoke-cpu-night-{injected[0]}"') :]
     section = section[: section.index("</div>")]
     assert "learning_rate" in section and "0.0001" in section and "0.001" in section  # the injected cause
     assert "https://github.com/o/r/compare/" in section

@@ -18,8 +18,15 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def benchmarks(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-p", "no:cacheprovider", *args],
-                          cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_pytest_help_describes_each_profile_from_its_own_settings():
@@ -49,11 +56,14 @@ def test_flowers_help_is_plain_text(command, capsys):
     assert "flowers" in shown and "``" not in shown and ":mod:" not in shown and ":func:" not in shown
 
 
-@pytest.mark.parametrize("command", [
-    ["report", ONE_RUN, "-q", "-o", "{blocked}"],
-    ["merge", ONE_RUN, "-o", "{blocked}/out.json"],
-    ["check", "{blocked}/base.json", ONE_RUN, "--update-baseline", "--force"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", ONE_RUN, "-q", "-o", "{blocked}"],
+        ["merge", ONE_RUN, "-o", "{blocked}/out.json"],
+        ["check", "{blocked}/base.json", ONE_RUN, "--update-baseline", "--force"],
+    ],
+)
 def test_an_output_that_cannot_be_written_exits_2_with_one_line(command, tmp_path, capsys):
     blocked = tmp_path / "a-file"  # a path under a file: no folder can be made there
     blocked.write_text("x")

@@ -18,7 +18,7 @@ BASELINE = ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS="400")
 
 # A fine-tune broken by mistake: the same variant, but every layer of its head frozen, so nothing trains.
-FROZEN_BY_MISTAKE = '''
+FROZEN_BY_MISTAKE = """
 from dataclasses import replace
 
 from keras import layers
@@ -33,7 +33,7 @@ def frozen_head(x, num_classes):
 
 
 register(replace(get_variant("vgg16_transfer"), head=frozen_head), override=True)
-'''
+"""
 
 
 def readme_example() -> str:
@@ -45,16 +45,37 @@ def readme_example() -> str:
 
 
 def bench(*args, cwd):
-    proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-p", "no:cacheprovider",
-                           "--rootdir", str(ROOT), *map(str, args)],
-                          cwd=cwd, env=ENV, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "benchmarks"),
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(ROOT),
+            *map(str, args),
+        ],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return proc
 
 
 def flowers(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "flowers", *map(str, args)], cwd=cwd, env=ENV,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flowers", *map(str, args)],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def cases(path: Path) -> dict:
@@ -66,8 +87,19 @@ def test_readme_example_changes_a_head_and_adds_a_variant(tmp_path):
     (tmp_path / "my_variants.py").write_text(readme_example())
     before, after = tmp_path / "before.json", tmp_path / "after.json"
     bench("--profile", "smoke", "--epochs", "2", "-k", "basic_cnn", "--benchmark-json", before, cwd=tmp_path)
-    proc = bench("--profile", "smoke", "--epochs", "2", "--variants-from", "my_variants.py",
-                 "-k", "basic_cnn or tiny_cnn", "--benchmark-json", after, cwd=tmp_path)
+    proc = bench(
+        "--profile",
+        "smoke",
+        "--epochs",
+        "2",
+        "--variants-from",
+        "my_variants.py",
+        "-k",
+        "basic_cnn or tiny_cnn",
+        "--benchmark-json",
+        after,
+        cwd=tmp_path,
+    )
     assert "test_variant[tiny_cnn-seed=0]" in proc.stdout  # a case like the built-ins
 
     old, new = cases(before), cases(after)
@@ -79,9 +111,10 @@ def test_readme_example_changes_a_head_and_adds_a_variant(tmp_path):
     report = flowers("report", before, after, "-o", tmp_path / "reports", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     md = (tmp_path / "reports" / "report.md").read_text()
-    history = md[md.index("## History"):md.index("## Learning curves")]
-    assert ("**basic_cnn**: architecture changed: + Dropout(rate=0.5) after flatten; dense units 512 → 256; "
-            "params ") in history
+    history = md[md.index("## History") : md.index("## Learning curves")]
+    assert (
+        "**basic_cnn**: architecture changed: + Dropout(rate=0.5) after flatten; dense units 512 → 256; params "
+    ) in history
     assert re.search(r"params [\d,]+ → [\d,]+", history)
     assert "**variants added**: tiny_cnn" in history
     assert re.search(r"^\| tiny_cnn \| [\d.]+ \|", md, re.M)  # a row of the results table
@@ -100,8 +133,17 @@ def test_ci_check_catches_a_fine_tune_frozen_by_mistake(tmp_path):
     baseline), for one variant whose trainable layers were all frozen by mistake."""
     (tmp_path / "frozen.py").write_text(FROZEN_BY_MISTAKE)
     out = tmp_path / "out.json"
-    bench("--profile", "smoke", "--variants-from", "frozen.py", "-k", "vgg16_transfer", "--benchmark-json", out,
-          cwd=tmp_path)
+    bench(
+        "--profile",
+        "smoke",
+        "--variants-from",
+        "frozen.py",
+        "-k",
+        "vgg16_transfer",
+        "--benchmark-json",
+        out,
+        cwd=tmp_path,
+    )
     assert cases(out)["vgg16_transfer"]["params_trainable"] == 0
     check = flowers("check", BASELINE, out, "--metrics", "accuracy", "--variants", "vgg16_transfer", cwd=tmp_path)
     assert check.returncode == 1, check.stdout

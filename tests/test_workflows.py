@@ -34,8 +34,15 @@ from flowers import check, cli
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI, NIGHTLY = WORKFLOWS / "ci.yml", WORKFLOWS / "nightly.yml"
-ALLOWED_ACTIONS = {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/download-artifact",
-                   "actions/github-script", "actions/upload-pages-artifact", "actions/deploy-pages"}
+ALLOWED_ACTIONS = {
+    "actions/checkout",
+    "actions/setup-python",
+    "actions/upload-artifact",
+    "actions/download-artifact",
+    "actions/github-script",
+    "actions/upload-pages-artifact",
+    "actions/deploy-pages",
+}
 ACTIONLINT_WHEELS = {("linux", "x86_64"), ("darwin", "arm64"), ("win32", "AMD64")}  # pyproject.toml's marker
 CHECK_ENVS = ("check", "nightly-gpu", "nightly-gpu-merge")  # the tox envs that run flowers check
 
@@ -191,7 +198,9 @@ def test_shard_and_merge_envs():
     assert argv[argv.index("--profile") + 1] == "paper" and argv[argv.index("--seeds") + 1] == "10"
     assert argv[argv.index("--shard") + 1] == "1/1"  # FLOWERS_SHARD_INDEX/FLOWERS_SHARD_COUNT
     assert argv[argv.index("--benchmark-json") + 1] == "parts/part-1.json"
-    assert "unlink" in tox_commands("nightly-gpu-shard")[0] and "parts/part-1.json" in tox_commands("nightly-gpu-shard")[0]
+    assert (
+        "unlink" in tox_commands("nightly-gpu-shard")[0] and "parts/part-1.json" in tox_commands("nightly-gpu-shard")[0]
+    )
     cmds = tox_commands("nightly-gpu-merge")
     assert "unlink" in cmds[0] and "out.json" in cmds[0]
     assert "flowers merge parts -o out.json" in cmds  # not ignored: unmergeable parts fail the job
@@ -201,7 +210,11 @@ def test_shard_and_merge_envs():
 
 
 def checking_steps(job: dict) -> list[dict]:
-    return [s for s in job["steps"] if "run" in s and re.search(r"tox -e (check|nightly-gpu|nightly-gpu-merge)(\s|$)", s["run"])]
+    return [
+        s
+        for s in job["steps"]
+        if "run" in s and re.search(r"tox -e (check|nightly-gpu|nightly-gpu-merge)(\s|$)", s["run"])
+    ]
 
 
 def test_nightly_jobs_fail_on_regression_and_still_upload_the_report():
@@ -269,13 +282,21 @@ def test_tox_accepts_the_config():
         pytest.skip("tox is not installed")
     envs = ["tests", "check", "nightly-gpu", "nightly-gpu-shard", "nightly-gpu-merge", "report"]
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}  # its default: check.md
-    result = subprocess.run(["tox", "config", "-e", ",".join(envs), "-k", "commands"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["tox", "config", "-e", ",".join(envs), "-k", "commands"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     for env in envs:
         assert f"[testenv:{env}]" in result.stdout
-    assert ("flowers check benchmarks/baselines/smoke-cpu.json out.json --metrics accuracy,loss --markdown check.md "
-            "--markdown check.md\n") in result.stdout.replace("\r", "")
+    assert (
+        "flowers check benchmarks/baselines/smoke-cpu.json out.json --metrics accuracy,loss --markdown check.md "
+        "--markdown check.md\n"
+    ) in result.stdout.replace("\r", "")
 
 
 def test_actionlint():
@@ -291,8 +312,18 @@ def test_actionlint():
 def test_github_workflow_schema():
     """check-jsonschema (from the test extra) vendors GitHub's workflow schema: no network needed."""
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(CI), str(NIGHTLY)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(CI),
+            str(NIGHTLY),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -339,8 +370,14 @@ def fake_github_run(script: str, verdict: Path, comments: list[dict]) -> str:
       console.log(JSON.stringify({out, comments}));
     });
     """
-    result = subprocess.run(["node", "-e", harness, script, str(verdict), json.dumps(comments)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["node", "-e", harness, script, str(verdict), json.dumps(comments)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     comments[:] = data["comments"]
@@ -404,7 +441,9 @@ def test_only_the_jobs_that_need_it_may_write():
     assert {n: write_permissions(j) for n, j in ci.items() if write_permissions(j)} == {"pr-comment": {"pull-requests"}}
     assert ci["pr-comment"]["needs"] == "smoke-check" and "pull_request" in ci["pr-comment"]["if"]
     assert {n: write_permissions(j) for n, j in nightly.items() if write_permissions(j)} == {
-        "publish": {"contents"}, "pages": {"pages", "id-token"}}
+        "publish": {"contents"},
+        "pages": {"pages", "id-token"},
+    }
 
 
 def test_the_nightly_keeps_its_history_and_publishes_it():
@@ -413,8 +452,12 @@ def test_the_nightly_keeps_its_history_and_publishes_it():
     assert set(publish["needs"]) == {"smoke-cpu", "paper-gpu-merge"} and "!cancelled()" in publish["if"]
     assert publish["concurrency"]["cancel-in-progress"] is False  # writers of the branch wait, never cancel
     download = next(s for s in publish["steps"] if "download-artifact" in s.get("uses", ""))
-    uploads = [s["with"]["name"] for j in ("smoke-cpu", "paper-gpu-merge") for s in jobs[j]["steps"]
-               if "upload-artifact" in s.get("uses", "")]
+    uploads = [
+        s["with"]["name"]
+        for j in ("smoke-cpu", "paper-gpu-merge")
+        for s in jobs[j]["steps"]
+        if "upload-artifact" in s.get("uses", "")
+    ]
     pattern = re.escape(download["with"]["pattern"]).replace(r"\*", ".*")
     assert all(re.fullmatch(pattern, name) for name in uploads)
     runs = [line for s in publish["steps"] if "run" in s for line in commands(s["run"])]

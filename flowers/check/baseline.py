@@ -48,8 +48,10 @@ def _problems(current: Run, old: Run | None, baseline: str | Path) -> list[str]:
     few = {v: n for v, cases in current.by_variant().items() if (n := len({c.seed for c in cases})) < BASELINE_SEEDS}
     if few:
         shown = ", ".join(f"{v} {n}" for v, n in list(few.items())[:3])
-        problems.append(f"it has fewer than {BASELINE_SEEDS} seeds per variant ({shown}), too few to measure the "
-                        f"noise the gate judges by (pytest benchmarks --seeds {BASELINE_SEEDS})")
+        problems.append(
+            f"it has fewer than {BASELINE_SEEDS} seeds per variant ({shown}), too few to measure the "
+            f"noise the gate judges by (pytest benchmarks --seeds {BASELINE_SEEDS})"
+        )
     if old and old.profile and current.profile and old.profile != current.profile:
         problems.append(f"it is profile {current.profile!r} but {baseline} holds {old.profile!r}")
     return problems

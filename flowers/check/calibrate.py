@@ -112,8 +112,10 @@ def detectable(run: Run, config: Config, metrics: Sequence[str], n_current: Sequ
             if not values or skip:
                 continue
             n_test = next((c.test_images for c in ok if c.test_images), None)
-            shown = [metric.gate(values, values[:n], th, n_test, th.false_alarm / n_gates).threshold.split(";")[0]
-                     for n in n_current]
+            shown = [
+                metric.gate(values, values[:n], th, n_test, th.false_alarm / n_gates).threshold.split(";")[0]
+                for n in n_current
+            ]
             rows.append([variant, key, metric.noise(values, n_test).source, *shown])
     return rows
 
@@ -122,8 +124,10 @@ def calibrate(runs: Sequence[Run], config: Config, metrics: Sequence[str], k: in
     """Every A/A comparison the runs allow (see the module's docstring)."""
     usable = [r for r in runs if len(seeds_of(r)) >= MIN_SEEDS]
     if not usable:
-        raise ResultsError(f"--calibrate needs a run with at least {MIN_SEEDS} seeds of every variant "
-                           "(pytest benchmarks --seeds 10 --benchmark-json FILE)")
+        raise ResultsError(
+            f"--calibrate needs a run with at least {MIN_SEEDS} seeds of every variant "
+            "(pytest benchmarks --seeds 10 --benchmark-json FILE)"
+        )
     rng = random.Random(seed)
     tallies = [leave_one_out(r, config, metrics) for r in usable]
     tallies += [splits(r, k, config, metrics, rng) for r in usable]
@@ -131,18 +135,32 @@ def calibrate(runs: Sequence[Run], config: Config, metrics: Sequence[str], k: in
     return [t for t in tallies if t.runs]
 
 
-def render(tallies: Sequence[Tally], detect: list[list[str]], false_alarm: float, metrics: Sequence[str],
-           n_current: Sequence[int] = (1, 3)) -> str:
+def render(
+    tallies: Sequence[Tally],
+    detect: list[list[str]],
+    false_alarm: float,
+    metrics: Sequence[str],
+    n_current: Sequence[int] = (1, 3),
+) -> str:
     """The calibration as plain text: false alarms per kind of comparison, then what the gate detects."""
-    lines = [f"A/A comparisons, gates {', '.join(METRICS[m].key for m in metrics)} "
-             f"(target: at most {false_alarm:.0%} of runs with nothing changed fail)", ""]
+    lines = [
+        f"A/A comparisons, gates {', '.join(METRICS[m].key for m in metrics)} "
+        f"(target: at most {false_alarm:.0%} of runs with nothing changed fail)",
+        "",
+    ]
     for t in tallies:
         which = ", ".join(f"{g} x{n}" for g, n in t.gates.most_common(4))
-        lines.append(f"  {t.alarms:3d} of {t.runs:3d} failed ({t.rate:.1%}, 95% upper bound "
-                     f"{upper_bound(t.alarms, t.runs):.1%})  {t.kind}" + (f": {which}" if which else ""))
+        lines.append(
+            f"  {t.alarms:3d} of {t.runs:3d} failed ({t.rate:.1%}, 95% upper bound "
+            f"{upper_bound(t.alarms, t.runs):.1%})  {t.kind}" + (f": {which}" if which else "")
+        )
     runs, alarms = sum(t.runs for t in tallies), sum(t.alarms for t in tallies)
-    lines += ["", f"all: {alarms} of {runs} A/A runs failed ({alarms / runs:.1%}, 95% upper bound "
-                  f"{upper_bound(alarms, runs):.1%})", ""]
+    lines += [
+        "",
+        f"all: {alarms} of {runs} A/A runs failed ({alarms / runs:.1%}, 95% upper bound "
+        f"{upper_bound(alarms, runs):.1%})",
+        "",
+    ]
     header = ["variant", "metric", "noise (one seed)", *(f"detects, {n} seed{'s' * (n > 1)}" for n in n_current)]
     table = [header, *detect]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]

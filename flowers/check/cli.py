@@ -38,8 +38,9 @@ def parse_metrics(text: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the gate list as written
-    parser.add_argument("baseline", metavar="BASELINE", nargs="?",
-                        help="baseline result file, e.g. benchmarks/baselines/smoke-cpu.json")
+    parser.add_argument(
+        "baseline", metavar="BASELINE", nargs="?", help="baseline result file, e.g. benchmarks/baselines/smoke-cpu.json"
+    )
     parser.add_argument(
         "current",
         metavar="CURRENT",
@@ -60,14 +61,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated gates to apply: accuracy, loss, time (default: all); "
         "use accuracy,loss to compare runs from different machines",
     )
-    parser.add_argument("--variants", type=lambda s: [v for v in s.split(",") if v], help="only these variants (comma-separated)")
-    parser.add_argument("--config", type=Path, help="pyproject.toml with [tool.flowers.check] (default: nearest from the working folder up)")
+    parser.add_argument(
+        "--variants", type=lambda s: [v for v in s.split(",") if v], help="only these variants (comma-separated)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="pyproject.toml with [tool.flowers.check] (default: nearest from the working folder up)",
+    )
     parser.add_argument(
         "--update-baseline",
         action="store_true",
         help="validate CURRENT and copy it over BASELINE atomically (prints what changes; exits 0)",
     )
-    parser.add_argument("--force", action="store_true", help="with --update-baseline: accept an interrupted run, failed cases or another profile")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --update-baseline: accept an interrupted run, failed cases or another profile",
+    )
     parser.add_argument(
         "--markdown",
         metavar="FILE",
@@ -91,19 +102,26 @@ def _load(path: str) -> Run:
 
 def _calibrate(args: argparse.Namespace, config) -> int:
     if args.baseline or args.update_baseline:
-        raise ResultsError("--calibrate takes its runs after it and no BASELINE/CURRENT, e.g. flowers check --calibrate a.json b.json")
+        raise ResultsError(
+            "--calibrate takes its runs after it and no BASELINE/CURRENT, e.g. flowers check --calibrate a.json b.json"
+        )
     runs = [load_run(path) for path in args.calibrate]
     tallies = calibrate.calibrate(runs, config, args.metrics)
-    _print(calibrate.render(tallies, calibrate.detectable(runs[0], config, args.metrics), config.defaults.false_alarm,
-                            args.metrics))
+    _print(
+        calibrate.render(
+            tallies, calibrate.detectable(runs[0], config, args.metrics), config.defaults.false_alarm, args.metrics
+        )
+    )
     return 0
 
 
 def _no_baseline(args: argparse.Namespace) -> int:
     """The first night of a new baseline: CURRENT must be readable; nothing to compare it with."""
     _load(args.current)
-    line = (f"no baseline {args.baseline} yet: nothing to compare with; adopt this run with: "
-            f"flowers check --update-baseline {args.baseline} {args.current}")
+    line = (
+        f"no baseline {args.baseline} yet: nothing to compare with; adopt this run with: "
+        f"flowers check --update-baseline {args.baseline} {args.current}"
+    )
     print(line)
     markdown.write(args.markdown, line + "\n")
     return 0
@@ -122,8 +140,7 @@ def run(args: argparse.Namespace) -> int:
         return _no_baseline(args)
     if not Path(args.baseline).exists():
         raise ResultsError(
-            f"{args.baseline}: no such baseline; make one with: flowers check --update-baseline "
-            f"{args.baseline} CURRENT"
+            f"{args.baseline}: no such baseline; make one with: flowers check --update-baseline {args.baseline} CURRENT"
         )
     comp = compare(_load(args.baseline), _load(args.current), config, args.metrics, args.variants)
     markdown.write(args.markdown, markdown.render(comp))

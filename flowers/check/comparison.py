@@ -121,8 +121,10 @@ def timing_key(metric: Metric, base: Sequence[Case], cur: Sequence[Case], th: Th
     if not recorded:
         return metric.key, "not recorded: no throughput figure on both sides"
     shortest = max(min((c.timed_seconds(k) or 0.0) for c in base) for k in recorded)
-    return recorded[-1], (f"too short to gate: the baseline timed it over {shortest:.2f}s at most, "
-                          f"under min_timed_seconds={th.min_timed_seconds:g}")
+    return recorded[-1], (
+        f"too short to gate: the baseline timed it over {shortest:.2f}s at most, "
+        f"under min_timed_seconds={th.min_timed_seconds:g}"
+    )
 
 
 def _values(metric: Metric, key: str, cases: Sequence[Case]) -> list[float]:
@@ -210,7 +212,13 @@ class _Gate:
             return
         v = self.metric.gate(self.base, self.cur, self.th, self.n_test, alpha)
         r = self.row
-        r.verdict, r.change, r.threshold, r.how, r.detectable = v.verdict, v.change, v.threshold, v.how + r.how, v.detectable
+        r.verdict, r.change, r.threshold, r.how, r.detectable = (
+            v.verdict,
+            v.change,
+            v.threshold,
+            v.how + r.how,
+            v.detectable,
+        )
 
 
 def _plan(name: str, metric: Metric, base: list[Case], cur: list[Case], th: Thresholds) -> _Gate:
@@ -268,8 +276,9 @@ def compare(
     gated = [METRICS[m] for m in metrics]
     planned: list[VerdictRow | _Gate] = []
     for name in names:
-        planned += _variant_gates(name, base_groups.get(name, []), cur_groups.get(name, []), gated,
-                                  config.for_variant(name))
+        planned += _variant_gates(
+            name, base_groups.get(name, []), cur_groups.get(name, []), gated, config.for_variant(name)
+        )
     live = [g for g in planned if isinstance(g, _Gate) and not g.skip]
     for g in planned:
         if isinstance(g, _Gate):

@@ -22,8 +22,10 @@ SUMMARY_ENV = "GITHUB_STEP_SUMMARY"  # GitHub Actions' job summary file: appende
 
 
 def _cells(row: VerdictRow) -> list[str]:
-    cells = [md_escape(v) for v in (row.variant, row.metric, row.baseline, row.current, row.change,
-                                      row.threshold, row.verdict, row.how)]
+    cells = [
+        md_escape(v)
+        for v in (row.variant, row.metric, row.baseline, row.current, row.change, row.threshold, row.verdict, row.how)
+    ]
     if row.failing:
         cells[6] = f"**{cells[6]}**"
     return cells
@@ -37,14 +39,17 @@ def _table(rows: Sequence[VerdictRow]) -> list[str]:
 def render(comp: Comparison, title: str = "flowers check") -> str:
     """The verdict as Markdown: a heading with PASS or FAIL, the summary line, the runs compared,
     the failing rows (when any) and every row under a collapsed ``<details>``."""
-    lines = [f"### {md_escape(title)}: {'FAIL' if comp.regressed else 'PASS'}", "",
-             f"**{md_escape(summary(comp))}**", ""]
+    lines = [
+        f"### {md_escape(title)}: {'FAIL' if comp.regressed else 'PASS'}",
+        "",
+        f"**{md_escape(summary(comp))}**",
+        "",
+    ]
     lines += [f"- {md_escape(line)}" for line in heading(comp)]
     failing = [r for r in comp.rows if r.failing]
     if failing:
         lines += ["", *_table(failing)]
-    lines += ["", f"<details><summary>All {len(comp.rows)} rows</summary>", "", *_table(comp.rows), "",
-              "</details>"]
+    lines += ["", f"<details><summary>All {len(comp.rows)} rows</summary>", "", *_table(comp.rows), "", "</details>"]
     return "\n".join(lines) + "\n"
 
 

@@ -35,8 +35,11 @@ class Scale:
 
 
 LOG = Scale("log", lambda v: math.log(max(v, TINY)), lambda x: math.exp(min(x, 700.0)))
-ARCSINE = Scale("arcsine", lambda v: math.asin(math.sqrt(min(max(v, 0.0), 1.0))),
-                lambda x: math.sin(min(max(x, 0.0), math.pi / 2)) ** 2)
+ARCSINE = Scale(
+    "arcsine",
+    lambda v: math.asin(math.sqrt(min(max(v, 0.0), 1.0))),
+    lambda x: math.sin(min(max(x, 0.0), math.pi / 2)) ** 2,
+)
 
 
 @dataclass
@@ -109,8 +112,14 @@ class Metric:
             return estimate(self.scaled(baseline), floor, f"binomial sd={floor:.3f} (n_test={n_test})")
         return estimate(self.scaled(baseline))
 
-    def gate(self, baseline: Sequence[float], current: Sequence[float], th: Thresholds,
-             n_test: int | None = None, alpha: float | None = None) -> Verdict:
+    def gate(
+        self,
+        baseline: Sequence[float],
+        current: Sequence[float],
+        th: Thresholds,
+        n_test: int | None = None,
+        alpha: float | None = None,
+    ) -> Verdict:
         """Verdict on ``current`` against ``baseline`` (one value per seed each; ``n_test``: test
         split size, for accuracy's floor; ``alpha``: this gate's false-alarm rate, default the run's)."""
         alpha = th.false_alarm if alpha is None else alpha
@@ -121,7 +130,9 @@ class Metric:
         tol = self.tolerance_on_scale(th, centre)
         mean_limit = max(tol, noise.mean_limit(share, len(c)))
         worse_mean = self.sign * (centre - statistics.fmean(c))
-        how = f"{noise.source}, alpha={share:.2g}" + ("" if mean_limit > tol else f"; tolerance {self.shown(getattr(th, self.tolerance))}")
+        how = f"{noise.source}, alpha={share:.2g}" + (
+            "" if mean_limit > tol else f"; tolerance {self.shown(getattr(th, self.tolerance))}"
+        )
         detectable = self.in_units(mean_limit, centre)
         threshold = self.shown(detectable)
         verdict = REGRESSED if worse_mean > mean_limit else IMPROVED if -worse_mean > mean_limit else OK
@@ -136,11 +147,30 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {
-    "accuracy": Metric("accuracy", schema.TEST_ACCURACY, True, "accuracy_tolerance", "drop", ARCSINE, relative=False,
-                       binomial_floor=True),
+    "accuracy": Metric(
+        "accuracy",
+        schema.TEST_ACCURACY,
+        True,
+        "accuracy_tolerance",
+        "drop",
+        ARCSINE,
+        relative=False,
+        binomial_floor=True,
+    ),
     "loss": Metric("loss", schema.TEST_LOSS, False, "loss_tolerance", "rise", LOG, relative=True),
-    "time": Metric("time", schema.TRAIN_THROUGHPUT, True, "throughput_tolerance", "fall", LOG, relative=True,
-                   same_machine=True, keys=THROUGHPUTS, digits=1, aliases=("throughput",)),
+    "time": Metric(
+        "time",
+        schema.TRAIN_THROUGHPUT,
+        True,
+        "throughput_tolerance",
+        "fall",
+        LOG,
+        relative=True,
+        same_machine=True,
+        keys=THROUGHPUTS,
+        digits=1,
+        aliases=("throughput",),
+    ),
 }
 ALL_METRICS = tuple(METRICS)
 ALIASES = {alias: m.name for m in METRICS.values() for alias in (m.name, m.key, *m.keys, *m.aliases)}

@@ -34,7 +34,8 @@ def heading(comp: Comparison) -> list[str]:
     lines = [f"baseline: {describe(comp.baseline)}", f"current:  {describe(comp.current)}"]
     left_out = [m for m in ALL_METRICS if m not in comp.metrics]
     lines.append(
-        "gates:    " + ", ".join(METRICS[m].key for m in comp.metrics)
+        "gates:    "
+        + ", ".join(METRICS[m].key for m in comp.metrics)
         + (f" (not checked: {', '.join(METRICS[m].key for m in left_out)})" if left_out else "")
     )
     return lines + [f"note:     {n}" for n in comp.notes]

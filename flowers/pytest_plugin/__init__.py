@@ -20,5 +20,6 @@ A case uses :func:`.signals.measuring` around its measurement and reads the pars
 :func:`.state.options`.
 """
 
-pytest_plugins = [f"flowers.pytest_plugin.{name}"
-                  for name in ("options", "collection", "fixtures", "record", "signals", "summary")]
+pytest_plugins = [
+    f"flowers.pytest_plugin.{name}" for name in ("options", "collection", "fixtures", "record", "signals", "summary")
+]

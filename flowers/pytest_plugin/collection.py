@@ -58,9 +58,11 @@ def _check_image_size(config: pytest.Config, items: list[pytest.Item]) -> None:
     small = {v: get_variant(v).min_image_size for v in selected if size < get_variant(v).min_image_size}
     if small:
         need = max(small.values())
-        raise pytest.UsageError(f"--image-size {size}: {', '.join(small)} need{'s' * (len(small) == 1)} at least "
-                                f"{need} px; use --image-size {need} or leave {'it' if len(small) == 1 else 'them'} "
-                                "out with -k")
+        raise pytest.UsageError(
+            f"--image-size {size}: {', '.join(small)} need{'s' * (len(small) == 1)} at least "
+            f"{need} px; use --image-size {need} or leave {'it' if len(small) == 1 else 'them'} "
+            "out with -k"
+        )
 
 
 def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -82,4 +84,6 @@ def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     owner = shards.shard_of(costs, n)
     selection = [schema.selection_entry(name, *case, owner[name], costs[name]) for name, case in cases.items()]
     flowers.shard = schema.shard_record(k, n, "previous run" if seconds else "flops estimate", selection)
-    _deselect(config, items, [item for item in items if (item.name not in cases and k == 1) or owner.get(item.name) == k])
+    _deselect(
+        config, items, [item for item in items if (item.name not in cases and k == 1) or owner.get(item.name) == k]
+    )

@@ -33,8 +33,9 @@ def progress(request: pytest.FixtureRequest):
         with capman.global_and_fixture_disabled():
             reporter.write_line(f"  {line}")
 
-    return Progress(write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty),
-                    newline=reporter.ensure_newline)  # a bar starts below pytest's file name
+    return Progress(
+        write, capman.global_and_fixture_disabled, isatty=bool(reporter.isatty), newline=reporter.ensure_newline
+    )  # a bar starts below pytest's file name
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ def case_inputs(request: pytest.FixtureRequest, seed: int, progress) -> CaseInpu
     return CaseInputs(config, options.profile or DEFAULT_PROFILE, load_data, options.cache_memory_limit, tensorboard)
 
 
-def _load(flowers: state.FlowersSession, data: str, image_size: int, strict: bool, progress: Progress
-          ) -> tuple[Splits, bool]:
+def _load(
+    flowers: state.FlowersSession, data: str, image_size: int, strict: bool, progress: Progress
+) -> tuple[Splits, bool]:
     """(Splits, whether they came from this session's cache): each image is decoded and resized
     once per session, whatever the number of variants and seeds."""
     from flowers.data import load

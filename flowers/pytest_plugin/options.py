@@ -35,6 +35,7 @@ BUILT_IN_DATA = ("tf_flowers", "synthetic")
 
 def whole(low: int) -> Callable[[str, str], int]:
     """A parser of whole numbers of at least ``low``."""
+
     def parse(flag: str, text: str) -> int:
         try:
             value = int(text)
@@ -43,6 +44,7 @@ def whole(low: int) -> Callable[[str, str], int]:
         if value < low:
             raise OptionError(f"{flag} {text}: must be at least {low}")
         return value
+
     return parse
 
 
@@ -61,6 +63,7 @@ def one_of(choices: tuple[str, ...] | dict) -> Callable[[str, str], str]:
         if text not in choices:
             raise OptionError(f"{flag} {text}: unknown; choose from {', '.join(choices)}")
         return text
+
     return parse
 
 
@@ -116,33 +119,81 @@ def _from_profiles(setting: str, what: str) -> str:
 
 # By concern: what runs, its settings, the data and weights, the run's shape, outputs.
 OPTIONS = [
-    Option("--profile", profile, f"settings profile: {'; or '.join(map(describe, PROFILES))}; default {DEFAULT_PROFILE}"),
-    Option("--variants-from", text, "a Python file (or importable module) that registers your own variants with "
-                                    "flowers.register; repeat for several"),
+    Option(
+        "--profile", profile, f"settings profile: {'; or '.join(map(describe, PROFILES))}; default {DEFAULT_PROFILE}"
+    ),
+    Option(
+        "--variants-from",
+        text,
+        "a Python file (or importable module) that registers your own variants with "
+        "flowers.register; repeat for several",
+    ),
     Option("--epochs", whole(1), _from_profiles("epochs", "training epochs")),
     Option("--batch-size", whole(1), _from_profiles("batch_size", "batch size")),
-    Option("--image-size", whole(8), _from_profiles("image_size", "images are resized to N x N pixels (each variant "
-                                                                   "needs its backbone's minimum, 32 px for the pretrained ones)")),
-    Option("--learning-rate", positive_number, "Adam learning rate (default: each variant's own, 1e-4 for the "
-                                               "original four)"),
+    Option(
+        "--image-size",
+        whole(8),
+        _from_profiles(
+            "image_size",
+            "images are resized to N x N pixels (each variant "
+            "needs its backbone's minimum, 32 px for the pretrained ones)",
+        ),
+    ),
+    Option(
+        "--learning-rate",
+        positive_number,
+        "Adam learning rate (default: each variant's own, 1e-4 for the original four)",
+    ),
     Option("--seed", whole(0), "first seed (default 0)"),
     Option("--seeds", whole(1), "run every variant with N seeds: seed, seed+1, ... (default 1)"),
-    Option("--data", data, _from_profiles("data", "tf_flowers, synthetic, or a folder of images (class sub-folders, "
-                                                   "or train/ validation/ test/ splits)")),
-    Option("--weights", weights, _from_profiles("weights", "imagenet, none, random-calibrated (random, calibrated on "
-                                                         "training images), or a folder of weight files (see README)")),
-    Option("--distribute", one_of(DISTRIBUTE_CHOICES), "none (default: one device) or mirrored "
-                                                       "(tf.distribute.MirroredStrategy over the visible GPUs; "
-                                                       "global batch = --batch-size)"),
-    Option("--cache-memory-limit", whole(0), "bytes of cached features kept in memory before streaming from disk "
-                                             "(default: a quarter of RAM)"),
-    Option("--shard", shard, "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see README)"),
-    Option("--shard-times", results_file, "a previous run's --benchmark-json whose case times balance --shard "
-                                          "(default: a FLOPs estimate)"),
-    Option("--speed-rounds", whole(2), "speed group: rounds of each pipeline, interleaved plain, suite, suite, "
-                                       "plain... (default 2)"),
-    Option("--tensorboard", text, "write each case's TensorBoard logs (per-epoch scalars, config as HParams) into "
-                                  "DIR/<variant>-seed=<k>/; default off"),
+    Option(
+        "--data",
+        data,
+        _from_profiles(
+            "data",
+            "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)",
+        ),
+    ),
+    Option(
+        "--weights",
+        weights,
+        _from_profiles(
+            "weights",
+            "imagenet, none, random-calibrated (random, calibrated on "
+            "training images), or a folder of weight files (see README)",
+        ),
+    ),
+    Option(
+        "--distribute",
+        one_of(DISTRIBUTE_CHOICES),
+        "none (default: one device) or mirrored "
+        "(tf.distribute.MirroredStrategy over the visible GPUs; "
+        "global batch = --batch-size)",
+    ),
+    Option(
+        "--cache-memory-limit",
+        whole(0),
+        "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)",
+    ),
+    Option(
+        "--shard", shard, "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see README)"
+    ),
+    Option(
+        "--shard-times",
+        results_file,
+        "a previous run's --benchmark-json whose case times balance --shard (default: a FLOPs estimate)",
+    ),
+    Option(
+        "--speed-rounds",
+        whole(2),
+        "speed group: rounds of each pipeline, interleaved plain, suite, suite, plain... (default 2)",
+    ),
+    Option(
+        "--tensorboard",
+        text,
+        "write each case's TensorBoard logs (per-epoch scalars, config as HParams) into "
+        "DIR/<variant>-seed=<k>/; default off",
+    ),
 ]
 FLAGS = [
     ("--no-feature-cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
@@ -181,8 +232,11 @@ class Options:
     def settings(self) -> dict[str, Any]:
         """The TrainConfig settings given on the command line (the profile supplies the others)."""
         given = {name: getattr(self, name) for name in SETTINGS if hasattr(self, name)}
-        given.update(feature_cache=not self.no_feature_cache, mixed_precision=self.mixed_precision or None,
-                     jit_compile=self.jit_compile or None)
+        given.update(
+            feature_cache=not self.no_feature_cache,
+            mixed_precision=self.mixed_precision or None,
+            jit_compile=self.jit_compile or None,
+        )
         return given
 
 
@@ -192,8 +246,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action = "append" if option.dest == "variants_from" else "store"
         group.addoption(option.flag, dest=f"flowers_{option.dest}", default=None, action=action, help=option.help)
     for flag, help_ in FLAGS:
-        group.addoption(flag, dest=f"flowers_{flag[2:].replace('-', '_')}", action="store_true", default=False,
-                        help=help_)
+        group.addoption(
+            flag, dest=f"flowers_{flag[2:].replace('-', '_')}", action="store_true", default=False, help=help_
+        )
 
 
 def parse(config: pytest.Config) -> Options:

@@ -20,8 +20,16 @@ from flowers.text import one_line
 
 # Installed distributions that can change a result or the suite's behaviour; recorded per run so
 # that the report's history names the ones that changed.
-PACKAGES = ("flowers-bench", "tensorflow", "tensorflow-cpu", "keras", "tensorflow-datasets", "numpy",
-            "pytest", "pytest-benchmark")
+PACKAGES = (
+    "flowers-bench",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "tensorflow-datasets",
+    "numpy",
+    "pytest",
+    "pytest-benchmark",
+)
 TRACEBACK_CHARS = 20_000  # of a bug's traceback kept in the run record (its end, where the error is)
 
 
@@ -34,14 +42,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _record(flowers: state.FlowersSession, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
-            case: tuple[str, int]) -> None:
+def _record(
+    flowers: state.FlowersSession,
+    item: pytest.Item,
+    call: pytest.CallInfo,
+    report: pytest.TestReport,
+    case: tuple[str, int],
+) -> None:
     """The case's run-record entry and, when its benchmark ran, its extra_info (for the summary)."""
     if report.failed:
         # a bug keeps its traceback; a user's mistake (flowers.errors.UserError) failed in one line
         bug = not (call.excinfo and call.excinfo.errisinstance(pytest.fail.Exception))
-        flowers.cases[item.nodeid] = schema.case_entry(item.name, *case, schema.FAILED, failure_message(report),
-                                                     report.longreprtext[-TRACEBACK_CHARS:] if bug else None)
+        flowers.cases[item.nodeid] = schema.case_entry(
+            item.name,
+            *case,
+            schema.FAILED,
+            failure_message(report),
+            report.longreprtext[-TRACEBACK_CHARS:] if bug else None,
+        )
     elif report.skipped:
         flowers.cases[item.nodeid] = schema.case_entry(item.name, *case, schema.SKIPPED)
     else:
@@ -68,10 +86,14 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     else:
         device, kind = f"CPU: {machine_info.get(schema.CPU, {}).get(schema.CPU_BRAND, 'unknown')}", "cpu"
     machine_info[schema.ENVIRONMENT] = {
-        schema.TENSORFLOW: tf.__version__, schema.KERAS: keras.__version__, schema.DEVICE: device,
-        schema.DEVICE_KIND: kind, schema.GPU_COUNT: len(gpus),
+        schema.TENSORFLOW: tf.__version__,
+        schema.KERAS: keras.__version__,
+        schema.DEVICE: device,
+        schema.DEVICE_KIND: kind,
+        schema.GPU_COUNT: len(gpus),
         schema.CORES: usable_cores(tf.config.threading.get_intra_op_parallelism_threads()),
-        schema.PACKAGES: installed_versions(PACKAGES)}
+        schema.PACKAGES: installed_versions(PACKAGES),
+    }
 
 
 def usable_cores(intra_op_threads: int) -> int:
@@ -93,5 +115,9 @@ def installed_versions(names) -> dict[str, str]:
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict[str, Any]) -> None:
     flowers = state.get(config)
     output_json[schema.RUN] = schema.run_record(
-        flowers.options.profile or DEFAULT_PROFILE, not flowers.interrupted, list(flowers.cases.values()),
-        schema.config_hash(asdict(flowers.run_config)), flowers.shard)
+        flowers.options.profile or DEFAULT_PROFILE,
+        not flowers.interrupted,
+        list(flowers.cases.values()),
+        schema.config_hash(asdict(flowers.run_config)),
+        flowers.shard,
+    )

@@ -85,7 +85,8 @@ def _ours_to_replace(signum) -> bool:
 def pytest_sessionstart(session: pytest.Session) -> None:
     if _main_thread():
         state.get(session.config).old_handlers = {
-            s: signal.signal(s, interrupts.handle) for s in HELD_SIGNALS if _ours_to_replace(s)}
+            s: signal.signal(s, interrupts.handle) for s in HELD_SIGNALS if _ours_to_replace(s)
+        }
 
 
 @pytest.hookimpl(wrapper=True)
@@ -104,8 +105,9 @@ def pytest_sessionfinish(session, exitstatus):
     json_path = session.config.getoption("benchmark_json", None)
     if flowers.interrupted and not flowers.finished:
         kept = f"; {json_path} was left as it was" if json_path else ""
-        pytest.exit(f"interrupted before any case finished: nothing saved{kept}",
-                          returncode=pytest.ExitCode.INTERRUPTED)
+        pytest.exit(
+            f"interrupted before any case finished: nothing saved{kept}", returncode=pytest.ExitCode.INTERRUPTED
+        )
     with held_signals() as held, warnings.catch_warnings():
         if exitstatus == pytest.ExitCode.USAGE_ERROR:  # a bad option stopped it: nothing ran, nothing to save
             warnings.filterwarnings("ignore", message="Not saving anything")  # pytest-benchmark's, beside our error
@@ -139,7 +141,7 @@ def storage_folder(config: pytest.Config) -> Path | None:
     uri = str(config.getoption("benchmark_storage", None) or "")
     if uri and "://" not in uri:
         uri = f"file://{uri}"
-    return Path(uri[len("file://"):]).absolute() if uri.startswith("file://") else None
+    return Path(uri[len("file://") :]).absolute() if uri.startswith("file://") else None
 
 
 def pytest_unconfigure(config):

@@ -35,8 +35,11 @@ TITLE = "flowers-bench: test accuracy and loss (mean ± 95% interval over the se
 
 def _given(config: pytest.Config, flag: str) -> bool:
     """Whether ``flag`` was given: on the command line, in PYTEST_ADDOPTS or in the ini's addopts."""
-    args = [*map(str, config.invocation_params.args), *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
-            *config.getini("addopts")]
+    args = [
+        *map(str, config.invocation_params.args),
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.getini("addopts"),
+    ]
     return any(arg == flag or arg.startswith(f"{flag}=") for arg in args)
 
 
@@ -69,27 +72,37 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(line)
 
 
-def lines(cases: Mapping[str, Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]], width: int = WIDTH
-          ) -> list[str]:
+def lines(
+    cases: Mapping[str, Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]], width: int = WIDTH
+) -> list[str]:
     """The summary of the run record's ``cases`` and the ``results`` (extra_info) of those that got
     as far as their benchmark, both by node id: a table of the variants in the order they ran, then a
     line per case that is not ok with its reason (the case's own, else pytest's)."""
     variants = list(dict.fromkeys(c[schema.VARIANT] for c in cases.values()))
-    rows = [_row(v, [(c, results.get(node, {})) for node, c in cases.items() if c[schema.VARIANT] == v])
-            for v in variants]
+    rows = [
+        _row(v, [(c, results.get(node, {})) for node, c in cases.items() if c[schema.VARIANT] == v]) for v in variants
+    ]
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
-    table = ["  ".join(cell.ljust(w) if i in LEFT else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
-             for r in [HEADER, *rows]]
-    reasons = ["  " + one_line(f"{c[schema.NAME]} {c[schema.STATUS]}: "
-                               f"{results.get(node, {}).get(schema.ERROR) or c.get(schema.ERROR) or 'no reason'}",
-                               width - 2)
-               for node, c in cases.items() if c[schema.STATUS] != schema.OK]
+    table = [
+        "  ".join(cell.ljust(w) if i in LEFT else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
+        for r in [HEADER, *rows]
+    ]
+    reasons = [
+        "  "
+        + one_line(
+            f"{c[schema.NAME]} {c[schema.STATUS]}: "
+            f"{results.get(node, {}).get(schema.ERROR) or c.get(schema.ERROR) or 'no reason'}",
+            width - 2,
+        )
+        for node, c in cases.items()
+        if c[schema.STATUS] != schema.OK
+    ]
     return [_cut(line, width) for line in [TITLE, *table]] + reasons
 
 
 def _cut(line: str, width: int) -> str:
     """``line``, cut to ``width`` columns with … (only a number far beyond any score gets there)."""
-    return line if len(line) <= width else line[:width - 1] + "…"
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _row(variant: str, cases: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> tuple[str, ...]:
@@ -104,8 +117,11 @@ def _row(variant: str, cases: Sequence[tuple[Mapping[str, Any], Mapping[str, Any
     seconds = _values(ok, schema.TRAIN_SECONDS)
     original = registry.original(variant)
     return (
-        one_line(variant, NAME_WIDTH), str(len(cases)), status,
-        _stat(_values(ok, schema.TEST_ACCURACY)), _stat(_values(ok, schema.TEST_LOSS)),
+        one_line(variant, NAME_WIDTH),
+        str(len(cases)),
+        status,
+        _stat(_values(ok, schema.TEST_ACCURACY)),
+        _stat(_values(ok, schema.TEST_LOSS)),
         f"{sum(seconds) / len(seconds):.1f} s" if seconds else NONE,
         f"{original.test_accuracy:.3f} / {original.test_loss:.3f}" if original else NONE,
     )

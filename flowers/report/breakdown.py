@@ -11,8 +11,12 @@ from flowers.results import Case
 from flowers.schema import finite
 
 # key, label; in time order (schema.BREAKDOWN_PARTS).
-BREAKDOWN_PARTS = tuple(zip(schema.BREAKDOWN_PARTS, ("data load", "model setup", "feature cache", "first epoch",
-                                                     "later epochs", "evaluation", "bookkeeping")))
+BREAKDOWN_PARTS = tuple(
+    zip(
+        schema.BREAKDOWN_PARTS,
+        ("data load", "model setup", "feature cache", "first epoch", "later epochs", "evaluation", "bookkeeping"),
+    )
+)
 
 
 def part_means(cases: list[Case]) -> list[float | None]:
@@ -37,12 +41,20 @@ def breakdown(variants: list[str], by_variant: dict[str, list[Case]]) -> Breakdo
         if all(c.data_cached for c in cases):
             parts[0] = "cached"
         total = sum(m for m in means if m is not None)
-        rows.append(BreakdownRow(v, parts, fmt_seconds(total), fmt_seconds(mean_of(cases, schema.WALL_SECONDS)),
-                                 fmt_rate(mean_of(cases, schema.STEADY_THROUGHPUT))))
+        rows.append(
+            BreakdownRow(
+                v,
+                parts,
+                fmt_seconds(total),
+                fmt_seconds(mean_of(cases, schema.WALL_SECONDS)),
+                fmt_rate(mean_of(cases, schema.STEADY_THROUGHPUT)),
+            )
+        )
         bars.append((v, [m or 0.0 for m in means]))
     if not rows:
         return None
     labels = [label for _, label in BREAKDOWN_PARTS]
     png = plots.breakdown(labels, bars)
-    return Breakdown(labels, rows, figure(png, "Time per variant, stacked by part: " + ", ".join(labels),
-                                          "Where the time goes"))
+    return Breakdown(
+        labels, rows, figure(png, "Time per variant, stacked by part: " + ", ".join(labels), "Where the time goes")
+    )

@@ -61,17 +61,23 @@ def _warnings(by_profile: dict[str, list[Run]]) -> list[str]:
     out = []
     if len(by_profile) > 1:
         counts = ", ".join(f"{p}: {len(rs)} run{'s' if len(rs) > 1 else ''}" for p, rs in by_profile.items())
-        out.append(f"these results mix profiles ({counts}); each profile is reported on its own, "
-                   "never mixed in one table or history")
+        out.append(
+            f"these results mix profiles ({counts}); each profile is reported on its own, "
+            "never mixed in one table or history"
+        )
     for profile, runs in by_profile.items():
         for i, run in enumerate(runs):
             if not run.complete:
-                out.append(f"run #{i + 1} of profile {profile} ({Path(run.source).name}) was interrupted: "
-                           "variants it lacks may simply not have run")
+                out.append(
+                    f"run #{i + 1} of profile {profile} ({Path(run.source).name}) was interrupted: "
+                    "variants it lacks may simply not have run"
+                )
         machines = {r.machine_key for r in runs}
         if len(machines) > 1:
-            out.append(f"the runs of profile {profile} come from {len(machines)} different machines or devices: "
-                       "compare train times only between runs of one machine")
+            out.append(
+                f"the runs of profile {profile} come from {len(machines)} different machines or devices: "
+                "compare train times only between runs of one machine"
+            )
     return out
 
 
@@ -81,8 +87,10 @@ def _caveat(data: dict) -> str | None:
     if not name or name == "tf_flowers":
         return None
     size = f" at {fmt_value(size)} px" if size else ""
-    return (f"This run used the {fmt_value(name, 40)} data set{size}; the original's numbers are from "
-            "tf_flowers at 160 px, so the differences are for orientation only.")
+    return (
+        f"This run used the {fmt_value(name, 40)} data set{size}; the original's numbers are from "
+        "tf_flowers at 160 px, so the differences are for orientation only."
+    )
 
 
 def _group(profile: str, runs: list[Run], several: bool) -> Group:

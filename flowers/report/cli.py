@@ -54,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
     return generate(args.results, args.output, title=args.title, quiet=args.quiet)
 
 
-def generate(results: list[str | Path], output: str | Path = "reports", title: str = "flowers-bench report",
-             quiet: bool = False) -> int:
+def generate(
+    results: list[str | Path], output: str | Path = "reports", title: str = "flowers-bench report", quiet: bool = False
+) -> int:
     """Load ``results`` (default: :func:`default_inputs`), build, render and write the report into
     ``output``; warnings and errors go to stderr.  Returns the exit status (0, or 2 when the folder
     cannot be written); unusable input raises :class:`~flowers.errors.ResultsError` (exit 2)."""
@@ -71,8 +72,8 @@ def generate(results: list[str | Path], output: str | Path = "reports", title: s
         return 2
     if not quiet:
         out = Path(output)
-        print(f"{PROG}: {report.runs} run(s) -> {out / 'report.md'}, {out / 'report.html'} "
-              f"and {len(written) - len(pages)} graph(s)")
+        print(
+            f"{PROG}: {report.runs} run(s) -> {out / 'report.md'}, {out / 'report.html'} "
+            f"and {len(written) - len(pages)} graph(s)"
+        )
     return 0
-
-

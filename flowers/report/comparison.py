@@ -28,8 +28,12 @@ def comparison_row(variant: str, cases: list[Case], run: Run, seen_in: str | Non
     """``variant``'s row from its ``cases`` in ``run``; ``seen_in`` names an earlier run that had it,
     and ``notes`` (the numbered notes under the table) gets the original's note when it applies."""
     orig = registry.original(variant)
-    row = ComparisonRow(variant=variant, model=orig.model if orig else "", status=status(cases),
-                        n=str(sum(c.ok for c in cases)) if cases else "0")
+    row = ComparisonRow(
+        variant=variant,
+        model=orig.model if orig else "",
+        status=status(cases),
+        n=str(sum(c.ok for c in cases)) if cases else "0",
+    )
     if orig:
         row.test_loss_orig = f"{orig.test_loss:.4f}"
         row.test_accuracy_orig = f"{orig.test_accuracy:.4f}"
@@ -97,8 +101,11 @@ def _diff(ours: float | None, orig: float, higher_is_better: bool) -> tuple[str,
 
 def _efficiency(cases: list[Case]) -> tuple[str, str, str]:
     """Achieved over peak GFLOP/s as (percentage, "achieved / peak GFLOP/s", the same without unit)."""
-    pairs = [(a, p) for a, p in ((c.metric(schema.ACHIEVED_GFLOPS), c.metric(schema.PEAK_GFLOPS)) for c in cases)
-             if a is not None and p]
+    pairs = [
+        (a, p)
+        for a, p in ((c.metric(schema.ACHIEVED_GFLOPS), c.metric(schema.PEAK_GFLOPS)) for c in cases)
+        if a is not None and p
+    ]
     if not pairs:
         return NONE, "", ""
     achieved = sum(a for a, _ in pairs) / len(pairs)

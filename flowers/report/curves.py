@@ -35,8 +35,9 @@ def _number(value: object) -> float:
     return math.nan if number is None else number
 
 
-def curves(variants: list[str], by_variant: dict[str, list[Case]], colors: dict[str, int]
-           ) -> tuple[list[Figure], list[tuple[str, str]], Figure | None]:
+def curves(
+    variants: list[str], by_variant: dict[str, list[Case]], colors: dict[str, int]
+) -> tuple[list[Figure], list[tuple[str, str]], Figure | None]:
     """Each variant's learning-curve graph, (variant, why) for those without one, and the overlay
     of every variant's validation accuracy (None when no variant recorded it)."""
     from flowers import plots  # matplotlib is only imported when a report is built
@@ -57,8 +58,11 @@ def curves(variants: list[str], by_variant: dict[str, list[Case]], colors: dict[
             overlay_lines.append((v, lines[schema.VAL_ACCURACY]["mean"], colors[v]))
     overlay = None
     if overlay_lines:
-        overlay = figure(plots.overlay(overlay_lines), "Validation accuracy of every variant per epoch",
-                         "All variants: validation accuracy")
+        overlay = figure(
+            plots.overlay(overlay_lines),
+            "Validation accuracy of every variant per epoch",
+            "All variants: validation accuracy",
+        )
     return graphs, without, overlay
 
 

@@ -102,8 +102,10 @@ def _per_variant_rows(run: Run, variants: list[str]) -> list[tuple[str, list[str
         (schema.CONFIG_HASH, hashes),
         (schema.DESCRIPTION, [fmt_value(_description(model.get(v), v), 160) for v in variants]),
         ("model fingerprint", [fingerprint_text(model.get(v)) for v in variants]),
-        ("weights used", [architecture.weights_label(case.weights if (case := model.get(v)) else None)
-                          for v in variants]),
+        (
+            "weights used",
+            [architecture.weights_label(case.weights if (case := model.get(v)) else None) for v in variants],
+        ),
     ]
 
 

@@ -37,8 +37,9 @@ def _scope(variants: list[str], common: list[str]) -> str:
     return "" if len(variants) == len(common) else ", ".join(variants)
 
 
-def _config_changes(a_cfg: dict[str, dict[str, Any]], b_cfg: dict[str, dict[str, Any]], common: list[str]
-                    ) -> list[Change]:
+def _config_changes(
+    a_cfg: dict[str, dict[str, Any]], b_cfg: dict[str, dict[str, Any]], common: list[str]
+) -> list[Change]:
     """Each config key whose value differs, once per (old, new) pair, naming the variants when not all."""
     out = []
     keys = list(dict.fromkeys(k for v in common for k in [*a_cfg[v], *b_cfg[v]]))
@@ -97,7 +98,9 @@ def _data_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
 
 
 def _commit_changes(a: dict[str, Any], b: dict[str, Any]) -> list[Change]:
-    if a.get(schema.COMMIT_ID) != b.get(schema.COMMIT_ID) or bool(a.get(schema.COMMIT_DIRTY)) != bool(b.get(schema.COMMIT_DIRTY)):
+    if a.get(schema.COMMIT_ID) != b.get(schema.COMMIT_ID) or bool(a.get(schema.COMMIT_DIRTY)) != bool(
+        b.get(schema.COMMIT_DIRTY)
+    ):
         return [Change("commit", "commit", fmt_commit(a), fmt_commit(b))]
     return []
 
@@ -118,10 +121,16 @@ def _environment_changes(prev: Run, run: Run) -> list[Change]:
     a_env, b_env = _versions(prev), _versions(run)
     a_pkg, b_pkg = _packages(prev), _packages(run)
     keys = [schema.DEVICE] if a_pkg and b_pkg else [schema.TENSORFLOW, schema.KERAS, schema.DEVICE]
-    out = [Change("environment", key, a_env.get(key, "unknown"), b_env.get(key, "unknown"))
-           for key in keys if a_env.get(key) != b_env.get(key)]
-    out += [Change("environment", name, a_pkg[name], b_pkg[name])
-            for name in a_pkg if name in b_pkg and a_pkg[name] != b_pkg[name]]
+    out = [
+        Change("environment", key, a_env.get(key, "unknown"), b_env.get(key, "unknown"))
+        for key in keys
+        if a_env.get(key) != b_env.get(key)
+    ]
+    out += [
+        Change("environment", name, a_pkg[name], b_pkg[name])
+        for name in a_pkg
+        if name in b_pkg and a_pkg[name] != b_pkg[name]
+    ]
     return out
 
 
@@ -137,8 +146,13 @@ def _variant_changes(prev: Run, run: Run) -> list[Change]:
     return out
 
 
-def history(runs: list[Run], labels: list[str], variants: list[str], colors: dict[str, int],
-            all_changes: list[list[Change] | None]) -> History | None:
+def history(
+    runs: list[Run],
+    labels: list[str],
+    variants: list[str],
+    colors: dict[str, int],
+    all_changes: list[list[Change] | None],
+) -> History | None:
     """The history table (one row per run, what changed, each variant's accuracy and time) and the
     trend graph; None for a single run.  ``all_changes[i]`` is what changed into run ``i``."""
     if len(runs) < 2:

@@ -173,8 +173,12 @@ class Report:
         """Every graph of the report, once each."""
         seen: dict[str, Figure] = {}
         for g in self.groups:
-            for fig in [*g.curves, g.overlay, g.history.trend if g.history else None,
-                        g.breakdown.figure if g.breakdown else None]:
+            for fig in [
+                *g.curves,
+                g.overlay,
+                g.history.trend if g.history else None,
+                g.breakdown.figure if g.breakdown else None,
+            ]:
                 if fig is not None:
                     seen.setdefault(fig.file, fig)
         return list(seen.values())

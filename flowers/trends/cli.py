@@ -25,10 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", metavar="STORE", help="a history store (flowers store add STORE RUN...)")
     parser.add_argument("-o", "--output", default="trends", metavar="DIR", help="output folder (default: trends)")
     parser.add_argument("--title", default="flowers-bench trends", help="the page's title")
-    parser.add_argument("--repo-url", metavar="URL", help="e.g. https://github.com/OWNER/REPO: link each step's commits")
+    parser.add_argument(
+        "--repo-url", metavar="URL", help="e.g. https://github.com/OWNER/REPO: link each step's commits"
+    )
     parser.add_argument("--config", type=Path, help="pyproject.toml with [tool.flowers.check] (the tolerances)")
-    parser.add_argument("--reports", action="store_true",
-                        help=f"also write flowers report of each series' latest {REPORT_NIGHTS} nights into DIR/SERIES/")
+    parser.add_argument(
+        "--reports",
+        action="store_true",
+        help=f"also write flowers report of each series' latest {REPORT_NIGHTS} nights into DIR/SERIES/",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
 
 
@@ -70,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         steps = sum(len(s.steps) for s in page.sections)
         nights = sum(s.nights for s in page.sections)
-        print(f"{PROG}: {len(page.sections)} series, {nights} nights, {steps} step(s) -> {path} "
-              f"({time.perf_counter() - started:.1f} s)")
+        print(
+            f"{PROG}: {len(page.sections)} series, {nights} nights, {steps} step(s) -> {path} "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
     return 0

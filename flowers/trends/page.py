@@ -105,8 +105,9 @@ def _compare_url(repo_url: str | None, prev: Run, run: Run) -> str | None:
     return f"{repo_url.rstrip('/')}/compare/{a}...{b}"
 
 
-def _figures(name: str, runs: list[Run], dates: list[datetime], found: list[tuple[Trend, list[Step], float]]
-             ) -> list[Figure]:
+def _figures(
+    name: str, runs: list[Run], dates: list[datetime], found: list[tuple[Trend, list[Step], float]]
+) -> list[Figure]:
     """One graph per variant, its metrics in the order found."""
     by_variant: dict[str, list[tuple[Trend, list[Step], float]]] = {}
     for item in found:
@@ -125,9 +126,20 @@ def _rows(runs: list[Run], found: list[tuple[Trend, list[Step], float]]) -> list
     for trend, steps, _ in found:
         for s in steps:
             night, date, commit = _night(runs, s.night)
-            rows.append(StepRow(trend.variant, trend.metric, night, date, commit, _value(trend.metric, s.before),
-                                _value(trend.metric, s.after), _change(trend.metric, s), s.worse,
-                                f"night-{s.night + 1}"))
+            rows.append(
+                StepRow(
+                    trend.variant,
+                    trend.metric,
+                    night,
+                    date,
+                    commit,
+                    _value(trend.metric, s.before),
+                    _value(trend.metric, s.after),
+                    _change(trend.metric, s),
+                    s.worse,
+                    f"night-{s.night + 1}",
+                )
+            )
     return sorted(rows, key=lambda r: (int(r.night[1:]), r.variant))
 
 
@@ -154,23 +166,32 @@ def section(name: str, dated: list[tuple[datetime, Run]], config: Config, repo_u
     dates, runs = [d for d, _ in dated], [r for _, r in dated]
     found = detect_all(runs, config)
     return Section(
-        name=name, nights=len(runs), first=fmt_date(runs[0].datetime), last=fmt_date(runs[-1].datetime),
-        figures=_figures(name, runs, dates, found), steps=_rows(runs, found),
+        name=name,
+        nights=len(runs),
+        first=fmt_date(runs[0].datetime),
+        last=fmt_date(runs[-1].datetime),
+        figures=_figures(name, runs, dates, found),
+        steps=_rows(runs, found),
         changed=_changed(runs, [s.night for _, steps, _ in found for s in steps], repo_url),
         noise=_noise(found, config),
     )
 
 
-def build(series: dict[str, list[Run]], config: Config | None = None, repo_url: str | None = None,
-          title: str = "flowers-bench trends") -> Page:
+def build(
+    series: dict[str, list[Run]],
+    config: Config | None = None,
+    repo_url: str | None = None,
+    title: str = "flowers-bench trends",
+) -> Page:
     """The page over every series of a store (:func:`flowers.store.load`); a run without a
     readable date is left out with a warning."""
     config = config or Config()
     warnings, sections = [], []
     for name, runs in series.items():
         dated = sorted(((d, r) for r in runs if (d := when(r)) is not None), key=lambda pair: pair[0])
-        warnings += [f"{r.source}: no readable date ({r.datetime!r}); left out of the trends" for r in runs
-                     if when(r) is None]
+        warnings += [
+            f"{r.source}: no readable date ({r.datetime!r}); left out of the trends" for r in runs if when(r) is None
+        ]
         if dated:
             sections.append(section(name, dated, config, repo_url))
     return Page(title=title, generator=f"flowers trends {__version__}", sections=sections, warnings=warnings)

@@ -36,19 +36,33 @@ def _marks(ax, dates: Sequence[datetime], steps: Sequence[tuple[int, bool, str]]
     """A vertical line at each step's night, labelled with its commit."""
     for night, worse, label in steps:
         ax.axvline(dates[night], color=WORSE if worse else BETTER, linestyle="--", linewidth=1)
-        ax.annotate(text(label, 12), (dates[night], 1), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                    textcoords="offset points", fontsize=7, va="top", color=WORSE if worse else BETTER)
+        ax.annotate(
+            text(label, 12),
+            (dates[night], 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            fontsize=7,
+            va="top",
+            color=WORSE if worse else BETTER,
+        )
 
 
-def trend(title: str, dates: Sequence[datetime], panels: Sequence[tuple[str, Sequence[Sequence[float]]]],
-          steps: Sequence[Sequence[tuple[int, bool, str]]], index: int = 0) -> bytes:
+def trend(
+    title: str,
+    dates: Sequence[datetime],
+    panels: Sequence[tuple[str, Sequence[Sequence[float]]]],
+    steps: Sequence[Sequence[tuple[int, bool, str]]],
+    index: int = 0,
+) -> bytes:
     """``panels``: (metric, values per night per seed); ``steps[i]``: the steps of panel i as
     (night, worse, label); ``index``: the variant's color."""
     height = 1.0 + 1.9 * len(panels)
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=(7.6, height))
-        fig.subplots_adjust(left=0.8 / 7.6, right=1 - 0.2 / 7.6, bottom=0.45 / height, top=1 - 0.45 / height,
-                            hspace=0.15)
+        fig.subplots_adjust(
+            left=0.8 / 7.6, right=1 - 0.2 / 7.6, bottom=0.45 / height, top=1 - 0.45 / height, hspace=0.15
+        )
         axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False).ravel().tolist()
         for ax, (metric, values), marks in zip(axes, panels, steps):
             _panel(ax, dates, values, metric, index)

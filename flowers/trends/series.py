@@ -65,7 +65,9 @@ def trends(runs: list[Run]) -> list[Trend]:
     """Every variant's trend of every gated metric over ``runs`` (oldest first), variants in
     registry order."""
     groups = [run.by_variant() for run in runs]
-    ok = {v: [[c for c in g.get(v, []) if c.ok] for g in groups] for v in ordered([v for r in runs for v in r.variants])}
+    ok = {
+        v: [[c for c in g.get(v, []) if c.ok] for g in groups] for v in ordered([v for r in runs for v in r.variants])
+    }
     out = []
     for variant, nights in ok.items():
         every = [c for night in nights for c in night]

@@ -80,8 +80,7 @@ def detect(trend: Trend, tolerance: float, beta: float = BETA) -> tuple[list[Ste
     if len(nights) < 2 * MIN_NIGHTS:
         return [], math.nan
     sigma = night_sigma([trend.values[i] for i in nights], trend.metric, trend.n_test)
-    y = np.array([math.fsum(to_scale(trend.metric, v) for v in trend.values[i]) / len(trend.values[i])
-                  for i in nights])
+    y = np.array([math.fsum(to_scale(trend.metric, v) for v in trend.values[i]) / len(trend.values[i]) for i in nights])
     z = despiked(y / sigma)
     bounds = [0, *change_points(z, beta), len(z)]
     y = z * sigma
@@ -93,7 +92,9 @@ def detect(trend: Trend, tolerance: float, beta: float = BETA) -> tuple[list[Ste
     return steps, sigma
 
 
-def detect_all(runs: list[Run], config: Config | None = None, beta: float = BETA) -> list[tuple[Trend, list[Step], float]]:
+def detect_all(
+    runs: list[Run], config: Config | None = None, beta: float = BETA
+) -> list[tuple[Trend, list[Step], float]]:
     """Every trend of ``runs`` (one series, oldest first) with its steps and noise; each metric's
     tolerance is the gate's for that variant (``[tool.flowers.check]`` in ``config``)."""
     config = config or Config()
