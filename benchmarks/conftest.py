@@ -50,7 +50,8 @@ FLAGS = [
     ("--no-feature-cache", "no_feature_cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
     ("--strict-data", "strict_data", "fail on unreadable images instead of skipping them with a warning"),
     ("--mixed-precision", "mixed_precision", "train in mixed float16 (GPU); default off"),
-    ("--jit-compile", "jit_compile", "compile training steps with XLA; default off"),
+    ("--jit-compile", "jit_compile", "compile training steps with XLA (default: the profile's; smoke: auto, see README)"),
+    ("--no-jit-compile", "no_jit_compile", "never compile training steps with XLA"),
 ]
 
 
@@ -68,8 +69,9 @@ def _option(config, dest):
 
 
 @functools.lru_cache(maxsize=None)
-def _run_config(config):
-    """The resolved TrainConfig (seed of the first case); ValueError with a one-line reason if invalid."""
+def _run_config(config, variant=None):
+    """The resolved TrainConfig of the session (or of one variant: a profile may set some of its
+    settings per variant), seed of the first case; ValueError with a one-line reason if invalid."""
     from flowers.profiles import make_config
 
     overrides = {dest: _option(config, dest) for _, dest, *_ in OPTIONS
@@ -77,8 +79,16 @@ def _run_config(config):
                                  "shard", "shard_times")}
     overrides["feature_cache"] = not _option(config, "no_feature_cache")
     overrides["mixed_precision"] = _option(config, "mixed_precision") or None
-    overrides["jit_compile"] = _option(config, "jit_compile") or None
-    return make_config(_option(config, "profile") or "paper", **overrides)
+    overrides["jit_compile"] = _jit_compile(config)
+    return make_config(_option(config, "profile") or "paper", variant, **overrides)
+
+
+def _jit_compile(config) -> bool | None:
+    """--jit-compile: True; --no-jit-compile: False; neither: None (the profile's)."""
+    on, off = _option(config, "jit_compile"), _option(config, "no_jit_compile")
+    if on and off:
+        raise ValueError("--jit-compile and --no-jit-compile: give one of them")
+    return True if on else False if off else None
 
 
 def pytest_configure(config):
@@ -150,7 +160,8 @@ def _select_shard(config, items):
 
     @functools.cache
     def variant_cost(variant):
-        return shards.estimate_flops(variant, run_config.image_size, run_config.epochs, run_config.feature_cache)
+        epochs = _run_config(config, variant).epochs
+        return shards.estimate_flops(variant, run_config.image_size, epochs, run_config.feature_cache)
 
     costs = shards.case_costs(((name, _variant_seed(item)[0]) for name, item in cases.items()), variant_cost, seconds)
     owner = shards.shard_of(costs, n)
@@ -202,7 +213,7 @@ def progress(request):
 
 
 @pytest.fixture
-def case_inputs(request, seed, progress):
+def case_inputs(request, variant, seed, progress):
     """A function giving this case's (TrainConfig, data loader, cache memory limit, TensorBoard dir).
 
     Called inside the test, so that bad options fail the case itself with one line.  The loader
@@ -220,7 +231,7 @@ def case_inputs(request, seed, progress):
 
     def inputs():
         try:
-            config = replace(_run_config(request.config), seed=seed)
+            config = replace(_run_config(request.config, variant), seed=seed)
         except ValueError as exc:
             message = str(exc)
         else:
