@@ -275,7 +275,8 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
             cache = stack.enter_context(features.build(
                 prefix, variant.frozen_until, *data, batch_size=config.batch_size,
                 memory_limit=cache_memory_limit or features.default_memory_limit(),
-                bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image")))
+                bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image"),
+                jit_compile=xla.resolve(config.jit_compile)[0]))
             data, cache_info = (cache.train, cache.val, cache.test), cache.info()
         fitted, reused = compiled(trainee, variant, config, learning_rate)
         clock.lap("feature_cache")
@@ -287,6 +288,8 @@ def _train_and_evaluate(model: keras.Model, variant, splits: Splits, config: Tra
         eval_start = time.perf_counter()
         test_loss, test_accuracy = fitted.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
         eval_seconds = time.perf_counter() - eval_start
+        if reused:  # the case's own model (prefix + trainable part) ends up the trained one, as unshared
+            copy_variables(fitted, trainee)
         clock.lap("evaluation")
     return dict(history=history, log=log, train_seconds=train_seconds, eval_seconds=eval_seconds,
                 test_loss=float(test_loss), test_accuracy=float(test_accuracy), cache_info=cache_info,
