@@ -29,10 +29,11 @@ key from here.  A result file is what ``pytest benchmarks --benchmark-json FILE`
   null with one epoch), params_total, params_trainable, model_fingerprint, architecture{input,
   classes, backbone, frozen_until, frozen_layers, layers, params_total, params_trainable},
   weights_identity{source: none|imagenet|file|random-calibrated, file, sha256, images, version},
-  config{variant, the TrainConfig settings, augment}, config_hash, dataset{name, source, splits{train,
+  config{variant, the TrainConfig settings (jit_compile as used, jit_compile_auto
+  when the auto rule chose), augment}, config_hash, dataset{name, source, splits{train,
   validation, test}, class_names, hash, version, image_size, skipped{count, examples}, ...},
   feature_cache{enabled, layer, bytes, seconds, storage}, flops_per_image, achieved_gflops,
-  peak_gflops, peak_memory_bytes, wall_seconds, data_cached, breakdown{data_load, setup,
+  peak_gflops, peak_memory_bytes, compiled_reused, wall_seconds, data_cached, breakdown{data_load, setup,
   feature_cache, first_epoch, later_epochs, evaluation, bookkeeping}`` (seconds adding up to
   ``wall_seconds``); a failed case has what it got to, ``failed_epoch`` where training stopped.
   Keys added over time (the model record, the breakdown, steady throughput...) are optional to
@@ -149,6 +150,7 @@ FLOPS_PER_IMAGE = "flops_per_image"
 ACHIEVED_GFLOPS = "achieved_gflops"
 PEAK_GFLOPS = "peak_gflops"
 PEAK_MEMORY_BYTES = "peak_memory_bytes"
+COMPILED_REUSED = "compiled_reused"  # the case trained an earlier case's compiled model (flowers.train.compiled)
 DATA_CACHED = "data_cached"
 BREAKDOWN = "breakdown"
 LOSS = "loss"
@@ -166,6 +168,8 @@ AUGMENT = "augment"
 LEARNING_RATE = "learning_rate"
 DISTRIBUTE = "distribute"
 REPLICAS = "replicas"
+JIT_COMPILE = "jit_compile"  # whether training steps were compiled with XLA (True/False, as used)
+JIT_COMPILE_AUTO = "jit_compile_auto"  # only when the "auto" rule chose: its reason (flowers.xla)
 
 # DATASET: the data set's fingerprint (flowers.data)
 SOURCE = "source"
@@ -250,6 +254,7 @@ CASE_KEYS = (
     ACHIEVED_GFLOPS,
     PEAK_GFLOPS,
     PEAK_MEMORY_BYTES,
+    COMPILED_REUSED,
     WALL_SECONDS,
     DATA_CACHED,
     BREAKDOWN,

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import architecture, cost, distribute, features, interrupts, measure, schema, tensorboard_log
+from flowers import architecture, cost, distribute, features, interrupts, measure, schema, tensorboard_log, xla
 from flowers.augment import augment
 from flowers.data import Splits
 from flowers.errors import TrainingFailed
@@ -121,8 +121,65 @@ def compile_model(model: keras.Model, config: TrainConfig, learning_rate: float)
         optimizer=keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": learning_rate}}),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        jit_compile=config.jit_compile,
+        jit_compile=xla.resolve(config.jit_compile)[0],
     )
+
+
+# (variant's head, trainable part's fingerprint, input shape, optimizer, learning rate, XLA, dtype policy)
+# -> (a compiled model, its optimizer's variables as built): see compiled().
+_COMPILED: dict[tuple, tuple[keras.Model, list[np.ndarray]]] = {}
+
+
+def compiled(trainee: keras.Model, variant, config: TrainConfig, learning_rate: float) -> tuple[keras.Model, bool]:
+    """A compiled model with ``trainee``'s architecture and variables and a fresh optimizer, and
+    whether it is one that an earlier case of this session compiled (and traced) already.
+
+    Tracing and optimising the training and evaluation steps is most of the first epoch's overhead
+    (ResNet50V2's trainable part: several seconds per case).  A case whose trainable part has the
+    same architecture and settings as an earlier one (resnet50v2_finetune_aug after
+    resnet50v2_finetune; every seed after the first) takes the earlier compiled model: its variables
+    (weights, BatchNorm statistics, dropout seeds) are set to ``trainee``'s and its optimizer's to
+    their values as built, so the results are those of a fresh compile to the last digit
+    (tests/test_train.py).  Under a distribution strategy (one per run) every case compiles its own.
+    """
+    if config.distribute != "none":
+        compile_model(trainee, config, learning_rate)
+        return trainee, False
+    key = (
+        str(variant.head),
+        architecture.fingerprint(trainee, 0, 0),
+        tuple(trainee.inputs[0].shape),
+        config.optimizer,
+        learning_rate,
+        xla.resolve(config.jit_compile)[0],
+        keras.config.dtype_policy().name,
+    )
+    if key not in _COMPILED:
+        compile_model(trainee, config, learning_rate)
+        trainee.optimizer.build(trainee.trainable_variables)
+        _COMPILED[key] = (trainee, [variable.numpy() for variable in trainee.optimizer.variables])
+        return trainee, False
+    shared, optimizer_state = _COMPILED[key]
+    copy_variables(trainee, shared)
+    for variable, value in zip(shared.optimizer.variables, optimizer_state, strict=True):
+        variable.assign(value)
+    return shared, True
+
+
+def copy_variables(source: keras.Model, target: keras.Model) -> None:
+    """Every layer's variables (weights, non-trainable statistics, random seed states) from ``source``
+    into ``target``, a model of the same architecture."""
+    pairs = [(a.variables, b.variables) for a, b in zip(source.layers, target.layers, strict=False)]
+    if len(source.layers) != len(target.layers) or any([v.shape for v in s] != [v.shape for v in t] for s, t in pairs):
+        raise ValueError(f"models {source.name} and {target.name} differ in architecture; cannot copy variables")
+    for variables, targets in pairs:
+        for value, variable in zip(variables, targets, strict=True):
+            variable.assign(value)
+
+
+def clear_compiled() -> None:
+    """Forget the compiled models kept for reuse (the next case of each architecture compiles anew)."""
+    _COMPILED.clear()
 
 
 def _check_finite(history: dict) -> None:
@@ -230,19 +287,22 @@ def _train_and_evaluate(
                     batch_size=config.batch_size,
                     memory_limit=cache_memory_limit or features.default_memory_limit(),
                     bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image"),
+                    jit_compile=xla.resolve(config.jit_compile)[0],
                 )
             )
             data, cache_info = (cache.train, cache.val, cache.test), cache.info()
-        compile_model(trainee, config, learning_rate)
+        fitted, reused = compiled(trainee, variant, config, learning_rate)
         clock.lap(schema.FEATURE_CACHE_BUILD)
         log = EpochLog(variant.name, config.epochs, progress)
-        history = _fit(trainee, data[0], data[1], splits, config, log, progress, tensorboard)
+        history = _fit(fitted, data[0], data[1], splits, config, log, progress, tensorboard)
         train_seconds = time.perf_counter() - start
         clock.lap(schema.FIRST_EPOCH, until=log.ends[0] if log.ends else None)
         clock.lap(schema.LATER_EPOCHS)
         eval_start = time.perf_counter()
-        test_loss, test_accuracy = trainee.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
+        test_loss, test_accuracy = fitted.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
         eval_seconds = time.perf_counter() - eval_start
+        if reused:  # the case's own model (prefix + trainable part) ends up the trained one, as unshared
+            copy_variables(fitted, trainee)
         clock.lap(schema.EVALUATION)
     _check_scores(float(test_loss), float(test_accuracy))
     return {
@@ -254,6 +314,7 @@ def _train_and_evaluate(
         schema.TEST_ACCURACY: float(test_accuracy),
         "cache_info": cache_info,
         schema.PEAK_MEMORY_BYTES: memory.bytes,
+        schema.COMPILED_REUSED: reused,
     }
 
 
@@ -330,6 +391,7 @@ def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, ou
         schema.ACHIEVED_GFLOPS: (flops_per_image * n_train * epochs_run + cache_flops) / seconds / 1e9,
         schema.PEAK_GFLOPS: measure.peak_gflops(),
         schema.PEAK_MEMORY_BYTES: outcome[schema.PEAK_MEMORY_BYTES],
+        schema.COMPILED_REUSED: outcome[schema.COMPILED_REUSED],
     }
 
 

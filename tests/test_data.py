@@ -154,10 +154,10 @@ def test_fingerprint_is_plain_json(tmp_path):
 def test_synthetic_source():
     splits = load("synthetic", 32)
     assert splits.class_names == ["circle", "cross", "ring", "square", "triangle"]
-    assert splits.fingerprint["splits"] == {"train": 240, "validation": 30, "test": 30}
+    assert splits.fingerprint["splits"] == {"train": 400, "validation": 50, "test": 50}
     assert (splits.fingerprint["source"], splits.fingerprint["name"]) == ("synthetic", "synthetic")
-    assert splits.x_train.shape == (240, 32, 32, 3) and splits.x_train.dtype == np.uint8
-    assert class_counts(splits.y_test) == [6] * 5
+    assert splits.x_train.shape == (400, 32, 32, 3) and splits.x_train.dtype == np.uint8
+    assert class_counts(splits.y_test) == [10] * 5
     again = load("synthetic", 32)
     np.testing.assert_array_equal(splits.x_train, again.x_train)
     assert again.fingerprint == splits.fingerprint
@@ -427,4 +427,4 @@ def test_make_data_script_writes_a_loadable_folder(tmp_path):
         [sys.executable, str(script), "splits", str(tmp_path / "d")], capture_output=True, text=True, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert load_quietly(tmp_path / "d").fingerprint["splits"] == {"train": 240, "validation": 30, "test": 30}
+    assert load_quietly(tmp_path / "d").fingerprint["splits"] == {"train": 400, "validation": 50, "test": 50}

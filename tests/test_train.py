@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from flowers import schema, train
+from flowers import schema, train, xla
 from flowers.data import load
 from flowers.errors import OptionError, TrainingFailed
 from flowers.profiles import make_config
@@ -91,6 +91,57 @@ def test_same_seed_same_results_on_cpu(smoke_data):
     assert first["config_hash"] == second["config_hash"]
 
 
+@pytest.mark.parametrize(
+    "first, second",
+    [("resnet50v2_finetune", "resnet50v2_finetune_aug"), ("mobilenet_v2_transfer", "mobilenet_v2_transfer")],
+)
+def test_a_reused_compiled_model_gives_the_results_of_a_fresh_one(tiny, first, second):
+    """The augmented variant after the plain one (one trainable part), a second seed after the first
+    (dropout's seed state too): trained on the compiled model of an earlier case, exactly as on their own."""
+    config = make_config("smoke", epochs=2)
+    train.clear_compiled()
+    train.run(first, tiny, config)
+    reused = train.run(second, tiny, dataclasses.replace(config, seed=1))
+    train.clear_compiled()
+    fresh = train.run(second, tiny, dataclasses.replace(config, seed=1))
+    assert reused["compiled_reused"] and not fresh["compiled_reused"]
+    assert reused["history"] == fresh["history"]
+    assert (reused["test_loss"], reused["test_accuracy"]) == (fresh["test_loss"], fresh["test_accuracy"])
+
+
+def test_jit_compile_auto_is_resolved_and_recorded():
+    record = make_config("smoke", jit_compile="auto").for_variant("basic_cnn")
+    assert record["jit_compile"] is xla.auto_choice()[0] and record["jit_compile_auto"] == xla.auto_choice()[1]
+    explicit = make_config("smoke", jit_compile=False).for_variant("basic_cnn")
+    assert explicit["jit_compile"] is False and "jit_compile_auto" not in explicit
+    with pytest.raises(OptionError, match="jit_compile 'sometimes': use true, false or 'auto'"):
+        make_config("smoke", jit_compile="sometimes")
+
+
+@pytest.mark.parametrize(
+    "machine, flags, gpus, expected",
+    [
+        ("x86_64", {"avx2", "fma"}, [], (True, "on for an x86-64 CPU without AVX-512")),
+        ("x86_64", {"avx2", "avx512f"}, [], (False, "off on an x86-64 CPU with AVX-512")),
+        ("arm64", set(), [], (False, "off on an arm64 CPU")),
+        ("x86_64", {"avx2"}, ["GPU:0"], (False, "off on a GPU")),
+    ],
+)
+def test_jit_compile_auto_rule(monkeypatch, machine, flags, gpus, expected):
+    import platform
+
+    import tensorflow as tf
+
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    monkeypatch.setattr(xla, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: gpus)
+    xla.auto_choice.cache_clear()
+    try:
+        assert xla.auto_choice() == expected
+    finally:
+        xla.auto_choice.cache_clear()
+
+
 def test_config_hash_ignores_seed_but_not_settings():
     base = make_config("smoke").for_variant("basic_cnn")
     assert schema.config_hash(base) == schema.config_hash({**base, "seed": 7})
@@ -103,6 +154,10 @@ def test_profile_options_are_validated():
     with pytest.raises(OptionError, match="--epochs 0: must be at least 1"):
         make_config("smoke", epochs=0)
     assert make_config("paper", epochs=3).epochs == 3 and make_config("paper").image_size == 160
+    # a profile's setting for one variant, under an explicit option
+    assert make_config("smoke", "resnet50v2_finetune_aug").epochs == 2
+    assert make_config("smoke", "resnet50v2_finetune_aug", epochs=3).epochs == 3
+    assert make_config("smoke", "basic_cnn").epochs == make_config("smoke").epochs == 8
 
 
 def test_breakdown_adds_up_to_the_run_and_steady_throughput_counts_epochs_two_on(smoke_data):

@@ -78,7 +78,8 @@ def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
 
     @functools.cache
     def variant_cost(variant: str) -> float:
-        return shards.estimate_flops(variant, run_config.image_size, run_config.epochs, run_config.feature_cache)
+        epochs = flowers.config_for(variant).epochs  # a profile may set a variant's own
+        return shards.estimate_flops(variant, run_config.image_size, epochs, run_config.feature_cache)
 
     costs = shards.case_costs(((name, case[0]) for name, case in cases.items()), variant_cost, seconds)
     owner = shards.shard_of(costs, n)

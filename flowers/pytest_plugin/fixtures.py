@@ -52,12 +52,12 @@ class CaseInputs:
 
 
 @pytest.fixture
-def case_inputs(request: pytest.FixtureRequest, seed: int, progress) -> CaseInputs:
+def case_inputs(request: pytest.FixtureRequest, variant: str, seed: int, progress) -> CaseInputs:
     from flowers.measure import peak_gflops
     from flowers.pytest_plugin.options import DEFAULT_PROFILE
 
     flowers = state.get(request.config)
-    options, config = flowers.options, replace(flowers.run_config, seed=seed)
+    options, config = flowers.options, replace(flowers.config_for(variant), seed=seed)
     peak_gflops()  # measured once per session, before any case's clock starts
 
     def load_data() -> tuple[Splits, bool]:

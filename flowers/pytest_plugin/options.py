@@ -199,7 +199,8 @@ FLAGS = [
     ("--no-feature-cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
     ("--strict-data", "fail on unreadable images instead of skipping them with a warning"),
     ("--mixed-precision", "train in mixed float16 (GPU); default off"),
-    ("--jit-compile", "compile training steps with XLA; default off"),
+    ("--jit-compile", "compile training steps with XLA (default: the profile's; smoke: auto, see flowers/xla.py)"),
+    ("--no-jit-compile", "never compile training steps with XLA"),
 ]
 SETTINGS = {f.name for f in fields(profiles.TrainConfig)}  # options that are TrainConfig settings
 
@@ -228,6 +229,7 @@ class Options:
     strict_data: bool = False
     mixed_precision: bool = False
     jit_compile: bool = False
+    no_jit_compile: bool = False
 
     def settings(self) -> dict[str, Any]:
         """The TrainConfig settings given on the command line (the profile supplies the others)."""
@@ -235,7 +237,7 @@ class Options:
         given.update(
             feature_cache=not self.no_feature_cache,
             mixed_precision=self.mixed_precision or None,
-            jit_compile=self.jit_compile or None,
+            jit_compile=True if self.jit_compile else False if self.no_jit_compile else None,
         )
         return given
 
@@ -265,6 +267,8 @@ def parse(config: pytest.Config) -> Options:
     for flag, _ in FLAGS:
         dest = flag[2:].replace("-", "_")
         values[dest] = bool(config.getoption(f"flowers_{dest}"))
+    if values["jit_compile"] and values["no_jit_compile"]:
+        raise OptionError("--jit-compile and --no-jit-compile: give one of them")
     return Options(**values)
 
 

@@ -19,7 +19,7 @@ class FlowersSession:
     """Everything the plugin knows about one session."""
 
     options: Options  # the command line, parsed and checked
-    run_config: TrainConfig  # the session's settings (the first seed's)
+    run_config: TrainConfig  # the session's settings (the first seed's), before any variant's own
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # nodeid -> the run record's case entry
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # nodeid -> a variant case's extra_info
     shard: dict[str, Any] | None = None  # the run record's shard part (--shard K/N)
@@ -28,6 +28,13 @@ class FlowersSession:
     finished: int = 0  # cases whose call phase ended
     old_handlers: dict = field(default_factory=dict)  # signal -> the handler ours replaced
     new_storage: Path | None = None  # pytest-benchmark's storage folder, when this session made it
+
+    def config_for(self, variant: str) -> TrainConfig:
+        """The settings of ``variant``'s cases (a profile may set some per variant), the first seed's."""
+        from flowers.profiles import make_config
+        from flowers.pytest_plugin.options import DEFAULT_PROFILE
+
+        return make_config(self.options.profile or DEFAULT_PROFILE, variant, **self.options.settings())
 
 
 KEY = pytest.StashKey[FlowersSession]()
