@@ -7,7 +7,7 @@ global batch stays ``--batch-size`` and the results stay comparable with one dev
 is the default strategy: one device, today's behaviour.
 
 Multi-worker training (``tf.distribute.MultiWorkerMirroredStrategy`` over ``TF_CONFIG``) is not
-offered: with Keras 3 it is experimental and untested here (see README).
+offered: with Keras 3 it is experimental and untested here (see docs/sharding.md).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ PROFILES: dict[str, dict] = {
     # About two and a half minutes on 2 CPU cores: the built-in synthetic set at 32 px (the backbones'
     # minimum), random backbones calibrated on the training images (so that frozen ones carry
     # signal), 8 epochs of batch 32 (ResNet50V2's fine-tune needs them: 6 left it below 0.6 test
-    # accuracy for 1 seed in 10), XLA where it is faster (flowers.xla).  README: Smoke profile.
+    # accuracy for 1 seed in 10), XLA where it is faster (flowers.xla).  docs/running.md: the smoke profile.
     "smoke": {
         "data": "synthetic",
         "image_size": 32,
@@ -69,7 +69,7 @@ PROFILES: dict[str, dict] = {
 # A profile's settings for one variant, over the profile's own (explicit options override both).
 VARIANT_SETTINGS: dict[str, dict[str, dict]] = {
     # The augmented variant trains on 5x the images per epoch: 2 epochs are 126 optimizer steps, more
-    # than resnet50v2_finetune's 8 (104), and it learns in them (README, smoke).
+    # than resnet50v2_finetune's 8 (104), and it learns in them (docs/running.md).
     "smoke": {"resnet50v2_finetune_aug": {"epochs": 2}},
 }
 # How describe() shows a setting; any other as "name value".

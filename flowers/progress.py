@@ -7,7 +7,7 @@ when the output is a terminal, on a line of its own (``newline``), one column na
 terminal (a wrapped bar could not be redrawn in place), and is erased when done, before the step's
 line is written: a terminal, like a log file or CI output, keeps one line per epoch.  tqdm redraws
 at most every :data:`REDRAW_SECONDS`, which keeps its cost per batch to a comparison of clocks
-(measured in the README's Progress section).
+(measured in docs/running.md).
 
 ``terminal`` is a context manager under which ``sys.stdout`` reaches the terminal: the benchmarks
 pass one that suspends pytest's output capture, so progress shows without ``-s``.

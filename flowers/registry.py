@@ -7,7 +7,7 @@ in :mod:`flowers.models`.  Code is referenced as ``"module:attr"`` strings (a he
 callable), imported only when a model is built (:func:`load`).
 
 Adding a built-in variant touches one place: a ``register(Variant(...))`` call below.  User code adds
-its own the same way (``from flowers import Variant, register``), see the README.  The registry's
+its own the same way (``from flowers import Variant, register``), see docs/variants.md.  The registry's
 state is private: :func:`register`, :func:`get_variant`, :func:`list_variants` and :func:`get_backbone`.
 """
 

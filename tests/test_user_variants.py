@@ -1,4 +1,4 @@
-"""Variants from user code: the README's example end to end, and CI's check catching a broken fine-tune.
+"""Variants from user code: the example in docs/variants.md end to end, and CI's check catching a broken fine-tune.
 
 Each test runs ``pytest benchmarks`` in a subprocess (as a user would), then ``flowers report`` and
 ``flowers check`` on the results.
@@ -37,10 +37,10 @@ register(replace(get_variant("vgg16_transfer"), head=frozen_head), override=True
 
 
 def readme_example() -> str:
-    """The README's ``my_variants.py`` code block, as written there."""
-    text = (ROOT / "README.md").read_text()
+    """The documentation's ``my_variants.py`` code block (docs/variants.md), as written there."""
+    text = (ROOT / "docs" / "variants.md").read_text()
     match = re.search(r"```python\n(# my_variants\.py.*?)```", text, re.S)
-    assert match, "README.md lost its my_variants.py example"
+    assert match, "docs/variants.md lost its my_variants.py example"
     return match.group(1)
 
 

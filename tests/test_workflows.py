@@ -142,6 +142,7 @@ def test_ci_runs_the_tests_and_the_smoke_check_on_push_and_pull_request():
     assert {"push", "pull_request"} <= set(wf["on"])
     runs = [line for _, s in steps(wf) if "run" in s for line in commands(s["run"])]
     assert "tox -e tests" in runs and "tox -e oldest" in runs and "tox -e check" in runs
+    assert "tox -e docs" in runs and tox_commands("docs") == ["mkdocs build --strict --site-dir {envtmpdir}/site"]
     # the README's test command
     assert tox_commands("tests") == ["pytest tests"]
 

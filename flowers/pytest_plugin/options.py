@@ -160,7 +160,7 @@ OPTIONS = [
         _from_profiles(
             "weights",
             "imagenet, none, random-calibrated (random, calibrated on "
-            "training images), or a folder of weight files (see README)",
+            "training images), or a folder of weight files (see docs/running.md)",
         ),
     ),
     Option(
@@ -176,7 +176,9 @@ OPTIONS = [
         "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)",
     ),
     Option(
-        "--shard", shard, "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see README)"
+        "--shard",
+        shard,
+        "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see docs/sharding.md)",
     ),
     Option(
         "--shard-times",
