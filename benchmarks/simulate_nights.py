@@ -9,7 +9,8 @@ and check that ``flowers trends`` flags every injected step and nothing else.
 Each night is a result file shaped like a real one: the committed smoke baseline
 (benchmarks/baselines/smoke-cpu.json) with every variant run for SEEDS seeds, a new commit and date,
 and test accuracy, test loss and steady throughput drawn with realistic seed noise: accuracy as
-correct images of a 30-image test split, Binomial(30, p) / 30 per seed; loss with 8% and
+correct images of the template's test split (n = 50 in the smoke profile), Binomial(n, p) / n per
+seed; loss with 8% and
 throughput with 5% lognormal noise per seed.  STEPS are injected on known nights (fractions of the
 nights): each comes with what a real cause would change that night (a config value of the
 variant), so the trend page's "what changed" has the cause to show.
@@ -36,7 +37,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
 SEEDS = 3
-N_TEST = 30
 LOSS_NOISE, TIME_NOISE = 0.08, 0.05  # lognormal sd per seed
 ACCURACY_RANGE = (0.55, 0.93)  # the template's accuracies, kept where a test split has noise
 START = datetime(2026, 1, 1, 2, 17, tzinfo=timezone.utc)
@@ -68,6 +68,11 @@ def step_nights(nights: int) -> dict[tuple[str, str], list[int]]:
     return out
 
 
+def n_test(template: dict) -> int:
+    """The template's test split: the simulated accuracies are drawn on as many images, as the trends read."""
+    return int(template["benchmarks"][0]["extra_info"]["dataset"]["splits"]["test"])
+
+
 def per_variant(template: dict) -> list[dict]:
     """The template's first case of each variant (the committed baseline holds several seeds)."""
     return list({b["extra_info"]["variant"]: b for b in reversed(template["benchmarks"])}.values())[::-1]
@@ -95,11 +100,11 @@ def levels(template: dict, nights: int) -> dict[str, dict[str, np.ndarray]]:
 
 def draw(template: dict, nights: int, rng: np.random.Generator) -> dict[str, dict[str, np.ndarray]]:
     """Per variant and metric, an array [night, seed] of values drawn around :func:`levels`."""
-    out = {}
+    out, n = {}, n_test(template)
     for variant, lv in levels(template, nights).items():
         p = np.clip(lv["accuracy"], 0, 1)[:, None]
         out[variant] = {
-            "accuracy": rng.binomial(N_TEST, p, size=(nights, SEEDS)) / N_TEST,
+            "accuracy": rng.binomial(n, p, size=(nights, SEEDS)) / n,
             "loss": lv["loss"][:, None] * np.exp(rng.normal(0, LOSS_NOISE, (nights, SEEDS))),
             "time": lv["time"][:, None] * np.exp(rng.normal(0, TIME_NOISE, (nights, SEEDS))),
         }
@@ -226,7 +231,7 @@ def calibrate(draws: int, nights: int) -> Score:
     for seed in range(draws):
         for variant, metrics in draw(template, nights, np.random.default_rng(10_000 + seed)).items():
             for metric, values in metrics.items():
-                trend = Trend(variant, metric, metric, [list(map(float, row)) for row in values], N_TEST)
+                trend = Trend(variant, metric, metric, [list(map(float, row)) for row in values], n_test(template))
                 tolerance = getattr(th, METRICS[metric].tolerance)
                 score.add([s.night for s in detect(trend, tolerance)[0]], expected.get((variant, metric), []))
     return score

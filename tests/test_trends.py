@@ -22,7 +22,7 @@ NIGHTS = 40
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_simulated_nights_flag_every_injected_step_and_nothing_else(tmp_path, capsys, seed):
-    """Accuracy of 3 seeds on a 30-image test split, loss and throughput with 5-8% noise per seed,
+    """Accuracy of 3 seeds on the baseline's test split, loss and throughput with 5-8% noise per seed,
     steps injected on known nights (benchmarks/simulate_nights.py): exit 0 means every step was
     flagged within one night and no other step was."""
     assert sim.main([str(tmp_path / "store"), "--nights", str(NIGHTS), "--seed", str(seed)]) == 0
