@@ -155,8 +155,8 @@ def test_profile_options_are_validated():
         make_config("smoke", epochs=0)
     assert make_config("paper", epochs=3).epochs == 3 and make_config("paper").image_size == 160
     # a profile's setting for one variant, under an explicit option
-    assert make_config("smoke", "resnet50v2_finetune_aug").epochs == 2
-    assert make_config("smoke", "resnet50v2_finetune_aug", epochs=3).epochs == 3
+    assert make_config("smoke", "resnet50v2_finetune_aug").epochs == 3
+    assert make_config("smoke", "resnet50v2_finetune_aug", epochs=5).epochs == 5
     assert make_config("smoke", "basic_cnn").epochs == make_config("smoke").epochs == 8
 
 
