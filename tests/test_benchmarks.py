@@ -3,36 +3,24 @@
 import dataclasses
 import json
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from flowers import schema
 from flowers.profiles import TrainConfig
+from tests import suite
 
-ROOT = Path(__file__).resolve().parent.parent
 # What a result records (flowers/schema.py): every key it lists, every setting of the TrainConfig
 # (distribute only when set, with its replica count)
 CONFIG_KEYS = {f.name for f in dataclasses.fields(TrainConfig)} - {schema.DISTRIBUTE} | {schema.VARIANT, schema.AUGMENT}
-
-
-def run_benchmarks(*args, cwd=ROOT):
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("smoke")
     out, tensorboard = folder / "out.json", folder / "tb"
-    proc = run_benchmarks(
+    proc = suite.run(
         "--profile",
         "smoke",
         "-k",
@@ -159,7 +147,7 @@ def test_the_run_ends_with_each_variants_scores_in_100_columns(smoke_run):
 
 
 def test_a_missing_data_folder_stops_pytest_in_one_line(tmp_path):
-    proc = run_benchmarks("--profile", "paper", "-k", "basic_cnn", "--data", str(tmp_path / "no-such-folder"))
+    proc = suite.run("--profile", "paper", "-k", "basic_cnn", "--data", str(tmp_path / "no-such-folder"))
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR
     assert proc.stderr.splitlines() == [
         f"ERROR: data folder not found: {tmp_path / 'no-such-folder'}; check the path, or use tf_flowers or synthetic",

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,8 +20,8 @@ import pytest
 
 from flowers import downloads
 from flowers.errors import DownloadError, WeightsError
+from tests import suite
 
-ROOT = Path(__file__).resolve().parent.parent
 FAIL_WITHIN = downloads.PROBE_SECONDS + 2  # the probe's timeout, plus slack for a busy machine
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
 
@@ -215,26 +214,14 @@ def test_an_offline_paper_run_fails_every_case_at_once_naming_the_offline_option
         https_proxy=f"http://127.0.0.1:{port}",
     )
     start = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "benchmarks",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "basic_cnn or vgg16_transfer",
-            "--benchmark-json",
-            str(tmp_path / "out.json"),
-        ],
-        cwd=ROOT,
+    done = suite.run(
+        "-k",
+        "basic_cnn or vgg16_transfer",
+        "--benchmark-json",
+        tmp_path / "out.json",
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
         timeout=300,
-        check=False,
+        stderr=subprocess.STDOUT,
     )
     took = time.monotonic() - start
     assert done.returncode == 1, done.stdout[-3000:]

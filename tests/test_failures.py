@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import suite
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_data
 
@@ -43,21 +45,9 @@ OLD_BYTES = b'{"previous": "results", "kept": true}\n'
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1", COLUMNS="400")
 
 
-def pytest_cmd(*args) -> list[str]:
-    return [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *map(str, args)]
-
-
 def bench(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
     """``pytest benchmarks ARGS`` in a subprocess from the repository root; stdout+stderr as text."""
-    return subprocess.run(
-        pytest_cmd(*args),
-        cwd=ROOT,
-        env=env or ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-    )
+    return suite.run(*args, env=env or ENV, timeout=timeout, stderr=subprocess.STDOUT)
 
 
 def flowers(*args, cwd=ROOT) -> subprocess.CompletedProcess:
@@ -101,7 +91,9 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
     # in the first case (nothing finished, so nothing is saved and the old file stays).  The
     # signal comes after epoch 1; epoch 2 takes about a second here.
     proc = subprocess.Popen(
-        pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--seeds", "2", "--epochs", "5", "--benchmark-json", out),
+        suite.command(
+            "--profile", "smoke", "-k", "basic_cnn", "--seeds", "2", "--epochs", "5", "--benchmark-json", out
+        ),
         cwd=ROOT,
         env=ENV,
         stdout=subprocess.PIPE,
@@ -166,7 +158,7 @@ def test_the_process_ends_within_seconds_of_the_summary_line():
     collection over TensorFlow's objects (before gc.freeze in flowers/pytest_plugin/signals.py: 3.7 s here
     on 2 shared cores, 20 s on a busier machine)."""
     proc = subprocess.Popen(
-        pytest_cmd("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"),
+        suite.command("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"),
         cwd=ROOT,
         env=ENV,
         stdout=subprocess.PIPE,

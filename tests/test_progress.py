@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flowers.progress import Progress
+from tests import suite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,21 +99,7 @@ def run_in_terminal(args: list[str], columns: int, rows: int = 200, timeout: flo
 @pytest.mark.parametrize("columns", [80, 120])
 def test_on_a_terminal_bars_show_and_leave_exactly_one_line_per_epoch(columns):
     shown, screen = run_in_terminal(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "benchmarks",
-            "-p",
-            "no:cacheprovider",
-            "--profile",
-            "smoke",
-            "-k",
-            "basic_cnn or mobilenet_v2_transfer",
-            "--epochs",
-            "2",
-        ],
-        columns,
+        suite.command("--profile", "smoke", "-k", "basic_cnn or mobilenet_v2_transfer", "--epochs", 2), columns
     )
     # Bars were drawn (without -s), each narrower than the terminal ...
     assert "basic_cnn epoch 1/2:" in shown and "mobilenet_v2_transfer feature cache:" in shown
@@ -137,21 +124,7 @@ def test_on_a_terminal_bars_show_and_leave_exactly_one_line_per_epoch(columns):
 
 @pytest.mark.slow
 def test_piped_output_has_one_line_per_epoch_and_no_bars():
-    args = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "benchmarks",
-        "-p",
-        "no:cacheprovider",
-        "--profile",
-        "smoke",
-        "-k",
-        "vgg16_transfer",
-        "--epochs",
-        "2",
-    ]
-    piped = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    piped = suite.run("--profile", "smoke", "-k", "vgg16_transfer", "--epochs", 2)
     assert piped.returncode == 0, piped.stdout[-2000:]
     assert "\r" not in piped.stdout and "feature cache:" not in piped.stdout
     assert [line.split("  ")[1:3] for line in piped.stdout.splitlines() if "  epoch " in line] == [

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from flowers import cli
 from flowers.results import load_run
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests import suite
 
 SELECT = ("--profile", "smoke", "-k", "basic_cnn or mobilenet_v2_transfer", "--seeds", "2", "--epochs", "1")
 CASES = {f"test_variant[{v}-seed={s}]" for v in ("basic_cnn", "mobilenet_v2_transfer") for s in (0, 1)}
-
-
-def run_benchmarks(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +20,7 @@ def parts(tmp_path_factory):
     paths = []
     for k in (1, 2):
         paths.append(folder / f"part-{k}.json")
-        proc = run_benchmarks(*SELECT, "--shard", f"{k}/2", "--benchmark-json", str(paths[-1]))
+        proc = suite.run(*SELECT, "--shard", f"{k}/2", "--benchmark-json", str(paths[-1]))
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return paths
 
@@ -59,5 +45,5 @@ def test_shards_are_disjoint_cover_the_selection_and_merge_into_one_run(parts, t
 
 
 def test_bad_shard_is_a_usage_error_in_one_line():
-    proc = run_benchmarks("--profile", "smoke", "--shard", "3/2", "--collect-only", "-q")
+    proc = suite.run("--profile", "smoke", "--shard", "3/2", "--collect-only", "-q")
     assert proc.returncode == 4 and "ERROR: --shard 3/2: K must be between 1 and N (here N = 2)" in proc.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from flowers import cli, profiles
+from tests import suite
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_RUN = ROOT / "tests" / "fixtures" / "report" / "one_run.json"
@@ -18,15 +19,7 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def benchmarks(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", str(ROOT / "benchmarks"), "-p", "no:cacheprovider", *args],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return suite.run(*args, cwd=cwd, env=ENV, timeout=300)
 
 
 def test_pytest_help_describes_each_profile_from_its_own_settings():

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import suite
+
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS="400")
@@ -45,24 +47,7 @@ def readme_example() -> str:
 
 
 def bench(*args, cwd):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(ROOT / "benchmarks"),
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(ROOT),
-            *map(str, args),
-        ],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = suite.run("--rootdir", ROOT, *args, cwd=cwd, env=ENV)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return proc
 
