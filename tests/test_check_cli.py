@@ -77,24 +77,15 @@ def test_installed_command_line(tmp_path):
     good = write(tmp_path, "good.json", GOOD)
     bad = write(tmp_path, "bad.json", json.dumps(GOOD)[:100])
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run(
-        [sys.executable, "-m", "flowers", "check", good, good],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=60,
-    )
+
+    def check(*args):
+        command = [sys.executable, "-m", "flowers", "check", *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+
+    ok = check(good, good)
     assert ok.returncode == 0, ok.stderr
     assert "PASS" in ok.stdout
-    broken = subprocess.run(
-        [sys.executable, "-m", "flowers", "check", good, bad],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=60,
-    )
+    broken = check(good, bad)
     assert broken.returncode == 2 and broken.stdout == ""
     assert len(broken.stderr.splitlines()) == 1 and "not valid JSON" in broken.stderr
 
