@@ -226,12 +226,12 @@ def calibrate(draws: int, nights: int) -> Score:
     from flowers.trends.steps import detect
 
     template = json.loads(TEMPLATE.read_text())
-    th, expected = Config().defaults, step_nights(nights)
+    th, expected, n = Config().defaults, step_nights(nights), n_test(template)
     score = Score(nights=nights)
     for seed in range(draws):
         for variant, metrics in draw(template, nights, np.random.default_rng(10_000 + seed)).items():
             for metric, values in metrics.items():
-                trend = Trend(variant, metric, metric, [list(map(float, row)) for row in values], n_test(template))
+                trend = Trend(variant, metric, metric, [list(map(float, row)) for row in values], n)
                 tolerance = getattr(th, METRICS[metric].tolerance)
                 score.add([s.night for s in detect(trend, tolerance)[0]], expected.get((variant, metric), []))
     return score

@@ -114,8 +114,7 @@ def make_config(profile: str, variant: str | None = None, **overrides) -> TrainC
         raise OptionError(
             f"--distribute {config.distribute}: unknown strategy; choose from {', '.join(DISTRIBUTE_CHOICES)}"
         )
-    if config.jit_compile not in xla.SETTINGS:
-        raise OptionError(f"jit_compile {config.jit_compile!r}: use true, false or {xla.AUTO!r}")
+    xla.check(config.jit_compile)
     if config.image_size < 8:
         raise OptionError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
     return config

@@ -48,10 +48,15 @@ def auto_choice() -> tuple[bool, str]:
     return True, "on for an x86-64 CPU without AVX-512"
 
 
+def check(setting: object) -> None:
+    """OptionError unless ``setting`` is one of :data:`SETTINGS` (imports nothing: profiles check it at start)."""
+    if setting not in SETTINGS:
+        raise OptionError(f"jit_compile {setting!r}: use true, false or {AUTO!r}")
+
+
 def resolve(setting: bool | str) -> tuple[bool, str | None]:
     """(XLA on?, the rule's reason, None when the setting was explicit)."""
+    check(setting)
     if setting == AUTO:
         return auto_choice()
-    if setting not in (True, False):
-        raise OptionError(f"jit_compile {setting!r}: use true, false or {AUTO!r}")
     return bool(setting), None
