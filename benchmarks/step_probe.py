@@ -48,6 +48,25 @@ SETTINGS = {
     "threads-1-1": {"env": {}, "config": {}, "threads": (1, 1)},
     "threads-2-1": {"env": {}, "config": {}, "threads": (2, 1)},
     "batch64": {"env": {}, "config": {"batch_size": 64}, "threads": (0, 0)},
+    "batch128": {"env": {}, "config": {"batch_size": 128}, "threads": (0, 0)},
+    "xla-batch64": {"env": {}, "config": {"jit_compile": True, "batch_size": 64}, "threads": (0, 0)},
+    "xla-batch128": {"env": {}, "config": {"jit_compile": True, "batch_size": 128}, "threads": (0, 0)},
+    # XLA's CPU backend flags for other convolution kernels (in TensorFlow 2.21: no change)
+    "xla-onednn": {
+        "env": {"XLA_FLAGS": "--xla_cpu_use_onednn=true"},
+        "config": {"jit_compile": True},
+        "threads": (0, 0),
+    },
+    "xla-onednn-calls": {
+        "env": {"XLA_FLAGS": "--xla_cpu_experimental_onednn_custom_call=true"},
+        "config": {"jit_compile": True},
+        "threads": (0, 0),
+    },
+    "xla-xnnpack": {
+        "env": {"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"},
+        "config": {"jit_compile": True},
+        "threads": (0, 0),
+    },
     "onednn-off": {"env": {"TF_ENABLE_ONEDNN_OPTS": "0"}, "config": {}, "threads": (0, 0)},
     "avx2": {"env": AVX2_ONLY, "config": {"jit_compile": False}, "threads": (0, 0)},
     "avx2-xla": {"env": AVX2_ONLY, "config": {"jit_compile": True}, "threads": (0, 0)},

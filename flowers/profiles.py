@@ -56,23 +56,30 @@ PROFILES: dict[str, dict] = {
     # 87-96 s on 2 AMD EPYC cores with AVX-512 (docs/running.md): the built-in synthetic set at 32 px (the backbones'
     # minimum), random backbones calibrated on the training images (so that frozen ones carry
     # signal), 8 epochs of batch 32 (ResNet50V2's fine-tune needs them: 6 left it below 0.6 test
-    # accuracy for 1 seed in 10), XLA where it is faster (flowers.xla).  docs/running.md: the smoke profile.
+    # accuracy for 1 seed in 10).  docs/running.md: the smoke profile.
     "smoke": {
         "data": "synthetic",
         "image_size": 32,
         "weights": "random-calibrated",
         "epochs": 8,
         "batch_size": 32,
-        "jit_compile": xla.AUTO,
+        "jit_compile": False,
     },
 }
 # A profile's settings for one variant, over the profile's own (explicit options override both).
 VARIANT_SETTINGS: dict[str, dict[str, dict]] = {
-    # The augmented variant trains on 5x the images per epoch: 3 epochs are 189 optimizer steps against
-    # resnet50v2_finetune's 104 in 8.  With 2 it learned too, but one seed in ten fell far below the
-    # rest (0.68 against 0.78-0.94), and such a tail made the gate's three-seed A/A comparisons fail
-    # 8.5% of the time; with 3 the ten seeds reach 0.80-0.98 (docs/running.md, docs/check.md).
-    "smoke": {"resnet50v2_finetune_aug": {"epochs": 3}},
+    "smoke": {
+        # XLA by the "auto" rule (flowers.xla) only where it was measured faster: ResNet50V2's 22 M
+        # trainable parameters.  The other three train for seconds; with oneDNN and XLA restricted to
+        # AVX2 (how a CPU without AVX-512 runs them) they took 38-42 s with XLA, 11-14 s without
+        # (docs/speed.md), most of it XLA computing the frozen backbones' feature cache.
+        "resnet50v2_finetune": {"jit_compile": xla.AUTO},
+        # The augmented variant trains on 5x the images per epoch: 3 epochs are 189 optimizer steps against
+        # resnet50v2_finetune's 104 in 8.  With 2 it learned too, but one seed in ten fell far below the
+        # rest (0.68 against 0.78-0.94), and such a tail made the gate's three-seed A/A comparisons fail
+        # 8.5% of the time; with 3 the ten seeds reach 0.80-0.98 (docs/running.md, docs/check.md).
+        "resnet50v2_finetune_aug": {"epochs": 3, "jit_compile": xla.AUTO},
+    },
 }
 # How describe() shows a setting; any other as "name value".
 SHOWN_AS = {
@@ -93,7 +100,11 @@ def describe(profile: str) -> str:
 
 
 def _shown(settings: dict) -> str:
-    return ", ".join(SHOWN_AS.get(key, f"{key} {{}}").format(value) for key, value in settings.items())
+    return ", ".join(SHOWN_AS.get(key, f"{key} {{}}").format(_value(value)) for key, value in settings.items())
+
+
+def _value(value: object) -> object:
+    return {True: "on", False: "off"}[value] if isinstance(value, bool) else value
 
 
 def make_config(profile: str, variant: str | None = None, **overrides) -> TrainConfig:

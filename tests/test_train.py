@@ -158,6 +158,11 @@ def test_profile_options_are_validated():
     assert make_config("smoke", "resnet50v2_finetune_aug").epochs == 3
     assert make_config("smoke", "resnet50v2_finetune_aug", epochs=5).epochs == 5
     assert make_config("smoke", "basic_cnn").epochs == make_config("smoke").epochs == 8
+    # smoke: XLA by the auto rule for the two ResNet50V2 cases only; --jit-compile / --no-jit-compile win
+    assert make_config("smoke", "resnet50v2_finetune").jit_compile == xla.AUTO
+    assert make_config("smoke", "basic_cnn").jit_compile is False
+    assert make_config("smoke", "basic_cnn", jit_compile=True).jit_compile is True
+    assert make_config("smoke", "resnet50v2_finetune_aug", jit_compile=False).jit_compile is False
 
 
 def test_breakdown_adds_up_to_the_run_and_steady_throughput_counts_epochs_two_on(smoke_data):

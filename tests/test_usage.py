@@ -29,8 +29,8 @@ def test_pytest_help_describes_each_profile_from_its_own_settings():
     for name in profiles.PROFILES:
         assert profiles.describe(name) in text
     assert (
-        "smoke (synthetic, 32 px, random-calibrated weights, 8 epochs, batch 32, XLA auto; "
-        "resnet50v2_finetune_aug: 3 epochs)" in text
+        "smoke (synthetic, 32 px, random-calibrated weights, 8 epochs, batch 32, XLA off; "
+        "resnet50v2_finetune: XLA auto; resnet50v2_finetune_aug: 3 epochs, XLA auto)" in text
     )
     for option, setting in (("--epochs", "epochs"), ("--image-size", "image_size"), ("--batch-size", "batch_size")):
         defaults = ", ".join(f"{name} {settings[setting]}" for name, settings in profiles.PROFILES.items())

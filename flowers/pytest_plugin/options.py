@@ -201,7 +201,10 @@ FLAGS = [
     ("--no-feature-cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
     ("--strict-data", "fail on unreadable images instead of skipping them with a warning"),
     ("--mixed-precision", "train in mixed float16 (GPU); default off"),
-    ("--jit-compile", "compile training steps with XLA (default: the profile's; smoke: auto, see flowers/xla.py)"),
+    (
+        "--jit-compile",
+        "compile training steps with XLA (default: the profile's; smoke: auto for ResNet50V2, see flowers/xla.py)",
+    ),
     ("--no-jit-compile", "never compile training steps with XLA"),
 ]
 SETTINGS = {f.name for f in fields(profiles.TrainConfig)}  # options that are TrainConfig settings
