@@ -7,7 +7,7 @@ baseline and the other a new run, so every flag raised is a false alarm.
   ``tox -e check`` runs), the other seeds the baseline;
 * **splits**: random splits of a run's seeds into a baseline and ``k`` current seeds (default 3);
 * **across runs** (runs from other machines, e.g. another CPU kind): every seed of one run against
-  all seeds of the other, both ways.
+  all seeds of the other, both ways, on the variants both ran (runs with none in common are not compared).
 
 Each comparison gates every variant at once, as ``flowers check`` does, so the false-alarm rate is
 per run, all gates together; it is shown with its exact (Clopper-Pearson) 95% upper bound.  The
@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from flowers.check.comparison import compare, timing_key
+from flowers.check.comparison import compare, timing_key, timing_thresholds
 from flowers.check.metrics import METRICS, REGRESSED
 from flowers.check.settings import Config
 from flowers.errors import ResultsError
@@ -69,8 +69,10 @@ def subset(run: Run, seeds: Iterable[int]) -> Run:
     return replace(run, cases=[c for c in run.cases if c.seed in keep], source=f"{run.source} seeds {sorted(keep)}")
 
 
-def _flagged(baseline: Run, current: Run, config: Config, metrics: Sequence[str]) -> list[str]:
-    comp = compare(baseline, current, config, metrics)
+def _flagged(
+    baseline: Run, current: Run, config: Config, metrics: Sequence[str], variants: Sequence[str] | None = None
+) -> list[str]:
+    comp = compare(baseline, current, config, metrics, variants)
     return [f"{r.variant} {r.metric}" for r in comp.rows if r.verdict == REGRESSED]
 
 
@@ -91,9 +93,11 @@ def splits(run: Run, k: int, config: Config, metrics: Sequence[str], rng: random
 
 
 def across(baseline: Run, current: Run, config: Config, metrics: Sequence[str]) -> Tally:
+    """Each seed of ``current`` against all of ``baseline``, on the variants both ran (none: no runs)."""
     tally = Tally(f"baseline {baseline.source}, one seed of {current.source}")
-    for seed in seeds_of(current):
-        tally.add(_flagged(baseline, subset(current, [seed]), config, metrics))
+    shared = sorted(baseline.by_variant().keys() & current.by_variant().keys())
+    for seed in seeds_of(current) if shared else []:
+        tally.add(_flagged(baseline, subset(current, [seed]), config, metrics, shared))
     return tally
 
 
@@ -111,6 +115,7 @@ def detectable(run: Run, config: Config, metrics: Sequence[str], n_current: Sequ
             values = [v for v in (c.throughput(key) if metric.keys else c.metric(key) for c in ok) if v is not None]
             if not values or skip:
                 continue
+            th = timing_thresholds(ok, key, th)[0] if metric.keys else th
             n_test = next((c.test_images for c in ok if c.test_images), None)
             shown = [
                 metric.gate(values, values[:n], th, n_test, th.false_alarm / n_gates).threshold.split(";")[0]
