@@ -157,14 +157,15 @@ def test_a_slower_current_run_cannot_switch_its_own_gate_off(tmp_path):
     assert {(r.metric, r.verdict) for r in comp.rows} == {("steady_images_per_second", "REGRESSED")}
 
 
-def test_nothing_timed_long_enough_is_skipped_and_counted(tmp_path, check_cli):
-    base = write(tmp_path, "base.json", timed(standard(), train=0.5, wall=0.8))
-    cur = write(tmp_path, "cur.json", timed(standard(), factor=0.9, train=0.5, wall=0.8))
-    code, out, _ = check_cli(base, cur, "--metrics", "accuracy,time")
-    assert code == 0
-    assert out.rstrip().endswith(
-        f"; {len(VARIANTS)} of {2 * len(VARIANTS)} gates skipped ({len(VARIANTS)} too short to gate)"
-    )
+def test_a_briefly_timed_figure_is_gated_against_a_large_fall_only(tmp_path, check_cli):
+    """Under min_timed_seconds a timing moves 2-3x between sessions: a 4x slowdown counts, 2.5x does not."""
+    base = write(tmp_path, "base.json", timed(standard(seeds=3), train=0.5, wall=0.8))
+    for factor, code_wanted in ((2.5, 0), (5, 1)):
+        cur = write(tmp_path, "cur.json", timed(standard(), factor=factor, train=0.5, wall=0.8))
+        code, out, _ = check_cli(base, cur, "--metrics", "accuracy,time")
+        assert code == code_wanted, out
+        assert "timed briefly: 0.80s in the baseline, under min_timed_seconds=2" in out
+        assert "tolerance fall>75%" in out and "skipped" not in out
 
 
 def merged(run, cpus):
@@ -264,6 +265,20 @@ def test_calibrate_across_machines_and_its_bound(tmp_path, check_cli):
     assert code == 0
     assert f"baseline {a}, one seed of {b}" in out
     assert check.calibrate.upper_bound(0, 150) == pytest.approx(0.0198, abs=1e-3)  # 150 clean runs: rate < 2%
+
+
+def test_calibrate_plays_runs_against_each_other_on_the_variants_they_share(tmp_path, check_cli):
+    both = write(tmp_path, "both.json", seeded({"basic_cnn": [0.9, 0.93, 0.87], "resnet50v2_finetune": SWINGY[:3]}))
+    resnet = write(tmp_path, "resnet.json", seeded({"resnet50v2_finetune": SWINGY[3:6]}, device="cpu: another"))
+    cnn = write(tmp_path, "cnn.json", seeded({"basic_cnn": [0.2, 0.2, 0.2]}, device="cpu: another"))
+    code, out, _ = check_cli("--calibrate", both, resnet, cnn, "--metrics", "accuracy")
+    assert code == 0
+    assert f"baseline {resnet}, one seed of {cnn}" not in out  # nothing in common: no comparison to count
+    # on the shared variant only: cnn.json's collapse is caught against both.json, resnet.json's absence is not
+    assert "failed (100.0%" in next(line for line in out.splitlines() if f"baseline {both}, one seed of {cnn}" in line)
+    assert " 0 of   3 failed" in next(
+        line for line in out.splitlines() if f"baseline {both}, one seed of {resnet}" in line
+    )
 
 
 def test_calibrate_needs_several_seeds(tmp_path, check_cli):

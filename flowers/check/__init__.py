@@ -21,7 +21,8 @@ what the gate really does on runs of unchanged code.  Settings, in pyproject.tom
   between cases that ran on one kind of machine and device (architecture, CPU model, cores,
   device; each case of a merged run on its own machine).  It reads the first of steady,
   whole-training and whole-case images/s that the baseline timed over at least min_timed_seconds
-  (2 s), chosen by the baseline alone, so a slower current run cannot switch its gate off.
+  (2 s), chosen by the baseline alone, so a slower current run cannot switch its gate off; when
+  none was, the whole case's, with tolerance short_timing_tolerance (0.75: a 4x slowdown).
 * a baseline variant absent from the current run, failed there, or holding an invalid metric is
   ``missing`` and counts as a regression; a variant only in the current run is ``new``.
 * the summary line counts the gates that could not decide, and why.

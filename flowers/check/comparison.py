@@ -11,7 +11,7 @@ data, model or weights is noted on every row of the variant, whatever the verdic
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flowers import architecture
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, SKIPPED, Metric
@@ -59,7 +59,7 @@ class Comparison:
 
     @property
     def skipped(self) -> list[VerdictRow]:
-        """The gates that could not decide (other machine, too short a timing, nothing recorded)."""
+        """The gates that could not decide (other machine, nothing recorded)."""
         return [r for r in self.rows if r.verdict == SKIPPED]
 
     @property
@@ -110,21 +110,30 @@ def _fmt(values: Sequence[float], metric: Metric) -> str:
 
 
 def timing_key(metric: Metric, base: Sequence[Case], cur: Sequence[Case], th: Thresholds) -> tuple[str, str]:
-    """The figure a timing gate reads, and why: the first of ``metric.keys`` that every baseline
-    case timed over at least ``min_timed_seconds`` and every case on both sides recorded.  Chosen
-    by the baseline alone, so a slower current run cannot switch its own gate off."""
+    """The figure a timing gate reads, and why it cannot gate (or ""): the first of ``metric.keys``
+    that every baseline case timed over at least ``min_timed_seconds`` and every case on both sides
+    recorded, else the last recorded (the whole case: the longest).  Chosen by the baseline alone,
+    so a slower current run cannot switch its own gate off."""
     recorded = [k for k in metric.keys if all(c.throughput(k) is not None for c in [*base, *cur])]
-    for key in recorded:
-        shortest = min((c.timed_seconds(key) or 0.0) for c in base)
-        if shortest >= th.min_timed_seconds:
-            return key, ""
     if not recorded:
         return metric.key, "not recorded: no throughput figure on both sides"
-    shortest = max(min((c.timed_seconds(k) or 0.0) for c in base) for k in recorded)
-    return recorded[-1], (
-        f"too short to gate: the baseline timed it over {shortest:.2f}s at most, "
-        f"under min_timed_seconds={th.min_timed_seconds:g}"
-    )
+    return next((k for k in recorded if _shortest(base, k) >= th.min_timed_seconds), recorded[-1]), ""
+
+
+def timing_thresholds(base: Sequence[Case], key: str, th: Thresholds) -> tuple[Thresholds, str]:
+    """``th`` for a timing gate on ``key``, and a note when the baseline timed it too briefly.
+
+    A timing under ``min_timed_seconds`` moves 2-3x between sessions on a shared machine, more than
+    any tolerance: only a fall beyond ``short_timing_tolerance`` (a 4x slowdown by default) counts."""
+    shortest = _shortest(base, key)
+    if shortest >= th.min_timed_seconds:
+        return th, ""
+    wide = replace(th, throughput_tolerance=max(th.throughput_tolerance, th.short_timing_tolerance))
+    return wide, f"; timed briefly: {shortest:.2f}s in the baseline, under min_timed_seconds={th.min_timed_seconds:g}"
+
+
+def _shortest(cases: Sequence[Case], key: str) -> float:
+    return min((c.timed_seconds(key) or 0.0) for c in cases)
 
 
 def _values(metric: Metric, key: str, cases: Sequence[Case]) -> list[float]:
@@ -224,12 +233,13 @@ class _Gate:
 def _plan(name: str, metric: Metric, base: list[Case], cur: list[Case], th: Thresholds) -> _Gate:
     """One variant's metric, both sides with ok cases: what its gate reads, or why it cannot gate."""
     key, skip = timing_key(metric, base, cur, th) if metric.keys else (metric.key, "")
+    th, brief = timing_thresholds(base, key, th) if metric.keys and not skip else (th, "")
     b, c = _values(metric, key, base), _values(metric, key, cur)
     if metric.same_machine:
         skip = machine_difference(base, cur) or skip
     if not skip and (not b or not c):
         skip = f"not recorded: no {key} in the {'baseline' if not b else 'current run'}"
-    row = VerdictRow(name, key, _fmt(b, metric), _fmt(c, metric), SKIPPED)
+    row = VerdictRow(name, key, _fmt(b, metric), _fmt(c, metric), SKIPPED, how=brief)
     return _Gate(row, metric, b, c, _n_test(base, cur), th, skip)
 
 
