@@ -53,7 +53,7 @@ class TrainConfig:
 PROFILES: dict[str, dict] = {
     # The original experiment: tf_flowers at 160 px, ImageNet weights, Adam at 1e-4, batch 32.
     "paper": {"data": "tf_flowers", "image_size": 160, "weights": "imagenet", "epochs": 10, "batch_size": 32},
-    # 87-96 s on 2 AMD EPYC cores with AVX-512 (docs/running.md): the built-in synthetic set at 32 px (the backbones'
+    # 87-102 s on 2 AMD EPYC cores with AVX-512 (docs/running.md): the built-in synthetic set at 32 px (the backbones'
     # minimum), random backbones calibrated on the training images (so that frozen ones carry
     # signal), 8 epochs of batch 32 (ResNet50V2's fine-tune needs them: 6 left it below 0.6 test
     # accuracy for 1 seed in 10).  docs/running.md: the smoke profile.
