@@ -1,4 +1,5 @@
-"""``pytest benchmarks ARGS`` in a subprocess, as a user runs it: the one command line the tests share."""
+"""``pytest benchmarks ARGS`` and ``python -m flowers ARGS`` in a subprocess, as a user runs them: the
+command lines the tests share."""
 
 from __future__ import annotations
 
@@ -18,4 +19,17 @@ def run(*args, cwd=ROOT, env=None, timeout=600, stderr=subprocess.PIPE) -> subpr
     """Run it and wait; stdout and stderr as text (``stderr=subprocess.STDOUT``: both in stdout)."""
     return subprocess.run(
         command(*args), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout, check=False
+    )
+
+
+def flowers(*args, cwd=ROOT, env=None, timeout=300) -> subprocess.CompletedProcess:
+    """``python -m flowers ARGS`` and wait; stdout and stderr as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "flowers", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

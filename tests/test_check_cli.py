@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from tests import suite
 from tests.factory import ROOT, make_run, standard, write
 
 pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
@@ -79,8 +80,7 @@ def test_installed_command_line(tmp_path):
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
 
     def check(*args):
-        command = [sys.executable, "-m", "flowers", "check", *args]
-        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+        return suite.flowers("check", *args, cwd=tmp_path, env=env, timeout=60)
 
     ok = check(good, good)
     assert ok.returncode == 0, ok.stderr

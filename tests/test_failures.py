@@ -51,14 +51,7 @@ def bench(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
 
 
 def flowers(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "flowers", *map(str, args)],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return suite.flowers(*args, cwd=cwd, env=ENV, timeout=120)
 
 
 def case_of(data: dict, variant: str) -> dict:

@@ -7,8 +7,6 @@ Each test runs ``pytest benchmarks`` in a subprocess (as a user would), then ``f
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -53,14 +51,7 @@ def bench(*args, cwd):
 
 
 def flowers(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "flowers", *map(str, args)],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return suite.flowers(*args, cwd=cwd, env=ENV)
 
 
 def cases(path: Path) -> dict:
