@@ -1,10 +1,26 @@
-"""Write files so that a reader never sees them half-written: temp file in the same folder, then rename."""
+"""Write files so that a reader never sees them half-written: temp file in the same folder, then rename.
+
+An ``OSError`` names the path the caller gave (``Is a directory: out.json``), never the temp file.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Re-raise an ``OSError`` with ``path`` as its file name (the same subclass: FileExistsError...)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
 
 
 def _temp_file(path: Path, data: bytes) -> str:
@@ -25,12 +41,13 @@ def _temp_file(path: Path, data: bytes) -> str:
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (same-folder temp file, fsync, ``os.replace``)."""
     path = Path(path)
-    tmp = _temp_file(path, data)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _naming(path):
+        tmp = _temp_file(path, data)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def create_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -38,11 +55,12 @@ def create_bytes(path: str | os.PathLike, data: bytes) -> None:
     even when another process creates it at the same moment.  A reader sees the whole file or none
     (same-folder temp file, fsync, then a hard link into place, which fails where ``path`` exists)."""
     path = Path(path)
-    tmp = _temp_file(path, data)
-    try:
-        os.link(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with _naming(path):
+        tmp = _temp_file(path, data)
+        try:
+            os.link(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _mode(path: Path) -> int:

@@ -2,8 +2,9 @@
 
 Each sub-command lives in its own module with ``add_arguments(parser)`` and ``run(args) -> int``;
 a user's mistake (:class:`flowers.errors.UserError`: unusable input, bad settings) or a path that
-cannot be written or read (``OSError``) exits 2 with a one-line reason.  The modules' docstrings
-are their ``--help``, as plain text (:func:`plain`).
+cannot be written or read (``OSError``) exits 2 with a one-line reason, and Ctrl-C exits 130.
+Every message is :func:`~flowers.text.printable`: text from a result file cannot print a line of
+its own.  The modules' docstrings are their ``--help``, as plain text (:func:`plain`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import warnings
 
 from flowers.errors import UserError
 from flowers.results import SkippedResultWarning
+from flowers.text import printable
 
 COMMANDS = {
     "report": "flowers.report",
@@ -48,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _one_line(args.command)
             return int(args.run(args) or 0)
     except UserError as exc:
-        print(f"flowers {args.command}: error: {exc}", file=sys.stderr)
+        print(f"flowers {args.command}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:  # an output folder that cannot be written (or a file that cannot be read)
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"flowers {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"flowers {args.command}: error: {printable(exc.strerror or exc)}{printable(where)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"flowers {args.command}: interrupted; nothing was half-written", file=sys.stderr)
@@ -65,7 +67,7 @@ def _one_line(command: str):
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, SkippedResultWarning):
-            print(f"flowers {command}: warning: {message}", file=sys.stderr)
+            print(f"flowers {command}: warning: {printable(message)}", file=sys.stderr)
         else:
             default(message, category, filename, lineno, file, line)
 

@@ -6,8 +6,11 @@ JSON that ``flowers report`` and ``flowers check`` read as one run: every case o
 keeping its own machine in ``extra_info["machine_info"]`` (and its shard in ``extra_info["shard"]``),
 and the run record's ``cases`` complete.  Cases of the whole selection that no part holds (a shard
 that failed to start or was not given) are recorded with status ``missing``, so ``check`` reports
-them as missing.  Parts of different profiles, configurations or commits, a case in two parts, or an
-unreadable part exit 2 with one line; the output is written atomically (nothing half-written).
+them as missing.  Parts of different profiles (the run record's, or the cases' own where a part has
+no record), configurations or commits, a case in two parts, a shard out of range, or an unreadable
+part exit 2 with one line; so does ``-o`` naming one of the parts (the same file by any path or
+link), unless ``--force`` says to replace it.  The output is written atomically (nothing
+half-written).
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from flowers import atomic, schema
 from flowers.errors import ResultsError
-from flowers.results import expand, parse_run, read_json, text
-from flowers.text import one_line
+from flowers.jsonfile import read_json
+from flowers.results import expand, parse_run, text
+from flowers.shards import MAX_SHARDS
+from flowers.text import one_line, printable
 
 Part = tuple[str, dict[str, Any]]  # (source, the part's JSON)
 
@@ -52,10 +58,32 @@ def _commit(data: dict):
     return (info.get(schema.COMMIT_ID), bool(info.get(schema.COMMIT_DIRTY))) if info.get(schema.COMMIT_ID) else None
 
 
+def _profiles(data: dict) -> list[str]:
+    """The profiles a part names: its run record's and each case's own (a record can be missing)."""
+    cases = [_dict(b.get(schema.EXTRA_INFO)).get(schema.PROFILE) for b in data[schema.BENCHMARKS]]
+    return list(dict.fromkeys(p for p in (_record(data).get(schema.PROFILE), *cases) if text(p)))
+
+
+def _one_profile(parts: list[Part]) -> None:
+    """ResultsError when the parts (or the cases of one part) name more than one profile."""
+    seen: dict[str, str] = {}
+    for source, data in parts:
+        for profile in _profiles(data):
+            seen.setdefault(profile, source)
+    if len(seen) > 1:
+        (a, first), (b, second) = list(seen.items())[:2]
+        where = (
+            f"{second} has profile {b!r} but {first} has {a!r}"
+            if first != second
+            else f"{first} has profiles {a!r} and {b!r}"
+        )
+        raise ResultsError(f"{where}; merge only the shards of one run")
+
+
 def check_parts(parts: list[Part]) -> None:
     """Refuse parts that are not pieces of one run."""
     same_run = "merge only the shards of one run"
-    _agree(parts, "profile", lambda d: _record(d).get(schema.PROFILE), same_run)
+    _one_profile(parts)
     _agree(parts, "configuration", lambda d: _record(d).get(schema.CONFIG_HASH), same_run + " (same options)")
     _agree(parts, "commit (id, dirty)", _commit, same_run + " (same checkout)")
     _agree(parts, "shard count", lambda d: _shard(d).get(schema.SHARD_COUNT), same_run)
@@ -140,7 +168,7 @@ def merge(parts: list[Part]) -> dict:
         schema.MACHINE_INFO: _machine(parts),
         schema.BENCHMARKS: benchmarks,
         schema.RUN: record,
-        schema.DATETIME: max(str(d.get(schema.DATETIME, "")) for _, d in parts),
+        schema.DATETIME: max((t for _, d in parts if (t := text(d.get(schema.DATETIME)))), default=""),
     }
 
 
@@ -149,7 +177,7 @@ def _is_case(record) -> bool:
 
 
 def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SHARDS
 
 
 def _problem(data: dict) -> str | None:
@@ -174,7 +202,10 @@ def _problem(data: dict) -> str | None:
         return "flowers.shard is not an object"
     for key in (schema.SHARD_INDEX, schema.SHARD_COUNT) if shard else ():
         if not _whole(shard.get(key)):
-            return f"flowers.shard.{key} is {one_line(json.dumps(shard.get(key)), 20)}, not a whole number >= 1"
+            shown = one_line(json.dumps(shard.get(key)), 20)
+            return f"flowers.shard.{key} is {shown}, not a whole number from 1 to {MAX_SHARDS}"
+    if shard and shard[schema.SHARD_INDEX] > shard[schema.SHARD_COUNT]:
+        return f"flowers.shard.index {shard[schema.SHARD_INDEX]} is beyond its count {shard[schema.SHARD_COUNT]}"
     return None
 
 
@@ -197,18 +228,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="--benchmark-json files of the shards of one run (a folder: its *.json)",
     )
     parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the merged result file")
+    parser.add_argument(
+        "--force", action="store_true", help="let -o name one of the PARTs: replace it with the merged run"
+    )
+
+
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing (or unreadable): not one file
+        return False
+
+
+def _refuse_overwriting(output: str, paths: list[Path]) -> None:
+    """ResultsError when ``output`` is one of the parts, by any path, link or hard link."""
+    part = next((p for p in paths if _same_file(p, output)), None)
+    if part is not None:
+        raise ResultsError(
+            f"-o {output} is the part {part}: merging would replace it; write to another file, or pass --force"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
     paths = [path for path, _ in expand(args.parts)]  # merging: every part must read, folder or not
+    if not args.force:
+        _refuse_overwriting(args.output, paths)
     merged = merge([read_part(p) for p in paths])
     atomic.write_text(args.output, json.dumps(merged, indent=4) + "\n")
     missing = [c for c in merged[schema.RUN][schema.CASES] if c.get(schema.STATUS) == schema.MISSING]
-    print(f"flowers merge: {len(merged[schema.BENCHMARKS])} cases from {len(paths)} parts -> {args.output}")
+    print(f"flowers merge: {len(merged[schema.BENCHMARKS])} cases from {len(paths)} parts -> {printable(args.output)}")
     if missing:
-        print(
-            f"flowers merge: warning: {len(missing)} cases missing (no part holds them): "
-            + ", ".join(c[schema.NAME] for c in missing),
-            file=sys.stderr,
-        )
+        names = ", ".join(printable(c[schema.NAME]) for c in missing)
+        print(f"flowers merge: warning: {len(missing)} cases missing (no part holds them): {names}", file=sys.stderr)
     return 0

@@ -3,30 +3,32 @@
 :func:`load_run` gives a :class:`Run` of :class:`Case` s.  Everything here is plain JSON parsing:
 nothing from a result file is executed or unpickled, and no path read from a file is ever written
 to.  Errors are :class:`~flowers.errors.ResultsError` with a one-line message naming the file and
-the fix.  A file is brought to the current layout on load (:func:`flowers.schema.migrate`); one of
-a newer schema is refused.  Report and check read a case through the accessors of :class:`Case`
-(and numbers through :func:`finite`, names through :func:`text`), not through ``extra_info`` keys
-of their own; an accessor gives its declared type whatever the file holds.
+the fix.  The JSON is read by :func:`flowers.jsonfile.read_json` (regular files only, encodable
+strings, bounded depth).  A file is brought to the current layout on load
+(:func:`flowers.schema.migrate`); one of a newer schema is refused, and so is one that names a case
+twice (two cases of one name, or of one variant and seed, are not two seeds).  Report and check
+read a case through the accessors of :class:`Case` (and numbers through :func:`finite`, names
+through :func:`text`), not through ``extra_info`` keys of their own; an accessor gives its declared
+type whatever the file holds.
 
 Invalid data is never read as a score: a case marked ok whose ``test_accuracy`` or ``test_loss`` is
 missing, not a number, not finite or out of range (:data:`flowers.schema.SCORES`) reads with status ``invalid``
-and a one-line error, so check fails it like a failed case.  On load (:func:`read_json`) every
-string is made encodable (a lone surrogate is kept as its escape text) and a file nested deeper
-than :data:`MAX_DEPTH` is refused, so that no later step can fail on either.
+and a one-line error, so check fails it like a failed case.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from flowers import schema
 from flowers.errors import ResultsError
+from flowers.jsonfile import read_json
 from flowers.schema import CASE_THROUGHPUT, HOW_TO_MAKE, INVALID, STEADY_THROUGHPUT, finite, invalid_score
 from flowers.text import one_line
 
@@ -34,8 +36,6 @@ from flowers.text import one_line
 # cache build), the whole training, the whole case (data load and model building included).
 THROUGHPUTS = (STEADY_THROUGHPUT, schema.TRAIN_THROUGHPUT, CASE_THROUGHPUT)
 REQUIRED_EXTRA = (schema.VARIANT, schema.CONFIG, schema.CONFIG_HASH, schema.DATASET)
-MAX_DEPTH = 64  # a result file nests about ten levels; far deeper is no result file (and exhausts the stack)
-SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # the only way a lone surrogate gets into JSON text
 
 
 class SkippedResultWarning(UserWarning):
@@ -150,16 +150,20 @@ class Case:
         return self.metric(schema.WALL_SECONDS if throughput_key == CASE_THROUGHPUT else schema.TRAIN_SECONDS)
 
     def throughput(self, key: str) -> float | None:
-        """Training images per second by one of :data:`THROUGHPUTS`; ``case_images_per_second``
-        is derived (training images of every epoch over the case's whole wall time)."""
+        """Training images per second by one of :data:`THROUGHPUTS`, None unless a positive number;
+        ``case_images_per_second`` is derived (training images of every epoch over the case's whole
+        wall time)."""
         if key != CASE_THROUGHPUT:
-            return self.metric(key)
+            rate = self.metric(key)
+            return rate if rate is not None and rate > 0 else None
         rate, train, wall = (
             self.metric(schema.TRAIN_THROUGHPUT),
             self.metric(schema.TRAIN_SECONDS),
             self.metric(schema.WALL_SECONDS),
         )
-        return rate * train / wall if rate and train and wall else None
+        if not (rate and train and wall and rate > 0 and train > 0 and wall > 0):
+            return None
+        return finite(rate * train / wall)
 
     def metric(self, key: str) -> float | None:
         return finite(self.info.get(key))
@@ -175,12 +179,28 @@ class Run:
     """One result file: every case of one ``pytest benchmarks`` session."""
 
     source: str
-    datetime: str
+    datetime: str  # as the file gives it ("" when it gives no string)
     commit: dict[str, Any]
     machine: dict[str, Any]
     profile: str | None
     complete: bool
     cases: list[Case]
+    datetime_value: Any = None  # the file's ``datetime`` as it is (any JSON value), for :meth:`when`'s messages
+
+    def when(self) -> datetime:
+        """The run's date as an aware datetime in UTC (a date without an offset is UTC, as
+        pytest-benchmark wrote before 5.0); ResultsError naming the file when it has none."""
+        value = self.datetime_value if self.datetime_value is not None else self.datetime or None
+        shown = one_line(json.dumps(value), 60)
+        if not isinstance(value, str):
+            raise ResultsError(f"{self.source}: datetime {shown} is not an ISO 8601 string; {HOW_TO_MAKE}")
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        except ValueError:
+            raise ResultsError(f"{self.source}: datetime {shown} is not ISO 8601; {HOW_TO_MAKE}") from None
+        except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+            raise ResultsError(f"{self.source}: datetime {shown} lies outside the years 1-9999 in UTC") from None
 
     @property
     def variants(self) -> list[str]:
@@ -240,78 +260,6 @@ def hardware(machine_info: Any) -> dict[str, str | None]:
     return {k: (None if v is None or v == "" else str(v)) for k, v in values.items()}
 
 
-def _encodable(value: str) -> str:
-    """``value``, with any lone surrogate (JSON's ``"\\ud800"``, which no file or terminal can take)
-    written as its escape text."""
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _check_depth(path: Path, data: Any) -> None:
-    """Refuse ``data`` nested more than :data:`MAX_DEPTH` levels (walked level by level, not
-    recursively), so that no reader after this one can exhaust the stack."""
-    level = [data] if isinstance(data, (dict, list)) else []
-    for _ in range(MAX_DEPTH):
-        level = [
-            child
-            for node in level
-            for child in (node.values() if isinstance(node, dict) else node)
-            if isinstance(child, (dict, list))
-        ]
-        if not level:
-            return
-    raise ResultsError(f"{path}: nests more than {MAX_DEPTH} levels deep (not a result file); {HOW_TO_MAKE}")
-
-
-def _encode_strings(data: Any) -> Any:
-    """``data`` with every string (keys too) made encodable (:func:`_encodable`), walked iteratively."""
-    if isinstance(data, str):
-        return _encodable(data)
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key in [k for k in node if _encodable(k) is not k]:
-                node[_encodable(key)] = node.pop(key)
-        for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
-            if isinstance(value, str):
-                node[key] = _encodable(value)
-            elif isinstance(value, (dict, list)):
-                stack.append(value)
-    return data
-
-
-def read_json(path: str | Path) -> Any:
-    """The JSON in ``path``, every string encodable, nested at most :data:`MAX_DEPTH` levels;
-    :class:`ResultsError` when it cannot be read."""
-    path = Path(path)
-    if not path.exists():
-        raise ResultsError(f"{path}: no such file; {HOW_TO_MAKE}")
-    if path.is_dir():
-        raise ResultsError(f"{path}: is a folder without result files; {HOW_TO_MAKE}")
-    try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"{path}: cannot be read ({exc}); give a JSON file from --benchmark-json") from None
-    if not content.strip():
-        raise ResultsError(f"{path}: is empty (an interrupted run?); {HOW_TO_MAKE}")
-    try:
-        data = json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise ResultsError(
-            f"{path}: is not valid JSON (line {exc.lineno}: {exc.msg}; truncated?); {HOW_TO_MAKE}"
-        ) from None
-    except RecursionError:
-        raise ResultsError(f"{path}: nests too deeply to be read (not a result file); {HOW_TO_MAKE}") from None
-    except ValueError as exc:  # e.g. an integer of more digits than Python converts
-        raise ResultsError(f"{path}: is not usable JSON ({one_line(exc, 80)}); {HOW_TO_MAKE}") from None
-    _check_depth(path, data)
-    return _encode_strings(data) if SURROGATE_ESCAPE.search(content) else data
-
-
 def _seed(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -350,12 +298,15 @@ def _case(path: Path, bench: Any, index: int) -> Case:
     )
 
 
-def _listed_cases(run_info: dict[str, Any], seen: set[str]) -> list[Case]:
-    """Cases that failed before recording anything: only listed in the run-level record."""
+def _listed_cases(run_info: dict[str, Any], results: list[Case]) -> list[Case]:
+    """Cases that failed before recording anything: only listed in the run-level record (a record
+    of a case in ``results``, by name or by variant and seed, is not another case)."""
+    names = {c.name for c in results}
+    seeds = {(c.variant, c.seed) for c in results if c.seed is not None}
     cases = []
     for rec in map(_dict, _list(run_info.get(schema.CASES))):
         name, variant = text(rec.get(schema.NAME)), text(rec.get(schema.VARIANT))
-        if name and variant and name not in seen:
+        if name and variant and name not in names and (variant, _seed(rec.get(schema.SEED))) not in seeds:
             status, error = str(rec.get(schema.STATUS, schema.FAILED)), rec.get(schema.ERROR)
             if status == schema.OK:  # ok cases are in ``benchmarks``, with their scores
                 status, error = INVALID, "listed as ok, but no result of it is in benchmarks"
@@ -371,6 +322,23 @@ def _listed_cases(run_info: dict[str, Any], seen: set[str]) -> list[Case]:
     return cases
 
 
+def _refuse_twice(path: Path, cases: list[Case]) -> None:
+    """ResultsError when two cases share a name, or a variant and seed: copies are not seeds."""
+    names: set[str] = set()
+    seeds: set[tuple[str, int]] = set()
+    for case in cases:
+        twice = case.name in names or (case.seed is not None and (case.variant, case.seed) in seeds)
+        if twice:
+            what = f"case {case.name!r}" if case.name in names else f"variant {case.variant!r} seed {case.seed}"
+            raise ResultsError(
+                f"{path}: holds {what} twice (a copy is not another seed); give the file "
+                "pytest benchmarks wrote, or flowers merge for parts of one run"
+            )
+        names.add(case.name)
+        if case.seed is not None:
+            seeds.add((case.variant, case.seed))
+
+
 def parse_run(path: str | Path, data: Any) -> Run:
     """The run in ``data``, the JSON read from ``path`` by :func:`read_json`."""
     path = Path(path)
@@ -383,9 +351,10 @@ def parse_run(path: str | Path, data: Any) -> Run:
     data = schema.migrate(str(path), data)
     cases = [_case(path, b, i) for i, b in enumerate(data[schema.BENCHMARKS])]
     run_info = _dict(data.get(schema.RUN))
-    cases += _listed_cases(run_info, {c.name for c in cases})
+    cases += _listed_cases(run_info, cases)
     if not cases:
         raise ResultsError(f"{path}: holds no benchmark cases (did every case fail to start?); {HOW_TO_MAKE}")
+    _refuse_twice(path, cases)
     profile = text(run_info.get(schema.PROFILE)) or next(
         (p for p in (text(c.info.get(schema.PROFILE)) for c in cases) if p), None
     )
@@ -401,6 +370,7 @@ def parse_run(path: str | Path, data: Any) -> Run:
         profile=profile,
         complete=run_info.get(schema.COMPLETE, True) is True,
         cases=cases,
+        datetime_value=data.get(schema.DATETIME),
     )
 
 

@@ -24,17 +24,20 @@ from flowers import cost, schema, split
 from flowers.augment import AUGMENT_FACTOR
 from flowers.errors import OptionError
 
-SHARD_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+SHARD_PATTERN = re.compile(r"\s*(\d{1,9})\s*/\s*(\d{1,9})\s*")
+MAX_SHARDS = 10_000  # far more machines than any run has cases; the split's work grows with N
 
 
 def parse(text: str) -> tuple[int, int]:
-    """``"K/N"`` -> (K, N), with 1 <= K <= N; OptionError with a one-line reason otherwise."""
+    """``"K/N"`` -> (K, N), with 1 <= K <= N <= MAX_SHARDS; OptionError with a one-line reason otherwise."""
     match = SHARD_PATTERN.fullmatch(text or "")
     if not match:
         raise OptionError(f"--shard {text}: expected K/N, e.g. 1/2 (shard K of N, counted from 1)")
     k, n = int(match[1]), int(match[2])
     if not 1 <= k <= n:
         raise OptionError(f"--shard {text}: K must be between 1 and N (here N = {n})")
+    if n > MAX_SHARDS:
+        raise OptionError(f"--shard {text}: at most {MAX_SHARDS} shards")
     return k, n
 
 

@@ -265,7 +265,7 @@ MERGE_PROBLEMS = {
     ),
     "a text shard index": (
         lambda d: d["flowers"]["shard"].update(index="1"),
-        'flowers.shard.index is "1", not a whole number >= 1',
+        'flowers.shard.index is "1", not a whole number from 1 to 10000',
     ),
     "a benchmark without a name": (lambda d: d["benchmarks"][0].pop("name"), "benchmarks[0] has no name"),
     "a selection that is a dict": (
