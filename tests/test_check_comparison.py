@@ -103,11 +103,26 @@ def test_new_variant_is_new_and_passes(tmp_path, check_cli):
     assert "2 new" in out
 
 
-def test_variant_failed_in_baseline_counts_as_new(tmp_path):
-    base = make_run([make_case(status="failed", error="boom")])
-    comp = compared(tmp_path, base, make_run([make_case()]))
-    assert {r.verdict for r in comp.rows} == {"new"} and not comp.regressed
-    assert "failed in baseline" in comp.rows[0].how
+def test_a_baseline_variant_without_a_usable_case_is_unusable_input(tmp_path, check_cli):
+    """A baseline that cannot gate a variant never reads as ``new`` (which passes): exit 2 naming it."""
+    cur = write(tmp_path, "cur.json", make_run([make_case(acc=0.0)]))
+    invalid = make_case()
+    invalid["extra_info"]["test_accuracy"] = None
+    for case in (make_case(status="failed", error="boom"), invalid):
+        base = write(tmp_path, "base.json", make_run([case, make_case("vgg16_transfer")]))
+        code, out, err = check_cli(base, cur, "--metrics", "accuracy,loss")
+        assert (code, out) == (2, "") and err.count("\n") == 1, err
+        assert err.startswith(f"flowers check: error: {base}: variant 'basic_cnn' has no usable case to gate against")
+        assert err.rstrip().endswith(f"remake the baseline: flowers check --update-baseline {base} RUN")
+    assert check_cli(base, cur, "--metrics", "accuracy", "--variants", "vgg16_transfer")[0] == 1  # vgg16 missing
+
+
+def test_a_variant_the_baseline_lacks_is_new(tmp_path):
+    base, cur = make_run([make_case("vgg16_transfer")]), make_run([make_case("vgg16_transfer"), make_case()])
+    comp = compared(tmp_path, base, cur, metrics=["accuracy"])
+    assert [(r.variant, r.verdict, r.how) for r in comp.rows if r.verdict != "ok"] == [
+        ("basic_cnn", "new", "not in baseline")
+    ]
 
 
 def test_metrics_option_limits_the_gates(tmp_path, check_cli):

@@ -189,9 +189,9 @@ def test_merged_parts_are_compared_case_by_case(tmp_path):
     verdicts = {r.variant: r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows}
     assert verdicts == {
         "basic_cnn": "REGRESSED",
-        "vgg16_transfer": "skipped",
+        "vgg16_transfer": "UNDECIDED",
         "resnet50v2_finetune": "REGRESSED",
-        "resnet50v2_finetune_aug": "skipped",
+        "resnet50v2_finetune_aug": "UNDECIDED",
     }
 
 
@@ -208,18 +208,23 @@ def test_the_host_name_is_not_the_machine_but_the_cpu_model_and_cores_are(tmp_pa
     fewer = standard(ips_factor=0.5)
     for run in (base, fewer):
         run["machine_info"]["flowers"]["cores"] = 2 if run is base else 1
-    assert {r.how for r in compared(tmp_path, base, fewer, metrics=["time"]).rows} == {"different machine: cores 2!=1"}
+    assert {r.how for r in compared(tmp_path, base, fewer, metrics=["time"]).rows} == {
+        "different machine: cores 2!=1; compare runs made on one kind of machine, or leave time out of --metrics"
+    }
 
 
-def test_other_device_is_skipped_and_counted_in_the_summary(tmp_path, check_cli):
+def test_a_time_gate_between_devices_is_undecided_and_fails_naming_the_fix(tmp_path, check_cli):
+    """A gate the user asked for that cannot decide is not a pass."""
     base = write(tmp_path, "base.json", standard())
     cur = write(tmp_path, "cur.json", standard(ips_factor=0.5, device="gpu: NVIDIA H100"))
-    code, out, _ = check_cli(base, cur)
-    assert code == 0
+    code, out, _ = check_cli(base, cur, "--metrics", "accuracy,loss,time")
+    assert code == 1
     n = len(VARIANTS)
     assert out.rstrip().splitlines()[-1] == (
-        f"PASS: nothing regressed in {n} variants; {n} of {3 * n} gates skipped ({n} different machine)"
+        f"FAIL: {n} undecided of {n} variants: {', '.join(sorted(VARIANTS))}; {n} of {3 * n} gates undecided "
+        f"({n} different machine): compare runs made on one kind of machine, or leave time out of --metrics"
     )
+    assert check_cli(base, cur, "--metrics", "accuracy,loss")[0] == 0
 
 
 # ------------------------------------------------------------------------------------------
@@ -231,7 +236,7 @@ def test_the_false_alarm_budget_is_split_over_the_gates_that_decide(tmp_path):
     run = standard(seeds=10)
     assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, run, metrics=["accuracy"]).rows} == {"0.0025"}
     other = standard(seeds=10, device="gpu: NVIDIA H100")  # time cannot decide: 8 gates share 0.02
-    assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, other).rows if r.verdict != "skipped"} == {
+    assert {r.how.split("alpha=")[1][:6] for r in compared(tmp_path, run, other).rows if r.verdict != "UNDECIDED"} == {
         "0.0013"
     }
 

@@ -216,9 +216,16 @@ CRASHES = {
 def test_wrong_values_are_read_not_crashed_on(tmp_path, edit):
     base = save(tmp_path / "base.json", ONE_RUN)
     bad = save(tmp_path / "bad.json", changed(edit))
-    for argv in (("check", base, bad), ("check", bad, base), ("report", base, bad, "-o", tmp_path / "out", "-q")):
+    scores = ("--metrics", "accuracy,loss")
+    for argv in (
+        ("check", base, bad, *scores),
+        ("check", bad, base, *scores),
+        ("report", base, bad, "-o", tmp_path / "out", "-q"),
+    ):
         code, out, err = flowers(*argv)
         assert code == 0 or (code == 1 and "FAIL: 1 regressed" in out), (argv[0], out, err)
+    code, out, err = flowers("check", base, bad, "--metrics", "time")  # a machine record it cannot read: undecided
+    assert (code, err) == (0, "") or (code == 1 and out.splitlines()[-1].startswith("FAIL: ")), (out, err)
 
 
 def test_two_seeds_of_loss_1e308_have_a_finite_mean(tmp_path):

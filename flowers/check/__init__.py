@@ -25,7 +25,11 @@ what the gate really does on runs of unchanged code.  Settings, in pyproject.tom
   none was, the whole case's, with tolerance short_timing_tolerance (0.75: a 4x slowdown).
 * a baseline variant absent from the current run, failed there, or holding an invalid metric is
   ``missing`` and counts as a regression; a variant only in the current run is ``new``.
-* the summary line counts the gates that could not decide, and why.
+* a gate asked for that cannot decide (the current run recorded no throughput, a machine is
+  unknown, the runs were made on different kinds of machine) is ``UNDECIDED`` and fails too: the
+  row and the summary line say why and what to do (e.g. leave time out of --metrics).
+* a baseline that cannot gate a variant (no usable case: every seed failed or invalid; no
+  throughput figure under --metrics time) is unusable input: exit 2 naming it; remake the baseline.
 """
 
 # The docstring above is also ``flowers check --help``'s description (flowers/cli.py).  The package:
@@ -51,7 +55,7 @@ from flowers.check.metrics import (
     NEW,
     OK,
     REGRESSED,
-    SKIPPED,
+    UNDECIDED,
     Metric,
     Verdict,
 )
@@ -71,9 +75,9 @@ __all__ = [
     "NEW",
     "OK",
     "REGRESSED",
-    "SKIPPED",
     "STEADY_THROUGHPUT",
     "THRESHOLD_KEYS",
+    "UNDECIDED",
     "Comparison",
     "Config",
     "Metric",

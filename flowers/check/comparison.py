@@ -1,11 +1,14 @@
 """Compare two runs: :func:`compare` gates every variant and metric and returns a
 :class:`Comparison`, one :class:`VerdictRow` per variant and metric; a pure function of the runs.
 
-A variant whose baseline cases all failed (or that the baseline lacks) is ``new``; one with no ok
-case in the current run is ``missing``, and so is a variant where some seeds failed (one ``cases``
-row).  Otherwise each metric's gate (:mod:`flowers.check.metrics`) decides, except that
-same-machine metrics are ``skipped`` between different machines.  A change of configuration,
-data, model or weights is noted on every row of the variant, whatever the verdict.
+A variant the baseline lacks is ``new``; one the baseline holds but cannot gate (no ok case, or no
+throughput figure for the time gate) makes the baseline unusable input (ResultsError: exit 2).  A
+variant with no ok case in the current run is ``missing``, and so is a variant where some seeds
+failed (one ``cases`` row).  Otherwise each metric's gate (:mod:`flowers.check.metrics`) decides;
+a gate that cannot (same-machine metrics between different or unknown machines, a figure the
+current run did not record) is ``UNDECIDED``, which fails like a regression, with why and the fix.
+A change of configuration, data, model or weights is noted on every row of the variant, whatever
+the verdict.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from flowers import architecture
-from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, SKIPPED, Metric
+from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, UNDECIDED, Metric
 from flowers.check.settings import Config, Thresholds
 from flowers.errors import ResultsError
 from flowers.results import Case, Run, metric_values
@@ -36,6 +39,7 @@ class VerdictRow:
     threshold: str = ""
     how: str = ""
     detectable: float | None = None  # smallest worse change of the mean the gate flags (metric's units)
+    fix: str = ""  # an UNDECIDED row: what would let the gate decide
 
     @property
     def failing(self) -> bool:
@@ -58,22 +62,27 @@ class Comparison:
         return len({r.variant for r in self.rows if r.verdict == verdict})
 
     @property
-    def skipped(self) -> list[VerdictRow]:
+    def undecided(self) -> list[VerdictRow]:
         """The gates that could not decide (other machine, nothing recorded)."""
-        return [r for r in self.rows if r.verdict == SKIPPED]
+        return [r for r in self.rows if r.verdict == UNDECIDED]
 
     @property
     def gates(self) -> list[VerdictRow]:
-        """Every metric row of variants present on both sides: decided or skipped."""
+        """Every metric row of variants present on both sides: decided or undecided."""
         return [r for r in self.rows if r.metric != "cases" and r.verdict not in (NEW, MISSING)]
 
 
 def machine_difference(base: Sequence[Case], cur: Sequence[Case]) -> str | None:
     """None when every case on both sides ran on one kind of machine and device (:func:`hardware`:
     the host name aside, so each case of a merged run counts on its own machine), else the reason."""
+    unknown = [
+        side
+        for side, cases in (("baseline", base), ("current run", cur))
+        if any(all(v is None for v in c.hardware.values()) for c in cases)
+    ]
+    if unknown:
+        return f"machine unknown: no machine_info in the {' and the '.join(unknown)}"
     kinds = {tuple(c.hardware.values()) for c in [*base, *cur]}
-    if any(all(v is None for v in kind) for kind in kinds):
-        return "machine unknown"
     if len(kinds) == 1:
         return None
     a = {name: {c.hardware[name] for c in base} for name in base[0].hardware}
@@ -112,11 +121,16 @@ def _fmt(values: Sequence[float], metric: Metric) -> str:
 def timing_key(metric: Metric, base: Sequence[Case], cur: Sequence[Case], th: Thresholds) -> tuple[str, str]:
     """The figure a timing gate reads, and why it cannot gate (or ""): the first of ``metric.keys``
     that every baseline case timed over at least ``min_timed_seconds`` and every case on both sides
-    recorded, else the last recorded (the whole case: the longest).  Chosen by the baseline alone,
-    so a slower current run cannot switch its own gate off."""
-    recorded = [k for k in metric.keys if all(c.throughput(k) is not None for c in [*base, *cur])]
+    recorded, else the last recorded (the whole case: the longest).  Chosen by the baseline's
+    timing alone, so a slower current run cannot switch its own gate off."""
+    in_base = [k for k in metric.keys if all(c.throughput(k) is not None for c in base)]
+    recorded = [k for k in in_base if all(c.throughput(k) is not None for c in cur)]
     if not recorded:
-        return metric.key, "not recorded: no throughput figure on both sides"
+        key = (in_base or [metric.key])[0]
+        lacking = next((c for c in cur if c.throughput(key) is None), None)
+        seed = f" (seed={lacking.seed})" if lacking is not None and lacking.seed is not None else ""
+        side = "current run" if in_base else "baseline"
+        return key, f"not recorded: no positive {key} in the {side}{seed}"
     return next((k for k in recorded if _shortest(base, k) >= th.min_timed_seconds), recorded[-1]), ""
 
 
@@ -183,16 +197,31 @@ def _variant_names(baseline: Run, current: Run, metrics: Sequence[str], variants
     return names
 
 
+def _baseline_gates(source: str, name: str, cases: list[Case], metrics: Sequence[Metric]) -> None:
+    """ResultsError unless the baseline's cases of variant ``name`` (it has some) can gate it:
+    an ok case, and for a timing metric a throughput figure in every ok case."""
+    ok = [c for c in cases if c.ok]
+    fix = f"remake the baseline: flowers check --update-baseline {source} RUN"
+    if not ok:
+        raise ResultsError(
+            f"{source}: variant {name!r} has no usable case to gate against ({failure_text(cases)}); {fix}"
+        )
+    for metric in metrics:
+        if metric.keys and not any(all(c.throughput(k) is not None for c in ok) for k in metric.keys):
+            raise ResultsError(
+                f"{source}: variant {name!r} records no positive throughput ({metric.key}) in every case, "
+                f"so the {metric.name} gate cannot judge it; {fix}, or leave {metric.name} out of --metrics"
+            )
+
+
 def _unmatched_rows(
     name: str, base_all: list[Case], cur_all: list[Case], metrics: Sequence[Metric]
 ) -> list[VerdictRow]:
-    """A variant with no ok case on one side: ``new`` (baseline side) or ``missing`` (current side)."""
+    """A variant with no ok case on one side: ``new`` (not in the baseline) or ``missing`` (current side)."""
     base_ok, cur_ok = [c for c in base_all if c.ok], [c for c in cur_all if c.ok]
     cur_failed = [c for c in cur_all if not c.ok]
-    if not base_ok:
-        how = ("failed in baseline: " + failure_text(base_all)) if base_all else "not in baseline"
-        if not cur_ok and cur_failed:
-            how += "; failed here too: " + failure_text(cur_failed)
+    if not base_all:
+        how = "not in baseline" + ("; failed here: " + failure_text(cur_failed) if not cur_ok and cur_failed else "")
         return [VerdictRow(name, m.key, "-", _fmt(metric_values(cur_ok, m.key), m), NEW, how=how) for m in metrics]
     how = ("not ok: " + failure_text(cur_failed)) if cur_failed else "absent from the current run"
     if cur_failed and all(c.status == "failed" for c in cur_failed):
@@ -200,9 +229,17 @@ def _unmatched_rows(
     return [VerdictRow(name, m.key, _fmt(metric_values(base_ok, m.key), m), "-", MISSING, how=how) for m in metrics]
 
 
+# What lets an UNDECIDED gate decide, by the reason's first words ({metric}: the gate's name).
+FIXES = {
+    "machine unknown": "compare runs that record their machine_info, or leave {metric} out of --metrics",
+    "different machine": "compare runs made on one kind of machine, or leave {metric} out of --metrics",
+    "not recorded": "rerun to record it, or leave {metric} out of --metrics",
+}
+
+
 @dataclass
 class _Gate:
-    """One variant's metric, planned: its row, the values to gate, or why it is skipped."""
+    """One variant's metric, planned: its row, the values to gate, or why it cannot decide."""
 
     row: VerdictRow
     metric: Metric
@@ -210,12 +247,13 @@ class _Gate:
     cur: list[float]
     n_test: int | None
     th: Thresholds
-    skip: str = ""
+    undecided: str = ""  # why the gate cannot decide ("" when it can)
 
     def decide(self, alpha: float) -> None:
-        """Fill the row: skipped with its reason, or the gate's verdict at false-alarm rate ``alpha``."""
-        if self.skip:
-            self.row.how = self.skip + self.row.how
+        """Fill the row: UNDECIDED with its reason and fix, or the gate's verdict at false-alarm rate ``alpha``."""
+        if self.undecided:
+            self.row.fix = FIXES[self.undecided.split(":")[0]].format(metric=self.metric.name)
+            self.row.how = f"{self.undecided}; {self.row.fix}{self.row.how}"
             if self.base and self.cur:
                 self.row.change = self.metric.change(self.base, self.cur)
             return
@@ -231,16 +269,16 @@ class _Gate:
 
 
 def _plan(name: str, metric: Metric, base: list[Case], cur: list[Case], th: Thresholds) -> _Gate:
-    """One variant's metric, both sides with ok cases: what its gate reads, or why it cannot gate."""
-    key, skip = timing_key(metric, base, cur, th) if metric.keys else (metric.key, "")
-    th, brief = timing_thresholds(base, key, th) if metric.keys and not skip else (th, "")
+    """One variant's metric, both sides with ok cases: what its gate reads, or why it cannot decide."""
+    key, why = timing_key(metric, base, cur, th) if metric.keys else (metric.key, "")
+    th, brief = timing_thresholds(base, key, th) if metric.keys and not why else (th, "")
     b, c = _values(metric, key, base), _values(metric, key, cur)
     if metric.same_machine:
-        skip = machine_difference(base, cur) or skip
-    if not skip and (not b or not c):
-        skip = f"not recorded: no {key} in the {'baseline' if not b else 'current run'}"
-    row = VerdictRow(name, key, _fmt(b, metric), _fmt(c, metric), SKIPPED, how=brief)
-    return _Gate(row, metric, b, c, _n_test(base, cur), th, skip)
+        why = machine_difference(base, cur) or why
+    if not why and (not b or not c):
+        why = f"not recorded: no {key} in the {'baseline' if not b else 'current run'}"
+    row = VerdictRow(name, key, _fmt(b, metric), _fmt(c, metric), UNDECIDED, how=brief)
+    return _Gate(row, metric, b, c, _n_test(base, cur), th, why)
 
 
 def _variant_gates(
@@ -284,12 +322,15 @@ def compare(
     ]
     base_groups, cur_groups = baseline.by_variant(), current.by_variant()
     gated = [METRICS[m] for m in metrics]
+    for name in names:
+        if base_groups.get(name):
+            _baseline_gates(baseline.source, name, base_groups[name], gated)
     planned: list[VerdictRow | _Gate] = []
     for name in names:
         planned += _variant_gates(
             name, base_groups.get(name, []), cur_groups.get(name, []), gated, config.for_variant(name)
         )
-    live = [g for g in planned if isinstance(g, _Gate) and not g.skip]
+    live = [g for g in planned if isinstance(g, _Gate) and not g.undecided]
     for g in planned:
         if isinstance(g, _Gate):
             g.decide(g.th.false_alarm / max(1, len(live)))

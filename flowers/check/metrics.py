@@ -20,8 +20,9 @@ from flowers.check.noise import Noise, binomial_floor, estimate
 from flowers.check.settings import Thresholds
 from flowers.results import THROUGHPUTS
 
-OK, IMPROVED, REGRESSED, MISSING, NEW, SKIPPED = "ok", "improved", "REGRESSED", "missing", "new", "skipped"
-FAILING = (REGRESSED, MISSING)
+OK, IMPROVED, REGRESSED, MISSING, NEW = "ok", "improved", "REGRESSED", "missing", "new"
+UNDECIDED = "UNDECIDED"  # a gate the user asked for that cannot decide (other machine, nothing recorded)
+FAILING = (REGRESSED, MISSING, UNDECIDED)  # a gate that cannot decide is not a pass
 TINY = 1e-12  # log scale: a loss of exactly 0 is read as this
 
 

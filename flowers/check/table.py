@@ -10,8 +10,9 @@ from collections import Counter
 
 from flowers import schema
 from flowers.check.comparison import Comparison
-from flowers.check.metrics import ALL_METRICS, IMPROVED, METRICS, MISSING, NEW, REGRESSED
+from flowers.check.metrics import ALL_METRICS, IMPROVED, METRICS, MISSING, NEW, REGRESSED, UNDECIDED
 from flowers.results import Run
+from flowers.text import printable
 
 HEADER = ("variant", "metric", "baseline", "current", "change", "threshold", "verdict", "how")
 
@@ -41,36 +42,40 @@ def heading(comp: Comparison) -> list[str]:
     return lines + [f"note:     {n}" for n in comp.notes]
 
 
-def _skipped(comp: Comparison) -> str:
-    """How many gates could not decide, and why (the text before the first colon of each reason)."""
-    skipped, gates = comp.skipped, comp.gates
-    if not skipped:
+def _undecided(comp: Comparison) -> str:
+    """How many gates could not decide, why (the text before the first colon of each reason) and
+    what would let them."""
+    undecided, gates = comp.undecided, comp.gates
+    if not undecided:
         return ""
-    reasons = Counter(r.how.split(":")[0].split(";")[0] for r in skipped)
+    reasons = Counter(r.how.split(":")[0].split(";")[0] for r in undecided)
     why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
-    return f"; {len(skipped)} of {len(gates)} gates skipped ({why})"
+    fixes = "; ".join(dict.fromkeys(r.fix for r in undecided if r.fix))
+    return f"; {len(undecided)} of {len(gates)} gates undecided ({why})" + (f": {fixes}" if fixes else "")
 
 
 def summary(comp: Comparison) -> str:
-    counts = {v.lower(): comp.count(v) for v in (REGRESSED, MISSING, IMPROVED, NEW)}
+    counts = {v.lower(): comp.count(v) for v in (REGRESSED, MISSING, UNDECIDED, IMPROVED, NEW)}
     n_variants = len({r.variant for r in comp.rows})
     variants = f"{n_variants} variant{'s' * (n_variants != 1)}"
     failing = sorted({r.variant for r in comp.rows if r.failing})
     if failing:
-        bad = ", ".join(f"{counts[k]} {k}" for k in ("regressed", "missing") if counts[k])
-        return f"FAIL: {bad} of {variants}: {', '.join(failing)}{_skipped(comp)}"
+        bad = ", ".join(f"{counts[k]} {k}" for k in ("regressed", "missing", "undecided") if counts[k])
+        return f"FAIL: {bad} of {variants}: {', '.join(failing)}{_undecided(comp)}"
     good = ", ".join(f"{counts[k]} {k}" for k in ("improved", "new") if counts[k])
-    return f"PASS: nothing regressed in {variants}" + (f" ({good})" if good else "") + _skipped(comp)
+    return f"PASS: nothing regressed in {variants}" + (f" ({good})" if good else "")
 
 
 def render(comp: Comparison) -> str:
-    """The comparison as plain aligned text (stable in CI logs)."""
+    """The comparison as plain aligned text (stable in CI logs); every value :func:`printable`, so
+    text from a result file prints no line of its own."""
     table = [HEADER] + [
-        (r.variant, r.metric, r.baseline, r.current, r.change, r.threshold, r.verdict, r.how) for r in comp.rows
+        tuple(map(printable, (r.variant, r.metric, r.baseline, r.current, r.change, r.threshold, r.verdict, r.how)))
+        for r in comp.rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADER) - 1)]
-    lines = [*heading(comp), ""]
+    lines = [*map(printable, heading(comp)), ""]
     for row in table:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
-    lines += ["", summary(comp)]
+    lines += ["", printable(summary(comp))]
     return "\n".join(line.rstrip() for line in lines)
