@@ -27,7 +27,6 @@ from flowers import atomic, schema
 from flowers.errors import ResultsError
 from flowers.jsonfile import read_json
 from flowers.results import expand, parse_run, text
-from flowers.shards import MAX_SHARDS
 from flowers.text import one_line, printable
 
 Part = tuple[str, dict[str, Any]]  # (source, the part's JSON)
@@ -61,7 +60,7 @@ def _commit(data: dict):
 def _profiles(data: dict) -> list[str]:
     """The profiles a part names: its run record's and each case's own (a record can be missing)."""
     cases = [_dict(b.get(schema.EXTRA_INFO)).get(schema.PROFILE) for b in data[schema.BENCHMARKS]]
-    return list(dict.fromkeys(p for p in (_record(data).get(schema.PROFILE), *cases) if text(p)))
+    return list(dict.fromkeys(p for p in (_record(data).get(schema.PROFILE), *cases) if isinstance(p, str) and p))
 
 
 def _one_profile(parts: list[Part]) -> None:
@@ -177,7 +176,7 @@ def _is_case(record) -> bool:
 
 
 def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SHARDS
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= schema.MAX_SHARDS
 
 
 def _problem(data: dict) -> str | None:
@@ -203,7 +202,7 @@ def _problem(data: dict) -> str | None:
     for key in (schema.SHARD_INDEX, schema.SHARD_COUNT) if shard else ():
         if not _whole(shard.get(key)):
             shown = one_line(json.dumps(shard.get(key)), 20)
-            return f"flowers.shard.{key} is {shown}, not a whole number from 1 to {MAX_SHARDS}"
+            return f"flowers.shard.{key} is {shown}, not a whole number from 1 to {schema.MAX_SHARDS}"
     if shard and shard[schema.SHARD_INDEX] > shard[schema.SHARD_COUNT]:
         return f"flowers.shard.index {shard[schema.SHARD_INDEX]} is beyond its count {shard[schema.SHARD_COUNT]}"
     return None

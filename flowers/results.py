@@ -18,11 +18,11 @@ and a one-line error, so check fails it like a failed case.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +187,7 @@ class Run:
     cases: list[Case]
     datetime_value: Any = None  # the file's ``datetime`` as it is (any JSON value), for :meth:`when`'s messages
 
-    def when(self) -> datetime:
+    def when(self) -> dt.datetime:
         """The run's date as an aware datetime in UTC (a date without an offset is UTC, as
         pytest-benchmark wrote before 5.0); ResultsError naming the file when it has none."""
         value = self.datetime_value if self.datetime_value is not None else self.datetime or None
@@ -195,8 +195,8 @@ class Run:
         if not isinstance(value, str):
             raise ResultsError(f"{self.source}: datetime {shown} is not an ISO 8601 string; {HOW_TO_MAKE}")
         try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+            when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return (when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
         except ValueError:
             raise ResultsError(f"{self.source}: datetime {shown} is not ISO 8601; {HOW_TO_MAKE}") from None
         except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one

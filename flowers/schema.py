@@ -114,6 +114,7 @@ SHARD_INDEX = "index"
 SHARD_COUNT = "count"
 SHARD_BASIS = "basis"
 SHARD_SELECTION = "selection"
+MAX_SHARDS = 10_000  # SHARD_COUNT's bound: far more machines than any run has cases (the split's work grows with it)
 COST = "cost"
 # statuses: a case that finished, one that failed, one pytest skipped, one of a shard no part holds,
 # and (never written, only read) one marked ok whose scores are not valid (flowers.results.SCORES)

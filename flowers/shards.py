@@ -25,7 +25,7 @@ from flowers.augment import AUGMENT_FACTOR
 from flowers.errors import OptionError
 
 SHARD_PATTERN = re.compile(r"\s*(\d{1,9})\s*/\s*(\d{1,9})\s*")
-MAX_SHARDS = 10_000  # far more machines than any run has cases; the split's work grows with N
+MAX_SHARDS = schema.MAX_SHARDS
 
 
 def parse(text: str) -> tuple[int, int]:

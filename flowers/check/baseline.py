@@ -17,7 +17,9 @@ from flowers.check.metrics import ALL_METRICS
 from flowers.check.settings import Config
 from flowers.check.table import describe, render
 from flowers.errors import ResultsError
+from flowers.jsonfile import read_regular
 from flowers.results import Run, load_run
+from flowers.text import printable
 
 # Seeds a baseline needs so that the gate can measure each metric's noise: with 10, Student's t at
 # the gate's false-alarm rate (about 0.002 a gate) is 3.9 against 2.9 for a known spread (35%
@@ -32,7 +34,7 @@ def _old_baseline(path: Path) -> Run | None:
     try:
         return load_run(path)
     except ResultsError as exc:
-        print(f"note: the old baseline is unusable and will be replaced: {exc}")
+        print(f"note: the old baseline is unusable and will be replaced: {printable(exc)}")
         return None
 
 
@@ -79,7 +81,7 @@ def update_baseline(
             print(render(compare(old, current, config, metrics, variants)))
             print()
         except ResultsError as exc:
-            print(f"note: cannot compare with the old baseline: {exc}")
+            print(f"note: cannot compare with the old baseline: {printable(exc)}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_bytes(target, Path(current.source).read_bytes())
-    print(f"updated {target} from {describe(current)}; commit it: git add {target}")
+    atomic.write_bytes(target, read_regular(current.source))
+    print(printable(f"updated {target} from {describe(current)}; commit it: git add {target}"))

@@ -26,6 +26,7 @@ from flowers.check.metrics import METRICS, REGRESSED
 from flowers.check.settings import Config
 from flowers.errors import ResultsError
 from flowers.results import Run
+from flowers.text import printable
 
 SPLITS = 200  # random splits per run: enough for a rate near 2% to be told from 0
 MIN_SEEDS = 3  # a baseline of the others needs two seeds to have a spread
@@ -171,4 +172,4 @@ def render(
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines.append("smallest change flagged, the first run as the baseline:")
     lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table]
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))

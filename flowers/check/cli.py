@@ -18,6 +18,7 @@ from flowers.check.settings import load_config
 from flowers.check.table import render
 from flowers.errors import ResultsError
 from flowers.results import Run, load_newest, load_run
+from flowers.text import printable
 
 
 def parse_metrics(text: str) -> tuple[str, ...]:
@@ -122,7 +123,7 @@ def _no_baseline(args: argparse.Namespace) -> int:
         f"no baseline {args.baseline} yet: nothing to compare with; adopt this run with: "
         f"flowers check --update-baseline {args.baseline} {args.current}"
     )
-    print(line)
+    print(printable(line))
     markdown.write(args.markdown, line + "\n")
     return 0
 

@@ -11,6 +11,7 @@ from flowers.report.build import DEFAULT_HELP, build
 from flowers.report.render import render
 from flowers.report.write import write
 from flowers.results import load_runs
+from flowers.text import printable
 
 PROG = "flowers report"
 DEFAULT_INPUTS = ("out.json", ".benchmarks")
@@ -63,12 +64,12 @@ def generate(
     paths: list[str | Path] = [Path(p) for p in results] or list(default_inputs())
     report = build(load_runs(paths), title=title)
     for warning in report.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        print(f"{PROG}: warning: {printable(warning)}", file=sys.stderr)
     pages = render(report)
     try:
         written = write(report, output, pages)
     except OSError as exc:
-        print(f"{PROG}: error: cannot write into {output}: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: cannot write into {printable(output)}: {printable(exc)}", file=sys.stderr)
         return 2
     if not quiet:
         out = Path(output)
