@@ -68,7 +68,9 @@ def test_a_profile_that_cannot_name_a_folder_is_refused(tmp_path):
     path = save(tmp_path / "out.json", run)
     with pytest.raises(ResultsError, match="pass --series"):
         store.add(tmp_path / "store", [path])
-    assert store.add(tmp_path / "store", [path], series="smoke-cpu")[0].parent.name == "smoke-cpu"
+    assert store.add(tmp_path / "store", [path], series="imported")[0].parent.name == "imported"
+    with pytest.raises(ResultsError, match="profile '../../etc', but series smoke-cpu holds profile 'smoke'"):
+        store.add(tmp_path / "store", [path], series="smoke-cpu")
     with pytest.raises(ResultsError, match="--series"):
         store.add(tmp_path / "store", [path], series="../x")
 
