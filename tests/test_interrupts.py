@@ -38,7 +38,7 @@ def test_training_without_a_signal_and_an_error_inside_are_left_alone():
         pass
     with pytest.raises(ValueError), interrupts.training():
         raise ValueError("a failing case")
-    assert not interrupts.STATE.training
+    assert not interrupts.STATE.noting
 
 
 def test_fit_stops_at_the_next_batch():

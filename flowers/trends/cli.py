@@ -1,4 +1,10 @@
-"""``flowers trends STORE -o DIR``: the command line over :func:`generate`."""
+"""``flowers trends STORE -o DIR``: the command line over :func:`generate`.
+
+Ctrl-C (or SIGTERM) is acted on between steps (:func:`flowers.interrupts.deferred`): the graphs are
+drawn in memory, then the page's files are written in one step that an interrupt cannot split
+(:func:`flowers.trends.write.write`), so an interrupted run exits 130 with the folder as it was, or,
+past that step, with the whole new page and its success line.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,11 @@ import time
 import warnings
 from pathlib import Path
 
-from flowers import store
+from flowers import interrupts, store
 from flowers.check.settings import load_config
 from flowers.errors import ResultsError
 from flowers.results import Run, SkippedResultWarning
+from flowers.text import printable
 
 PROG = "flowers trends"
 REPORT_NIGHTS = 7  # --reports: the latest week of each series, with what changed night to night
@@ -43,7 +50,7 @@ def _load(path: str) -> dict[str, list[Run]]:
         warnings.simplefilter("always", SkippedResultWarning)
         series = store.load(path)
     for w in caught:
-        print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+        print(f"{PROG}: warning: {printable(w.message)}", file=sys.stderr)
     if not series:
         raise ResultsError(f"{path}: no series with readable runs; add one with: flowers store add {path} out.json")
     return series
@@ -54,11 +61,17 @@ def _reports(series: dict[str, list[Run]], out: Path) -> dict[str, str]:
     from flowers.report import generate
 
     for name, runs in series.items():
+        interrupts.checkpoint()
         generate([r.source for r in runs[-REPORT_NIGHTS:]], out / name, title=f"flowers-bench {name}", quiet=True)
     return {name: f"{name}/report.html" for name in series}
 
 
 def run(args: argparse.Namespace) -> int:
+    with interrupts.deferred():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     series = _load(args.store)
     # matplotlib and ruptures only when the page is made: `flowers check` builds this parser too
@@ -70,13 +83,15 @@ def run(args: argparse.Namespace) -> int:
     for section in page.sections:
         section.report = links.get(section.name)
     for warning in page.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        print(f"{PROG}: warning: {printable(warning)}", file=sys.stderr)
+    interrupts.checkpoint()
     path = write(page, args.output)
+    interrupts.checkpoint()  # the last: a signal after it comes when the work is done
     if not args.quiet:
         steps = sum(len(s.steps) for s in page.sections)
         nights = sum(s.nights for s in page.sections)
         print(
-            f"{PROG}: {len(page.sections)} series, {nights} nights, {steps} step(s) -> {path} "
+            f"{PROG}: {len(page.sections)} series, {nights} nights, {steps} step(s) -> {printable(path)} "
             f"({time.perf_counter() - started:.1f} s)"
         )
     return 0

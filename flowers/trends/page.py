@@ -8,9 +8,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flowers import __version__, schema
+from flowers import __version__, interrupts, schema
 from flowers.check.metrics import METRICS
 from flowers.check.settings import Config
+from flowers.errors import ResultsError
 from flowers.report.format import fmt_commit, fmt_date
 from flowers.report.history import changes
 from flowers.report.model import Change, Figure, figure
@@ -114,6 +115,7 @@ def _figures(
         by_variant.setdefault(item[0].variant, []).append(item)
     out = []
     for index, (variant, items) in enumerate(by_variant.items()):
+        interrupts.checkpoint()  # a graph takes a while to draw: Ctrl-C acts between them
         panels = [(t.metric, t.values) for t, _, _ in items]
         marks = [[(s.night, s.worse, _night(runs, s.night)[2][:7]) for s in steps] for _, steps, _ in items]
         png = plot.trend(f"{variant} ({name})", dates, panels, marks, index)
@@ -184,14 +186,16 @@ def build(
     title: str = "flowers-bench trends",
 ) -> Page:
     """The page over every series of a store (:func:`flowers.store.load`); a run without a
-    readable date is left out with a warning."""
+    date a trend can show is left out with a warning."""
     config = config or Config()
     warnings, sections = [], []
     for name, runs in series.items():
-        dated = sorted(((d, r) for r in runs if (d := when(r)) is not None), key=lambda pair: pair[0])
-        warnings += [
-            f"{r.source}: no readable date ({r.datetime!r}); left out of the trends" for r in runs if when(r) is None
-        ]
+        dated = []
+        for run in runs:
+            try:
+                dated.append((when(run), run))
+            except ResultsError as exc:
+                warnings.append(f"{exc}; left out of the trends")
         if dated:
-            sections.append(section(name, dated, config, repo_url))
+            sections.append(section(name, sorted(dated, key=lambda pair: pair[0]), config, repo_url))
     return Page(title=title, generator=f"flowers trends {__version__}", sections=sections, warnings=warnings)

@@ -16,14 +16,16 @@ matplotlib.use("Agg")
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from flowers.plots import DPI, STYLE, color, text
+from flowers.plots import DPI, PLOTTABLE, STYLE, color, text
 
 WORSE, BETTER = "#cf222e", "#1a7f37"
 LABELS = {"accuracy": "test accuracy", "loss": "test loss", "time": "images/s"}
 
 
 def _panel(ax, dates: Sequence[datetime], values: Sequence[Sequence[float]], metric: str, index: int) -> None:
-    """One metric: the range of the seeds as a band, the mean as a line (gaps where no value)."""
+    """One metric: the range of the seeds as a band, the mean as a line (gaps where no value, and
+    where a value is too large for matplotlib's axis arithmetic)."""
+    values = [[x for x in v if abs(x) <= PLOTTABLE] for v in values]
     low = [min(v) if v else math.nan for v in values]
     high = [max(v) if v else math.nan for v in values]
     mean = [math.fsum(v) / len(v) if v else math.nan for v in values]

@@ -9,17 +9,23 @@ the series timed long enough, so a trend never mixes two.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flowers.check.comparison import timing_key
 from flowers.check.metrics import LOG, METRICS
 from flowers.check.settings import Thresholds
+from flowers.errors import ResultsError
 from flowers.report.cases import ordered
 from flowers.results import Case, Run, metric_values
+from flowers.text import one_line
 
 TREND_METRICS = ("accuracy", "loss", "time")
+# Years a night's date may lie in: a date axis spans its nights with a margin, and matplotlib
+# places dates only within the years 1-9999.
+YEARS = (1900, 9000)
 
 
 @dataclass
@@ -37,13 +43,14 @@ class Trend:
         return [math.fsum(v) / len(v) if v else None for v in self.values]
 
 
-def when(run: Run) -> datetime | None:
-    """The run's date as an aware datetime (UTC when the file gave no offset); None when unreadable."""
-    try:
-        d = datetime.fromisoformat(run.datetime.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+def when(run: Run) -> datetime:
+    """The run's date in UTC (:meth:`flowers.results.Run.when`), within :data:`YEARS`; ResultsError
+    naming the file otherwise."""
+    d = run.when()
+    if not YEARS[0] <= d.year <= YEARS[1]:
+        shown = one_line(json.dumps(run.datetime_value), 60)
+        raise ResultsError(f"{run.source}: datetime {shown} lies outside the years {YEARS[0]}-{YEARS[1]} a trend shows")
+    return d
 
 
 def _key(metric: str, cases: list[Case]) -> str:
