@@ -5,7 +5,9 @@ with back-off: 205 s on a machine without network), and each case would retry on
 before either downloads, :func:`check_reachable` opens one TCP connection to the download host (or
 to the proxy the environment names for it) with a :data:`PROBE_SECONDS` timeout, and keeps the
 outcome for the process: offline, the first case fails within seconds and every later one at once,
-with :data:`OFFLINE_HINT`.  Nothing is probed when the data or weights are already on disk.
+with :data:`OFFLINE_HINT` (:data:`WEIGHTS_HINT` for weights).  Nothing is probed when the data or
+weights are already on disk.  The pytest plugin asks the same (:func:`check_tfds`,
+:func:`check_imagenet`) once, before any case runs, so an offline session is one usage error.
 
 :func:`prepare_tfds` downloads and prepares a TFDS data set in a child process, into a temporary
 folder beside TFDS' data folder, and moves it into place only when complete.  Ctrl-C or SIGTERM
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import socket
 import subprocess
@@ -41,6 +44,7 @@ OFFLINE_HINT = (
     "offline, use --profile smoke (synthetic data, random weights), or --data PATH "
     "(a folder of class sub-folders) and --weights DIR (weight files)"
 )
+WEIGHTS_HINT = "offline, use --weights random-calibrated or --weights none (random backbone weights), or --weights DIR"
 ERROR_FILE = "error.txt"  # the child's one-line reason, in the temporary folder
 
 _FAILED: dict[str, str] = {}  # data set name -> why its preparation failed in this process
@@ -82,12 +86,12 @@ def connect_error(host: str, port: int) -> str | None:
     return outcome[0] if outcome else f"no answer within {PROBE_SECONDS:g} s"
 
 
-def check_reachable(url: str, what: str) -> None:
-    """DownloadError naming ``what`` unless a connection towards ``url`` opens."""
+def check_reachable(url: str, what: str, hint: str = OFFLINE_HINT) -> None:
+    """DownloadError naming ``what`` and ending with ``hint`` unless a connection towards ``url`` opens."""
     host, port = probe_address(url)
     error = connect_error(host, port)
     if error:
-        raise DownloadError(f"{what} could not be downloaded ({host}:{port}: {error}); {OFFLINE_HINT}")
+        raise DownloadError(f"{what} could not be downloaded ({host}:{port}: {error}); {hint}")
 
 
 # --- Keras' ImageNet weights -----------------------------------------------------------------------
@@ -108,26 +112,58 @@ def check_keras_weights(file_name: str, what: str) -> bool:
     """Whether Keras will download ``file_name`` (after checking that it can: DownloadError)."""
     if keras_cached(file_name):
         return False
-    check_reachable(KERAS_WEIGHTS_URL + file_name, what)
+    check_reachable(KERAS_WEIGHTS_URL + file_name, what, WEIGHTS_HINT)
     return True
+
+
+def check_imagenet(backbones: dict[str, tuple[str, str]]) -> None:
+    """DownloadError unless the ImageNet weights of every backbone (name -> its weight file names,
+    ours and Keras') are in Keras' cache or can be downloaded (their host answers)."""
+    needed = {name: files for name, files in backbones.items() if not keras_cached(files[1])}
+    if needed:
+        what, ours = f"ImageNet weights for {', '.join(needed)}", ", ".join(files[0] for files in needed.values())
+        check_reachable(KERAS_WEIGHTS_URL + next(iter(needed.values()))[1], what, f"{WEIGHTS_HINT} holding {ours}")
 
 
 # --- TensorFlow Datasets -------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _quiet_tfds():
+    """TFDS warns that a data set's folder "has no dataset_info.json" when the folder does not even
+    exist (the data set is not prepared, which the caller says in its own words): held back."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def check_tfds(name: str, data_dir: str | None = None):
+    """None when TFDS data set ``name`` is prepared in ``data_dir`` (TFDS' default when None), else
+    its builder, after checking that it can be downloaded: DownloadError (once per process) if not."""
+    import tensorflow_datasets as tfds
+
+    with _quiet_tfds():
+        builder = tfds.builder(name, data_dir=data_dir)
+        if builder.is_prepared():
+            return None
+    if name in _FAILED:
+        raise DownloadError(_FAILED[name])
+    for url in builder.url_infos or {}:
+        check_reachable(url, name)
+    return builder
+
+
 def prepare_tfds(name: str, progress: Progress | None = None, data_dir: str | None = None) -> None:
     """Make sure TFDS data set ``name`` is prepared in ``data_dir`` (TFDS' default: ``$TFDS_DATA_DIR``
     or ``~/tensorflow_datasets``); download and prepare it if not.  DownloadError if it cannot be."""
-    import tensorflow_datasets as tfds
-
-    builder = tfds.builder(name, data_dir=data_dir)
-    if builder.is_prepared():
+    builder = check_tfds(name, data_dir)
+    if builder is None:
         return
-    if name in _FAILED:
-        raise DownloadError(_FAILED[name])
     urls = dict(builder.url_infos or {})
-    for url in urls:
-        check_reachable(url, name)
     progress = progress or SILENT
     size = sum(info.size or 0 for info in urls.values())
     progress(f"downloading {name} ({size / 2**20:.0f} MiB) and preparing it in {builder.data_dir}: once, a few minutes")
@@ -150,7 +186,7 @@ def prepare_tfds(name: str, progress: Progress | None = None, data_dir: str | No
         try:
             os.replace(Path(tmp) / final.relative_to(root), final)
         except OSError as exc:  # fine if another process prepared it meanwhile
-            if not tfds.builder(name, data_dir=data_dir).is_prepared():
+            if check_tfds(name, data_dir) is not None:
                 raise DownloadError(f"{name}: prepared, but not moved to {final} ({one_line(exc, 150)})") from None
     progress(f"{name} prepared in {time.perf_counter() - start:.0f} s")
 

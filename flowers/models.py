@@ -218,7 +218,7 @@ def calibrate(model: keras.Model, images: np.ndarray) -> None:
 def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Progress):
     spec = get_backbone(variant.backbone)
     source = resolve_weights(variant.backbone, weights)
-    what, offline = f"ImageNet weights for {variant.backbone}", f"; --weights DIR holds {spec.files[0]}"
+    what, offline = f"ImageNet weights for {variant.backbone}", f" holding {spec.files[0]}"
     download = False
     if source == "imagenet":
         try:  # offline: fails within seconds, once per process, instead of Keras' own retries
@@ -236,7 +236,7 @@ def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Prog
         reason = one_line(exc, 200)
         if source == "imagenet":
             raise WeightsError(
-                f"{what} could not be downloaded ({reason}); {downloads.OFFLINE_HINT}{offline}"
+                f"{what} could not be downloaded ({reason}); {downloads.WEIGHTS_HINT}{offline}"
             ) from None
         raise WeightsError(
             f"{source}: not {variant.backbone} weights ({reason}); use the file for this backbone"

@@ -1,5 +1,10 @@
 """Which cases run: one per variant and seed, the side-by-side speed group only when asked for, the
-image size checked against every selected variant, and ``--shard K/N``."""
+image size checked against every selected variant, the downloads they need, and ``--shard K/N``.
+
+A session whose cases all need data or weights that must be downloaded and cannot be (offline) would
+fail every case alike, and replace an earlier ``--benchmark-json`` file with a run of failures: it is
+one usage error instead (exit 4), before any case runs and before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import pytest
 from flowers import schema, shards
 from flowers.errors import UserError
 from flowers.pytest_plugin import state
-from flowers.registry import get_variant, list_variants
+from flowers.registry import get_backbone, get_variant, list_variants
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -30,6 +35,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _check_image_size(config, items)
     if state.get(config).options.shard:
         _select_shard(config, items)
+    if not config.getoption("collectonly"):
+        _check_downloads(config, items)
 
 
 def _deselect(config: pytest.Config, items: list[pytest.Item], keep: list[pytest.Item]) -> None:
@@ -63,6 +70,27 @@ def _check_image_size(config: pytest.Config, items: list[pytest.Item]) -> None:
             f"{need} px; use --image-size {need} or leave {'it' if len(small) == 1 else 'them'} "
             "out with -k"
         )
+
+
+def _check_downloads(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A usage error when the selected variant cases need tf_flowers or ImageNet weights that are not
+    on disk and cannot be downloaded (:mod:`flowers.downloads`: a few seconds' probe, once)."""
+    from flowers import downloads
+
+    flowers = state.get(config)
+    variants = dict.fromkeys(case[0] for case in map(variant_seed, items) if case)
+    settings = {v: flowers.config_for(v) for v in variants}
+    imagenet = {
+        name: get_backbone(name).files
+        for v, c in settings.items()
+        if c.weights == "imagenet" and (name := get_variant(v).backbone)
+    }
+    try:
+        if any(c.data == "tf_flowers" for c in settings.values()):
+            downloads.check_tfds("tf_flowers")
+        downloads.check_imagenet(imagenet)
+    except UserError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
