@@ -1,3 +1,3 @@
-from flowers.cli import main
+from flowers.cli import command
 
-raise SystemExit(main())
+command()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import re
+import signal
 import sys
 import warnings
 
@@ -61,6 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def command() -> None:
+    """The ``flowers`` program (its console script, and ``python -m flowers``): :func:`main`, then
+    exit with its status.  Once main returned, the work is done and said so: a Ctrl-C or SIGTERM
+    while the interpreter shuts down (a while, after matplotlib) is not acted on, so a success line
+    is never followed by a death by signal."""
+    code = main()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    raise SystemExit(code)
+
+
 def _one_line(command: str):
     """``warnings.showwarning`` that prints a skipped result file as one ``flowers CMD: warning:`` line."""
     default = warnings.showwarning
@@ -75,4 +87,4 @@ def _one_line(command: str):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from flowers import schema
+from flowers.text import printable
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType  # matplotlib's names of its settings (3.10+; only for type checks)
@@ -58,8 +60,9 @@ def color(index: int) -> str:
 
 
 def text(label: str, limit: int = 40) -> str:
-    """A label from a result file, made safe for matplotlib: no mathtext, no hidden legend entries."""
-    label = " ".join(str(label).split())
+    """A label from a result file, made safe for matplotlib: no mathtext, no hidden legend entries,
+    control characters shown as their escapes (:func:`flowers.text.printable`)."""
+    label = printable(" ".join(str(label).split()))
     if len(label) > limit:
         label = label[: limit - 1] + "…"
     label = label.replace("$", r"\$")
@@ -73,9 +76,13 @@ def _finite(values: Sequence[float | None]) -> list[float]:
     return [float(v) if isinstance(v, (int, float)) and abs(v) <= PLOTTABLE else math.nan for v in values]
 
 
-def _png(fig: Figure) -> bytes:
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes; a label's character the font lacks is drawn as a box, without
+    matplotlib's warning (with its source line) in the terminal."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -127,7 +134,7 @@ def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
             if ax.lines:
                 ax.legend(loc="best")
         fig.suptitle(text(title, 60), fontsize=12, fontweight="bold", y=1 - 0.08 / 3.2, va="top")
-        return _png(fig)
+        return png(fig)
 
 
 def _legend_rows(count: int) -> tuple[int, int]:
@@ -157,7 +164,7 @@ def overlay(lines: list[tuple[str, list[float], int]]) -> bytes:
         ax.set_ylabel(schema.VAL_ACCURACY)
         _epochs_axis(ax, max((len(v) for _, v, _ in lines), default=1))
         _top_legend(fig, ax, "Validation accuracy, all variants", height, cols)
-        return _png(fig)
+        return png(fig)
 
 
 def trend(
@@ -186,7 +193,7 @@ def trend(
             ax.set_xlim(0.5, n + 0.5)
         ax_time.set_xlabel("run (oldest first)" + ("; dotted: config or data changed" if changed else ""))
         _top_legend(fig, ax_acc, "History: test accuracy and train time per run", height, cols)
-        return _png(fig)
+        return png(fig)
 
 
 def breakdown(parts: list[str], bars: list[tuple[str, list[float]]]) -> bytes:
@@ -224,4 +231,4 @@ def breakdown(parts: list[str], bars: list[tuple[str, list[float]]]) -> bytes:
         for axis in (ax, share):
             axis.grid(axis="y", visible=False)
         _top_legend(fig, ax, "Where the time goes", height, cols)
-        return _png(fig)
+        return png(fig)

@@ -200,7 +200,9 @@ class Run:
         except ValueError:
             raise ResultsError(f"{self.source}: datetime {shown} is not ISO 8601; {HOW_TO_MAKE}") from None
         except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
-            raise ResultsError(f"{self.source}: datetime {shown} lies outside the years 1-9999 in UTC") from None
+            raise ResultsError(
+                f"{self.source}: datetime {shown} lies outside the years 1-9999 in UTC; {HOW_TO_MAKE}"
+            ) from None
 
     @property
     def variants(self) -> list[str]:

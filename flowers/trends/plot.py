@@ -4,7 +4,6 @@ better) labelled with the night's commit.  Plain numbers in, PNG bytes out (as :
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,7 +15,7 @@ matplotlib.use("Agg")
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from flowers.plots import DPI, PLOTTABLE, STYLE, color, text
+from flowers.plots import PLOTTABLE, STYLE, color, png, text
 
 WORSE, BETTER = "#cf222e", "#1a7f37"
 LABELS = {"accuracy": "test accuracy", "loss": "test loss", "time": "images/s"}
@@ -73,6 +72,4 @@ def trend(
         axes[-1].xaxis.set_major_locator(locator)
         axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
         fig.suptitle(text(title, 70), fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-        return buf.getvalue()
+        return png(fig)
