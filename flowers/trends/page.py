@@ -91,7 +91,7 @@ def _sigma(metric: str, sigma: float, tolerance: float) -> tuple[str, str]:
     if math.isnan(sigma):
         return "too few nights", "—"
     if METRICS[metric].relative:  # on the log scale: a relative sd
-        return f"±{math.expm1(sigma):.1%}", f"{tolerance:.0%}"
+        return f"±{math.expm1(min(sigma, 700.0)):.1%}", f"{tolerance:.0%}"  # 700: exp's range, as the gate's
     return f"±{sigma:.4f}", f"{tolerance:g}"
 
 
