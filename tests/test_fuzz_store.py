@@ -22,7 +22,7 @@ import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from flowers.results import SkippedResultWarning
@@ -102,6 +102,7 @@ def snapshot(root: Path) -> dict[str, bytes | None]:
 
 def sound(code: int, out: str, err: str, command: str, outputs=()) -> None:
     """Exit 0 or 2; every line the command's own, none with a terminal control in it."""
+    event(f"exit {code}")  # how often each outcome was drawn: pytest --hypothesis-show-statistics
     assert code in (0, 2), (code, out, err)
     for line in (out + err).splitlines():
         assert not UNSAFE.search(line), line
