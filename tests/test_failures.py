@@ -490,7 +490,7 @@ def hostile() -> dict:
     data["machine_info"]["node"] = PATHS[0]
     data["commit_info"].update(branch=PATHS[1], project=PATHS[3], id="$(touch EVIL)")
     for i, b in enumerate(data["benchmarks"]):
-        b["name"] = b["fullname"] = PATHS[i % len(PATHS)]
+        b["name"] = b["fullname"] = PATHS[i % len(PATHS)] + ("" if i < len(PATHS) else f"-{i}")  # one name once
         info = b["extra_info"]
         info["dataset"] = dict(info["dataset"], name=PATHS[0], source=PATHS[1], path=PATHS[2])
         info["config"] = dict(info["config"], data=PATHS[0], weights=PATHS[1], output=PATHS[2])
@@ -515,7 +515,10 @@ def test_report_and_check_run_nothing_from_json_and_write_only_into_the_output(t
     cwd.mkdir(parents=True)
     src = cwd / "hostile.json"
     src.write_text(json.dumps(hostile()))
-    (cwd / "base.json").write_text(json.dumps(hostile()))
+    base = hostile()
+    base["benchmarks"][1]["extra_info"].update(status="ok", error=None)  # a baseline gates every variant
+    base["flowers"]["cases"] = []  # (none listed under a name its benchmark no longer has)
+    (cwd / "base.json").write_text(json.dumps(base))
     out = cwd / "out"
     env = dict(ENV, PYTHONDONTWRITEBYTECODE="1")
     # matplotlib's own config and font cache folders aside, every write must land in -o DIR

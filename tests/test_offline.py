@@ -14,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,9 @@ def assert_one_usage_error(result: subprocess.CompletedProcess, out: Path) -> st
 
 
 def test_the_default_command_offline_is_one_usage_error_and_keeps_the_old_results(offline, tmp_path):
+    start = time.monotonic()
     result, out = run_offline(offline, tmp_path)
+    print(f"offline default command: {time.monotonic() - start:.1f} s from start to exit")  # each case failed once
     error = assert_one_usage_error(result, out)
     assert error.startswith("ERROR: tf_flowers could not be downloaded (127.0.0.1:"), error
     assert "--profile smoke" in error and "--data PATH" in error
