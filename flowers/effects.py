@@ -15,10 +15,14 @@ Scales
 Differences are judged where the noise of a metric is about the same size whatever its level, so
 that one interval formula fits every variant:
 
-* **accuracy** on the arcsine scale ``asin(sqrt(p))`` (Bartlett 1936, Anscombe 1948): a proportion
+* **accuracy** on the arcsine scale ``asin(sqrt(p))`` (Bartlett 1936), in Anscombe's (1948) form
+  ``asin(sqrt((p n + 3/8) / (n + 3/4)))`` when the test split's size ``n`` is known: a proportion
   measured on ``n`` images has there the standard deviation ``1 / (2 sqrt(n))`` at every ``p``, and
-  a score near 1.0 is not squeezed against its ceiling.  That binomial noise is a floor for the
-  spread of one seed: three seeds that happen to agree do not make a 50-image test split exact.
+  a score near 1.0 is not squeezed against its ceiling.  Anscombe's shift keeps that true at the
+  ceiling itself, where the plain form would make three perfect seeds on 50 images look exact to
+  within 0.006.  That binomial noise is a floor for the spread of one seed: seeds that happen to
+  agree do not make a 50-image test split exact.  (The check's gate, calibrated on the plain form,
+  keeps it.)
 * **loss** on ``log(loss + c)`` with ``c = LOSS_OFFSET = 0.01``, the shifted logarithm of Box and
   Cox (1964).  Cross-entropy's spread over seeds grows with its level, as on a log scale, but near
   zero a plain logarithm turns noise into huge ratios: a loss of 0.00002 against 0.00005 is "+150%"
@@ -102,6 +106,17 @@ LOG_LOSS = Scale(
 )
 
 
+def anscombe(n: int) -> Scale:
+    """The arcsine scale of a proportion measured on ``n`` items in Anscombe's form: an affine map of
+    ``p`` into ``(3/8 / (n + 3/4), 1 - 3/8 / (n + 3/4))`` before the arcsine, undone on the way back."""
+    shift, factor = 0.375 / (n + 0.75), n / (n + 0.75)
+    return Scale(
+        f"arcsine (Anscombe, n={n})",
+        lambda v: ARCSINE.to(shift + factor * min(max(v, 0.0), 1.0)),
+        lambda x: min(max((ARCSINE.back(x) - shift) / factor, 0.0), 1.0),
+    )
+
+
 @dataclass(frozen=True)
 class Measure:
     """A metric as the comparison reads it: its key, scale, and which direction is better."""
@@ -111,40 +126,51 @@ class Measure:
     higher_is_better: bool
     relative: bool = False  # differences shown as ratios (throughput) rather than in the metric's units
     binomial: bool = False  # accuracy: one seed's spread never below the test split's binomial noise
+    worse: str = "change"  # what a change for the worse is called: drop, rise, fall
 
     @property
     def sign(self) -> int:
         """+1 when a fall is worse, -1 when a rise is."""
         return 1 if self.higher_is_better else -1
 
-    def units(self, centre: float, step: float) -> float:
-        """A step on the scale from ``centre`` in the metric's units: a difference, or a ratio - 1."""
+    def scale_for(self, n_test: int | None) -> Scale:
+        """The scale of this metric measured on ``n_test`` test images (accuracy: Anscombe's form)."""
+        return anscombe(n_test) if self.binomial and n_test else self.scale
+
+    def units(self, scale: Scale, centre: float, step: float) -> float:
+        """A step on ``scale`` from ``centre`` in the metric's units: a difference, or a ratio - 1."""
         if self.relative:
             return math.expm1(max(min(step, 700.0), -700.0))
-        return self.scale.back(centre + step) - self.scale.back(centre)
+        return scale.back(centre + step) - scale.back(centre)
 
-    def step(self, centre: float, worse_by: float, relative: bool | None = None) -> float | None:
+    def step(self, scale: Scale, centre: float, worse_by: float, relative: bool | None = None) -> float | None:
         """A worse change of ``worse_by`` (units; a ratio when ``relative``) from ``centre``, as a
-        distance on the scale; None when the metric cannot get that much worse."""
-        level = self.scale.back(centre)
+        distance on ``scale``; None when the metric cannot get that much worse."""
+        level = scale.back(centre)
         relative = self.relative if relative is None else relative
         worse = level * (1 - self.sign * worse_by) if relative else level - self.sign * worse_by
-        if worse < 0 or (self.binomial and worse > 1):
+        if worse < 0 or (self.binomial and worse > 1) or (worse == 0 and scale is LOG):
             return None
-        if worse == 0 and self.scale is LOG:
-            return None
-        return abs(centre - self.scale.to(worse))
+        return abs(centre - scale.to(worse))
 
 
-ACCURACY = Measure(schema.TEST_ACCURACY, ARCSINE, True, binomial=True)
-LOSS = Measure(schema.TEST_LOSS, LOG_LOSS, False)
-THROUGHPUT = Measure(schema.TRAIN_THROUGHPUT, LOG, True, relative=True)
+ACCURACY = Measure(schema.TEST_ACCURACY, ARCSINE, True, binomial=True, worse="drop")
+LOSS = Measure(schema.TEST_LOSS, LOG_LOSS, False, worse="rise")
+THROUGHPUT = Measure(schema.TRAIN_THROUGHPUT, LOG, True, relative=True, worse="fall")
 MEASURES = (ACCURACY, LOSS, THROUGHPUT)
 
 
 def binomial_sd(n_test: int) -> float:
     """The noise of an accuracy measured on ``n_test`` images, on the arcsine scale."""
     return 1 / (2 * math.sqrt(n_test))
+
+
+def binomial_interval(p: float, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Where an accuracy ``p`` measured on ``n`` images may lie by the binomial noise alone
+    (arcsine scale): the least span an axis of accuracies must show."""
+    half, scale = quantile(math.inf, confidence) * binomial_sd(n), anscombe(n)
+    centre = scale.to(p)
+    return scale.back(centre - half), scale.back(centre + half)
 
 
 def quantile(df: float, confidence: float = CONFIDENCE) -> float:
@@ -180,6 +206,7 @@ class Summary:
 
     n: int
     mean: float
+    scale: Scale
     centre: float  # the mean mapped to the scale (not the mean of the mapped values, which near a
     # bound of the scale lies far from the mean shown: three seeds 1.0, 0.98, 1.0 would centre on 0.998)
     spread: Spread | None
@@ -188,17 +215,18 @@ class Summary:
 
 
 def summarise(measure: Measure, values: Sequence[float], n_test: int | None = None) -> Summary:
-    """The seeds' ``values`` of one run (at least one) summed up; ``n_test`` sets accuracy's floor."""
+    """The seeds' ``values`` of one run (at least one) summed up; ``n_test`` (the test split's size)
+    sets accuracy's scale and floor: give runs that are compared the same."""
+    scale = measure.scale_for(n_test)
     mean = mean_sd(values)[0]
-    centre = measure.scale.to(mean)
+    centre = scale.to(mean)
     floor = binomial_sd(n_test) if measure.binomial and n_test else 0.0
-    sp = spread([measure.scale.to(v) for v in values], floor)
-    summary = Summary(len(values), mean, centre, sp)
+    sp = spread([scale.to(v) for v in values], floor)
     if sp is None:
-        return summary
+        return Summary(len(values), mean, scale, centre, sp)
     half = quantile(sp.df) * sp.sd / math.sqrt(len(values))
-    ends = sorted((measure.scale.back(centre - half), measure.scale.back(centre + half)))
-    return Summary(summary.n, summary.mean, centre, sp, ends[0], ends[1])
+    ends = sorted((scale.back(centre - half), scale.back(centre + half)))
+    return Summary(len(values), mean, scale, centre, sp, ends[0], ends[1])
 
 
 @dataclass(frozen=True)
@@ -228,9 +256,9 @@ def _spreads(ref: Summary, other: Summary) -> tuple[Spread, Spread] | None:
 
 def _note(ref: Summary, other: Summary) -> str:
     if ref.n == 1 and other.n == 1:
-        return "one seed per run: the interval counts the test split's noise only, not the seeds'"
+        return "counting the test split's noise only, not the seeds'"
     if 1 in (ref.n, other.n):
-        return "a run of one seed is assumed to vary as the other"
+        return "the run of one seed assumed to vary as the other"
     return ""
 
 
@@ -253,19 +281,19 @@ def seeds_needed(sd: float, delta: float, confidence: float = CONFIDENCE, power:
 def effect(measure: Measure, ref: Summary, other: Summary, target: float, target_relative: bool = False) -> Effect:
     """The difference ``other - ref``, its interval and verdict, and what the seeds can resolve;
     ``target``: the difference worth resolving (units, a ratio when ``target_relative``)."""
-    d = other.centre - ref.centre
-    diff = measure.units(ref.centre, d)
+    d, scale = other.centre - ref.centre, ref.scale
+    diff = measure.units(scale, ref.centre, d)
     spreads = _spreads(ref, other)
     if spreads is None:
         return Effect(diff, None, None, UNKNOWN, None, None, target, "one seed per run: the seed noise is unknown")
     se, df = welch(spreads[0], ref.n, spreads[1], other.n)
     half = quantile(df) * se
-    ends = sorted((measure.units(ref.centre, d - half), measure.units(ref.centre, d + half)))
+    ends = sorted((measure.units(scale, ref.centre, d - half), measure.units(scale, ref.centre, d + half)))
     verdict = NO_DIFFERENCE
     if abs(d) > half:
         verdict = BETTER if (d > 0) == measure.higher_is_better else WORSE
-    resolution = abs(measure.units(ref.centre, -measure.sign * half))
+    resolution = abs(measure.units(scale, ref.centre, -measure.sign * half))
     sd = math.sqrt((spreads[0].sd ** 2 + spreads[1].sd ** 2) / 2)
-    delta = measure.step(ref.centre, target, target_relative)
+    delta = measure.step(scale, ref.centre, target, target_relative)
     needed = seeds_needed(sd, delta) if delta else None
     return Effect(diff, ends[0], ends[1], verdict, resolution, needed, target, _note(ref, other))
