@@ -72,11 +72,18 @@ def test_tolerance_is_a_floor_whatever_the_noise(tmp_path):
 
 
 def test_partial_collapse_of_seeds_is_caught(tmp_path, check_cli):
-    """The issue's case: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gave p = 0.106)."""
-    base = write(tmp_path, "base.json", seeded({"basic_cnn": [0.9, 0.933, 0.9]}))
+    """The issue's case: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gave p = 0.106), against a
+    baseline of ten seeds like the first three.  Against those three alone the few-seed rule lets it
+    pass, and says so first: on 30 test images, three seeds cannot tell it from a variant whose
+    seeds have a long tail, as smoke vgg16_transfer's do (docs/check.md)."""
+    ten = [0.9, 0.933, 0.9, 0.867, 0.9, 0.933, 0.9, 0.933, 0.867, 0.9]
+    base = write(tmp_path, "base.json", seeded({"basic_cnn": ten}))
     cur = write(tmp_path, "cur.json", seeded({"basic_cnn": [0.6, 0.933, 0.6]}))
     code, out, _ = check_cli(base, cur, "--metrics", "accuracy")
     assert code == 1 and "FAIL: 1 regressed of 1 variant: basic_cnn" in out
+    three = write(tmp_path, "three.json", seeded({"basic_cnn": ten[:3]}))
+    code, out, _ = check_cli(three, cur, "--metrics", "accuracy")
+    assert code == 0 and out.startswith("few seeds (baseline 3, current 3 per variant): this check flags")
 
 
 def test_one_collapsed_seed_of_ten_is_caught_by_the_worst_seed(tmp_path):
@@ -165,9 +172,9 @@ def test_twenty_times_slower_small_variant_is_caught(tmp_path, check_cli):
 def test_a_slower_current_run_cannot_switch_its_own_gate_off(tmp_path):
     """The figure is chosen by the baseline's timing alone: steady epochs timed over 3 s there."""
     base = timed(standard(seeds=3), steps=(1.0, 1.5, 1.5))
-    comp = compared(tmp_path, base, timed(standard(), factor=0.5, steps=(1.0, 1.5, 1.5)), metrics=["time"])
+    comp = compared(tmp_path, base, timed(standard(), factor=0.1, steps=(1.0, 1.5, 1.5)), metrics=["time"])
     assert {(r.metric, r.verdict) for r in comp.rows} == {("steady_images_per_second", "improved")}
-    comp = compared(tmp_path, base, timed(standard(), factor=3, steps=(1.0, 1.5, 1.5)), metrics=["time"])
+    comp = compared(tmp_path, base, timed(standard(), factor=10, steps=(1.0, 1.5, 1.5)), metrics=["time"])
     assert {(r.metric, r.verdict) for r in comp.rows} == {("steady_images_per_second", "REGRESSED")}
 
 
@@ -197,9 +204,9 @@ def merged(run, cpus):
 def test_merged_parts_are_compared_case_by_case(tmp_path):
     """Nightly GPU shards: every part on a runner of its own name, the same kind of machine."""
     base = merged(standard(), ["EPYC 7763"])
-    cur = merged(standard(ips_factor=0.25), ["EPYC 7763"])
+    cur = merged(standard(ips_factor=0.1), ["EPYC 7763"])
     assert {r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows} == {"REGRESSED"}
-    cur = merged(standard(ips_factor=0.25), ["EPYC 7763", "Xeon 8480"])  # every other case on another CPU
+    cur = merged(standard(ips_factor=0.1), ["EPYC 7763", "Xeon 8480"])  # every other case on another CPU
     verdicts = {r.variant: r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows}
     assert verdicts == {
         "basic_cnn": "REGRESSED",
@@ -212,7 +219,7 @@ def test_merged_parts_are_compared_case_by_case(tmp_path):
 def test_the_host_name_is_not_the_machine_but_the_cpu_model_and_cores_are(tmp_path):
     base = standard(node="runner-1")
     assert {
-        r.verdict for r in compared(tmp_path, base, standard(ips_factor=0.25, node="runner-7"), metrics=["time"]).rows
+        r.verdict for r in compared(tmp_path, base, standard(ips_factor=0.1, node="runner-7"), metrics=["time"]).rows
     } == {"REGRESSED"}
     other = standard(ips_factor=0.5)
     other["machine_info"]["cpu"].update(family=25, model=17)
@@ -245,7 +252,7 @@ def test_time_is_gated_only_when_asked(tmp_path, check_cli, monkeypatch):
     assert "gates:    test_accuracy, test_loss (not checked: train_images_per_second)" in out
     assert "images_per_second  " not in out  # no time row
     write(tmp_path, "pyproject.toml", '[tool.flowers.check]\nmetrics = ["accuracy", "loss", "time"]\n')
-    code, out, _ = check_cli(base, write(tmp_path, "quarter.json", standard(ips_factor=0.25)))
+    code, out, _ = check_cli(base, write(tmp_path, "tenth.json", standard(ips_factor=0.1)))
     assert code == 1 and "train_images_per_second  " in out and "REGRESSED" in out
 
 

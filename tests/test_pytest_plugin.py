@@ -104,7 +104,7 @@ def test_the_summary_fits_100_columns_whatever_the_names_reasons_and_numbers():
 def test_the_originals_figures_are_marked_for_orientation_beside_other_data(data, marked):
     made = case("basic_cnn", 0, accuracy=1.0)
     made[2][schema.DATASET] = {schema.NAME: data, schema.IMAGE_SIZE: 32}
-    title, header, row, *rest = summary(made)
+    _, header, row, *rest = summary(made)
     assert header.endswith("original acc / loss*" if marked else "original acc / loss")
     assert row.endswith("0.695 / 0.783")
     assert rest == (

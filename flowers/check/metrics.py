@@ -25,7 +25,7 @@ OK, IMPROVED, REGRESSED, MISSING, NEW, SKIPPED = "ok", "improved", "REGRESSED", 
 FAILING = (REGRESSED, MISSING)
 TOO_FEW = "too few seeds"  # shown instead of a limit no change can reach
 MEANINGFUL_RATIO = 10.0  # a limit beyond a tenfold change (loss, throughput) flags nothing a user would accept
-SEEDS_OVER_BINOMIAL = 1.25  # accuracy's few-seed prior, in binomial floors (see flowers.check.noise)
+SEEDS_OVER_BINOMIAL = 2.0  # accuracy's few-seed prior, in binomial floors (see flowers.check.noise)
 
 
 @dataclass
@@ -181,7 +181,7 @@ METRICS: dict[str, Metric] = {
         "fall",
         LOG,
         relative=True,
-        prior=0.2,
+        prior=0.4,
         same_machine=True,
         keys=THROUGHPUTS,
         digits=1,

@@ -24,11 +24,12 @@ trajectory.  So the gate asks whether the current values could be such draws:
   gate's alpha (about 0.002) is 7 to 300 times sigma, a limit nothing can pass (a drop of 0.6 in
   accuracy, a 400-fold rise in loss), and one seed has no spread at all.  There the limits use
   normal quantiles on the largest of the measured spread, the floor and a *prior* spread per metric
-  (``Metric.prior``): what one seed's value moves on unchanged code, from the committed ten-seed
-  smoke baseline's variants: for accuracy 1.25 times the binomial floor (their seeds' spread is
-  1.12 times it, pooled; the floor alone lets A/A comparisons reach the 2% budget), for loss 0.4
-  and for throughput 0.2 (their largest, rounded up).  Its false-alarm rate is measured by
-  ``flowers check --calibrate`` on one- and three-seed A/A comparisons (docs/check.md).
+  (``Metric.prior``): how far one seed's value moves on unchanged code, the largest spread of a
+  smoke variant over sixteen seeds of two sessions, rounded: for accuracy 2 binomial floors
+  (vgg16_transfer: 2.09; most variants 0.7-1.2, but a variant's seeds can have a long tail), for
+  loss 0.4 (basic_cnn: 0.36) and for throughput 0.4 (one busy session: 0.41).  Its false-alarm
+  rate is measured by ``flowers check --calibrate`` on one- and three-seed A/A comparisons
+  (docs/check.md).
 
 :mod:`flowers.check.metrics` adds the fixed tolerances as a floor (a change must exceed both) and
 :mod:`flowers.check.comparison` splits the run's false-alarm budget over its gates.
