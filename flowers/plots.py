@@ -132,9 +132,10 @@ def curves(
     several = len(runs) > 1
     cols = min(4, 2 * len(runs))  # a run's training and validation side by side
     rows = math.ceil(2 * len(runs) / cols)
-    height = 3.2 + (0.24 * rows if several else 0)
+    legend = 0.3 + 0.24 * rows if several else 0.0  # the legend's band, above the panels' titles
+    height = 3.2 + legend
     with matplotlib.rc_context(STYLE):
-        fig, (ax_loss, ax_acc) = _new(7.6, height, 1, 2, top=0.65 + (0.24 * rows if several else 0))
+        fig, (ax_loss, ax_acc) = _new(7.6, height, 1, 2, top=0.65 + legend)
         for ax, metric, val_metric in (
             (ax_loss, schema.LOSS, schema.VAL_LOSS),
             (ax_acc, schema.ACCURACY, schema.VAL_ACCURACY),

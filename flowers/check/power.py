@@ -4,19 +4,22 @@ A gate's limit shrinks with the seeds on both sides (:mod:`flowers.check.noise`)
 a check passes changes it cannot see, and a PASS reads as "nothing changed".  So the check says
 first how many seeds it had, the smallest test-accuracy drop it flags (per variant, the threshold
 column), and, when that is more than :data:`USEFUL_DROP`, how many seeds per run would catch such a
-drop: the normal-approximation sample size of :func:`flowers.effects.seeds_needed` at the gate's
-false-alarm rate (one-sided) and :data:`flowers.effects.POWER`, on the spread the gate uses.
+drop four times in five (:data:`flowers.effects.POWER`) by the rule that many seeds are judged by
+(Student t at the gate's share of the false-alarm budget), if each seed varies as much as the
+baseline's seeds or the binomial floor say (:func:`seeds_for`).
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from flowers.check.metrics import METRICS
 from flowers.check.noise import FEW_SEEDS
 from flowers.check.settings import Config
-from flowers.effects import seeds_needed
+from flowers.effects import POWER, binomial_sd
 from flowers.results import Run
 
 if TYPE_CHECKING:  # comparison.py calls line(): imported for the types only
@@ -33,22 +36,38 @@ def _seeds(run: Run, variants: Sequence[str]) -> str:
     return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
 
 
+def seeds_for(sigma: float, delta: float, alpha: float, power: float = POWER) -> int | None:
+    """The fewest seeds per run (baseline and current alike, from :data:`FEW_SEEDS`, where the gate
+    judges by the seeds' own spread) whose limit, Student t at one-sided ``alpha`` with the
+    baseline's degrees of freedom, lies ``z_power`` standard errors below a drop of ``delta``: the
+    drop is then caught with probability ``power``.  None beyond :data:`MANY`."""
+    from scipy import stats
+
+    z = statistics.NormalDist().inv_cdf(power)
+    for n in range(FEW_SEEDS, MANY + 1):
+        if (float(stats.t.isf(alpha, n - 1)) + z) * sigma * math.sqrt(2 / n) <= delta:
+            return n
+    return None
+
+
 def _needed(baseline: Run, variant: str, config: Config, alpha: float) -> int | None:
-    """Seeds per run (baseline and current alike) for the accuracy gate of ``variant`` to catch a
-    drop of :data:`USEFUL_DROP`; None when the variant cannot drop that far."""
+    """Seeds per run for the accuracy gate of ``variant`` to catch a drop of :data:`USEFUL_DROP`, if
+    its seeds vary as the baseline's measured spread or the binomial floor (the larger) say; 0 when
+    the variant cannot drop that far or the tolerance is larger, None beyond :data:`MANY`."""
     metric = METRICS["accuracy"]
     ok = [c for c in baseline.by_variant().get(variant, []) if c.ok]
     values = [v for v in (c.metric(metric.key) for c in ok) if v is not None]
     if not values or getattr(config.for_variant(variant), metric.tolerance) > USEFUL_DROP:
-        return None
+        return 0
     n_test = next((c.test_images for c in ok if c.test_images), None)
-    centre = sum(metric.scaled(values)) / len(values)
+    scaled = metric.scaled(values)
+    centre = statistics.fmean(scaled)
     level = metric.scale.back(centre)
     if level <= USEFUL_DROP:
-        return None
+        return 0
     delta = centre - metric.scale.to(level - USEFUL_DROP)
-    sigma = metric.noise(values, n_test).sigma
-    return seeds_needed(sigma, delta, confidence=1 - 2 * alpha) if sigma else None
+    sigma = max(binomial_sd(n_test) if n_test else 0.0, statistics.stdev(scaled) if len(scaled) > 1 else 0.0)
+    return seeds_for(sigma, delta, alpha) if sigma else 0
 
 
 def _span(rows: Sequence[VerdictRow]) -> str:
@@ -92,13 +111,9 @@ def line(baseline: Run, current: Run, rows: Sequence[VerdictRow], metrics: Seque
         return text
     text += ", nothing smaller"
     live = sum(r.detectable is not None for r in rows)  # the gates that share the false-alarm budget
-    needed = [
-        n
-        for v in variants
-        # with n seeds per run the mean and the worst seed share a gate's share of the budget
-        if (n := _needed(baseline, v, config, config.for_variant(v).false_alarm / live / 2)) is not None
-    ]
-    if needed:
-        count = f"more than {MANY}" if max(needed) > MANY else f"about {max(needed)}"
+    # with n seeds per run the mean and the worst seed share a gate's share of the budget
+    needed = [_needed(baseline, v, config, config.for_variant(v).false_alarm / live / 2) for v in variants]
+    if any(n != 0 for n in needed):
+        count = f"more than {MANY}" if None in needed else f"about {max(n or 0 for n in needed)}"
         text += f"; {count} seeds per run would catch a drop of {USEFUL_DROP:g} in every variant"
     return text
