@@ -611,7 +611,7 @@ def measuring_page(report_html: str, width: int) -> str:
 <script>
 document.getElementById("report").addEventListener("load", event => {{
   const doc = event.target.contentDocument;
-  const widths = [...doc.querySelectorAll("table.comparison, table.breakdown")].map(table => {{
+  const widths = [...doc.querySelectorAll("table.comparison, table.breakdown, table.sidebyside")].map(table => {{
     const box = table.closest(".scroll");
     return `${{table.classList[table.classList.length - 1]}} ${{box.scrollWidth}} ${{box.clientWidth}}`;
   }});
@@ -669,10 +669,17 @@ def widest_run() -> dict:
 @pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)"
 )
+@pytest.mark.parametrize("runs", [1, 3])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path, width):
+def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path, width, runs):
+    """One run, and three side by side (the comparison view's tables too)."""
     out = tmp_path / "r"
-    assert cli.main(["report", str(save(tmp_path / "wide.json", widest_run())), "-o", str(out), "-q"]) == 0
+    paths = []
+    for i in range(runs):
+        data = widest_run()
+        data["datetime"] = f"2026-12-0{i + 1}T10:00:00"
+        paths.append(str(save(tmp_path / f"wide{i}.json", data)))
+    assert cli.main(["report", *paths, "-o", str(out), "-q"]) == 0
     page = (out / "report.html").read_text()
     assert "± " in page and "conv3_block4_out_of_a_long_backbone" in page and "Where the time goes</h2>" in page
     measured = tmp_path / "measured.html"
@@ -693,3 +700,5 @@ def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path
         assert sizes["breakdown"][0] <= sizes["breakdown"][1], sizes
     else:
         assert sizes["comparison"][0] <= sizes["comparison"][1], sizes
+    if runs > 1:  # the comparison view's tables: cards on a phone
+        assert sizes["sidebyside"][0] <= sizes["sidebyside"][1], sizes
