@@ -115,6 +115,24 @@ def _accuracy_axis(ax, span: tuple[float, float] | None) -> None:
     ax.set_ylim(min(low, span[0]), max(high, min(span[1], 1.0) + 0.005))
 
 
+def _run_curves(ax, series: dict[str, dict[str, list[float]]], keys: tuple[str, str], label: str, col: str) -> None:
+    """One run's training and validation curves of one panel: in two colours when unlabelled (the
+    only run), else in the run's colour ``col``, training solid and validation dashed."""
+    for key, split, style, single in (
+        (keys[0], "training", "-", TRAIN_COLOR),
+        (keys[1], "validation", "--", VAL_COLOR),
+    ):
+        s = series.get(key)
+        if not s or not s.get("mean"):
+            continue
+        mean = _finite(s["mean"])
+        x = list(range(1, len(mean) + 1))
+        line = col if label else single
+        name = f"{label} {split}" if label else split
+        ax.plot(x, mean, marker="o", markersize=3, color=line, label=name, linestyle=style if label else "-")
+        _band(ax, x, s, line)
+
+
 def curves(
     title: str,
     runs: list[tuple[str, dict[str, dict[str, list[float]]]]],
@@ -141,21 +159,7 @@ def curves(
             (ax_acc, schema.ACCURACY, schema.VAL_ACCURACY),
         ):
             for r, (label, series) in enumerate(runs):
-                for key, split, style, single in (
-                    (metric, "training", "-", TRAIN_COLOR),
-                    (val_metric, "validation", "--", VAL_COLOR),
-                ):
-                    s = series.get(key)
-                    if not s or not s.get("mean"):
-                        continue
-                    col = color(r) if several else single
-                    mean = _finite(s["mean"])
-                    x = list(range(1, len(mean) + 1))
-                    name = f"{text(label, 16)} {split}" if several else split
-                    ax.plot(
-                        x, mean, marker="o", markersize=3, color=col, label=name, linestyle=style if several else "-"
-                    )
-                    _band(ax, x, s, col)
+                _run_curves(ax, series, (metric, val_metric), text(label, 16) if several else "", color(r))
             ax.set_title(metric)
             longest = max((len(s["mean"]) for _, ser in runs for s in ser.values() if s.get("mean")), default=1)
             _epochs_axis(ax, longest)

@@ -20,6 +20,7 @@ from flowers.check.noise import Noise, estimate
 from flowers.check.settings import Thresholds
 from flowers.effects import ARCSINE, LOG, LOG_LOSS, Scale, binomial_sd
 from flowers.results import THROUGHPUTS
+from flowers.stats import mean_sd
 
 OK, IMPROVED, REGRESSED, MISSING, NEW, SKIPPED = "ok", "improved", "REGRESSED", "missing", "new", "skipped"
 FAILING = (REGRESSED, MISSING)
@@ -112,8 +113,8 @@ class Metric:
 
     def change(self, baseline: Sequence[float], current: Sequence[float]) -> str:
         """Change of the means as shown: a difference of means, or the ratio of geometric means."""
-        if not self.ratios:
-            return f"{statistics.fmean(current) - statistics.fmean(baseline):+.4f}"
+        if not self.ratios:  # mean_sd: a finite mean of values near the largest float
+            return f"{mean_sd(current)[0] - mean_sd(baseline)[0]:+.4f}"
         diff = statistics.fmean(self.scaled(current)) - statistics.fmean(self.scaled(baseline))
         return f"{math.expm1(min(diff, 700.0)):+.1%}"
 

@@ -119,7 +119,9 @@ def _row(variant: str, groups: list[list[Case]], ref: int, spec: tuple, th: Thre
         if i == ref:
             continue
         if measure.relative and other is not None and not comparable[i]:
-            cells.append(EffectCell(note="another kind of machine: not compared"))
+            unknown = machines[ref] is None or machines[i] is None
+            why = "machine not recorded" if unknown else "another kind of machine"
+            cells.append(EffectCell(note=f"{why}: not compared"))
             continue
         base = summaries[ref]
         cell, e = _effect_cell(measure, base, other, target, ratio)
