@@ -108,32 +108,75 @@ def _epochs_axis(ax, epochs: int) -> None:
     ax.set_xlim(0.5, max(epochs, 1) + 0.5)
 
 
-def curves(title: str, series: dict[str, dict[str, list[float]]]) -> bytes:
-    """Learning curves of one variant: loss and accuracy, training vs validation, per epoch.
+def _band(ax, x: list[int], s: dict[str, list[float]], col: str) -> None:
+    if s.get("low") and s.get("high"):
+        n = len(x)
+        ax.fill_between(x, _finite(s["low"][:n]), _finite(s["high"][:n]), color=col, alpha=0.15, linewidth=0)
 
-    ``series`` maps each history key (``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``) to
-    ``{"mean": [...], "low": [...], "high": [...]}``; low/high (the range over seeds) are optional.
+
+def _accuracy_axis(ax, span: tuple[float, float] | None) -> None:
+    """Widen an accuracy axis to at least ``span`` (the binomial interval of one measurement)."""
+    if span is None or not ax.lines:
+        return
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, span[0]), max(high, min(span[1], 1.0) + 0.005))
+
+
+def _run_curves(ax, series: dict[str, dict[str, list[float]]], keys: tuple[str, str], label: str, col: str) -> None:
+    """One run's training and validation curves of one panel: in two colours when unlabelled (the
+    only run), else in the run's colour ``col``, training solid and validation dashed."""
+    for key, split, style, single in (
+        (keys[0], "training", "-", TRAIN_COLOR),
+        (keys[1], "validation", "--", VAL_COLOR),
+    ):
+        s = series.get(key)
+        if not s or not s.get("mean"):
+            continue
+        mean = _finite(s["mean"])
+        x = list(range(1, len(mean) + 1))
+        line = col if label else single
+        name = f"{label} {split}" if label else split
+        ax.plot(x, mean, marker="o", markersize=3, color=line, label=name, linestyle=style if label else "-")
+        _band(ax, x, s, line)
+
+
+def curves(
+    title: str,
+    runs: list[tuple[str, dict[str, dict[str, list[float]]]]],
+    accuracy_span: tuple[float, float] | None = None,
+) -> bytes:
+    """Learning curves of one variant: loss and accuracy, training vs validation, per epoch, for
+    one run or several overlaid.
+
+    ``runs``: ``(label, series)`` each, where ``series`` maps each history key (``loss``,
+    ``val_loss``, ``accuracy``, ``val_accuracy``) to ``{"mean": [...], "low": [...], "high": [...]}``
+    (low/high, the range over seeds, are optional).  One run: training and validation in two
+    colours; several: a colour per run, training solid and validation dashed.  ``accuracy_span``:
+    the least range the accuracy axis shows.
     """
+    several = len(runs) > 1
+    cols = min(4, 2 * len(runs))  # a run's training and validation side by side
+    rows = math.ceil(2 * len(runs) / cols)
+    legend = 0.3 + 0.24 * rows if several else 0.0  # the legend's band, above the panels' titles
+    height = 3.2 + legend
     with matplotlib.rc_context(STYLE):
-        fig, (ax_loss, ax_acc) = _new(7.6, 3.2, 1, 2, top=0.65)
+        fig, (ax_loss, ax_acc) = _new(7.6, height, 1, 2, top=0.65 + legend)
         for ax, metric, val_metric in (
             (ax_loss, schema.LOSS, schema.VAL_LOSS),
             (ax_acc, schema.ACCURACY, schema.VAL_ACCURACY),
         ):
-            for key, label, col in ((metric, "training", TRAIN_COLOR), (val_metric, "validation", VAL_COLOR)):
-                s = series.get(key)
-                if not s or not s.get("mean"):
-                    continue
-                mean = _finite(s["mean"])
-                x = list(range(1, len(mean) + 1))
-                ax.plot(x, mean, marker="o", markersize=3, color=col, label=label)
-                if s.get("low") and s.get("high"):
-                    ax.fill_between(x, _finite(s["low"]), _finite(s["high"]), color=col, alpha=0.15, linewidth=0)
+            for r, (label, series) in enumerate(runs):
+                _run_curves(ax, series, (metric, val_metric), text(label, 16) if several else "", color(r))
             ax.set_title(metric)
-            _epochs_axis(ax, max((len(s["mean"]) for s in series.values() if s.get("mean")), default=1))
-            if ax.lines:
+            longest = max((len(s["mean"]) for _, ser in runs for s in ser.values() if s.get("mean")), default=1)
+            _epochs_axis(ax, longest)
+            if ax.lines and not several:
                 ax.legend(loc="best")
-        fig.suptitle(text(title, 60), fontsize=12, fontweight="bold", y=1 - 0.08 / 3.2, va="top")
+        _accuracy_axis(ax_acc, accuracy_span)
+        if several:
+            _top_legend(fig, ax_loss, text(title, 70), height, cols)
+        else:
+            fig.suptitle(text(title, 60), fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
         return png(fig)
 
 
@@ -152,7 +195,7 @@ def _top_legend(fig: Figure, ax, title: str, height: float, cols: int) -> None:
         )
 
 
-def overlay(lines: list[tuple[str, list[float], int]]) -> bytes:
+def overlay(lines: list[tuple[str, list[float], int]], title: str = "Validation accuracy, all variants") -> bytes:
     """Validation accuracy of every variant on one graph: ``(label, values per epoch, color index)``."""
     cols, rows = _legend_rows(len(lines))
     height = 3.4 + 0.24 * rows
@@ -163,17 +206,23 @@ def overlay(lines: list[tuple[str, list[float], int]]) -> bytes:
             ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, color=color(index), label=text(label))
         ax.set_ylabel(schema.VAL_ACCURACY)
         _epochs_axis(ax, max((len(v) for _, v, _ in lines), default=1))
-        _top_legend(fig, ax, "Validation accuracy, all variants", height, cols)
+        _top_legend(fig, ax, text(title, 70), height, cols)
         return png(fig)
 
 
-def trend(
-    run_labels: list[str],
-    accuracy: list[tuple[str, list[float | None], int]],
-    seconds: list[tuple[str, list[float | None], int]],
-    changed: list[int],
-) -> bytes:
-    """Test accuracy and train time of each variant per run, oldest first.
+Line = tuple[str, list[float | None], int, list[float | None], list[float | None]]  # label, values, colour, 95% band
+
+
+def _error_bars(ax, x: list[int], values: list[float], lows: list[float], highs: list[float], col: str) -> None:
+    """Each run's interval as an error bar (runs are separate points: a band would join them)."""
+    below = [max(v - lo, 0.0) for v, lo in zip(values, lows)]
+    above = [max(hi - v, 0.0) for v, hi in zip(values, highs)]
+    ax.errorbar(x, values, yerr=[below, above], fmt="none", ecolor=col, alpha=0.6, capsize=3, linewidth=1)
+
+
+def trend(run_labels: list[str], accuracy: list[Line], seconds: list[Line], changed: list[int]) -> bytes:
+    """Test accuracy and train time of each variant per run, oldest first, each with an error bar
+    (the 95% interval of the run's mean, from ``lows`` to ``highs``; empty lists: none).
 
     ``changed`` holds the indexes of runs whose configuration or data changed: they get a dotted line.
     """
@@ -184,15 +233,18 @@ def trend(
         fig, (ax_acc, ax_time) = _new(7.6, height, 2, 1, top=0.5 + 0.24 * rows, hspace=0.3)
         x = list(range(1, n + 1))
         for ax, lines, ylabel in ((ax_acc, accuracy, schema.TEST_ACCURACY), (ax_time, seconds, "train time (s)")):
-            for label, values, index in lines:
+            for label, values, index, lows, highs in lines:
                 ax.plot(x, _finite(values), marker="o", markersize=3, color=color(index), label=text(label))
+                if lows and highs:
+                    _error_bars(ax, x, _finite(values), _finite(lows), _finite(highs), color(index))
             for i in changed:
                 ax.axvline(i + 1, color="#999999", linestyle=":", linewidth=1)
             ax.set_ylabel(ylabel)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 12)))
             ax.set_xlim(0.5, n + 0.5)
         ax_time.set_xlabel("run (oldest first)" + ("; dotted: config or data changed" if changed else ""))
-        _top_legend(fig, ax_acc, "History: test accuracy and train time per run", height, cols)
+        title = "History: test accuracy and train time per run (bars: 95% intervals)"
+        _top_legend(fig, ax_acc, title, height, cols)
         return png(fig)
 
 

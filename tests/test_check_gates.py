@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import copy
 import importlib
+import math
 import statistics
 
 import pytest
 
 from flowers import check
+from flowers.effects import LOSS_OFFSET
 from flowers.results import load_run
 from tests.factory import ROOT, VARIANTS, compared, make_run, rows, seeded, set_info, standard, write
 
@@ -70,11 +72,18 @@ def test_tolerance_is_a_floor_whatever_the_noise(tmp_path):
 
 
 def test_partial_collapse_of_seeds_is_caught(tmp_path, check_cli):
-    """The issue's case: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gave p = 0.106)."""
-    base = write(tmp_path, "base.json", seeded({"basic_cnn": [0.9, 0.933, 0.9]}))
+    """The issue's case: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gave p = 0.106), against a
+    baseline of ten seeds like the first three.  Against those three alone the few-seed rule lets it
+    pass, and says so first: on 30 test images, three seeds cannot tell it from a variant whose
+    seeds have a long tail, as smoke vgg16_transfer's do (docs/check.md)."""
+    ten = [0.9, 0.933, 0.9, 0.867, 0.9, 0.933, 0.9, 0.933, 0.867, 0.9]
+    base = write(tmp_path, "base.json", seeded({"basic_cnn": ten}))
     cur = write(tmp_path, "cur.json", seeded({"basic_cnn": [0.6, 0.933, 0.6]}))
     code, out, _ = check_cli(base, cur, "--metrics", "accuracy")
     assert code == 1 and "FAIL: 1 regressed of 1 variant: basic_cnn" in out
+    three = write(tmp_path, "three.json", seeded({"basic_cnn": ten[:3]}))
+    code, out, _ = check_cli(three, cur, "--metrics", "accuracy")
+    assert code == 0 and out.startswith("few seeds (baseline 3, current 3 per variant): this check flags")
 
 
 def test_one_collapsed_seed_of_ten_is_caught_by_the_worst_seed(tmp_path):
@@ -93,12 +102,13 @@ def test_one_collapsed_seed_of_ten_is_caught_by_the_worst_seed(tmp_path):
 def test_the_threshold_is_the_smallest_change_flagged(tmp_path, metric, key, worse):
     base = seeded({"basic_cnn": SWINGY}, losses={"basic_cnn": [0.5 + 0.02 * i for i in range(10)]})
     values = [c.metric(key) for c in load_run(write(tmp_path, "base.json", base)).cases]
-    # accuracy is judged on its mean, loss on its geometric mean (a log scale)
-    mean = statistics.fmean(values) if metric == "accuracy" else statistics.geometric_mean(values)
+    # accuracy is judged on its mean, loss around the mean of log(loss + 0.01)
+    mean = statistics.fmean(values)
+    if metric == "loss":
+        mean = math.exp(statistics.fmean(math.log(v + LOSS_OFFSET) for v in values)) - LOSS_OFFSET
     limit = compared(tmp_path, base, seeded({"basic_cnn": [0.7]}), metrics=[metric]).rows[0].detectable
     for factor, verdict in [(0.99, "ok"), (1.01, "REGRESSED")]:
-        step = worse * limit * factor
-        value = mean + step if metric == "accuracy" else mean * (1 + step)
+        value = mean + worse * limit * factor
         cur = (
             seeded({"basic_cnn": [0.7]}, losses={"basic_cnn": [value]})
             if metric == "loss"
@@ -107,7 +117,7 @@ def test_the_threshold_is_the_smallest_change_flagged(tmp_path, metric, key, wor
         assert compared(tmp_path, base, cur, metrics=[metric]).rows[0].verdict == verdict
 
 
-def test_loss_is_judged_as_a_ratio_in_the_worse_direction(tmp_path):
+def test_loss_is_judged_in_the_worse_direction_and_shown_as_a_difference(tmp_path):
     base = seeded({"basic_cnn": [0.9] * 10}, losses={"basic_cnn": [0.40, 0.42, 0.41, 0.43, 0.39] * 2})
 
     def verdict(loss):
@@ -116,8 +126,19 @@ def test_loss_is_judged_as_a_ratio_in_the_worse_direction(tmp_path):
         ).rows[0]
 
     assert verdict(0.41).verdict == "ok"
-    assert verdict(0.60).verdict == "REGRESSED" and verdict(0.60).change == "+46.4%"  # over the geometric mean
+    assert verdict(0.60).verdict == "REGRESSED" and verdict(0.60).change == "+0.1900"
     assert verdict(0.25).verdict == "improved"
+
+
+@pytest.mark.parametrize("seeds", [1, 3, 10])
+def test_a_loss_near_zero_is_not_a_large_ratio(tmp_path, seeds):
+    """0.00002 -> 0.00005 is "+150%" on a plain log scale; on log(loss + 0.01) it is noise."""
+    base = seeded({"basic_cnn": [1.0] * seeds}, losses={"basic_cnn": [0.00002] * seeds})
+    cur = seeded({"basic_cnn": [1.0] * seeds}, losses={"basic_cnn": [0.00005] * seeds})
+    (row,) = compared(tmp_path, base, cur, metrics=["loss"]).rows
+    assert row.verdict == "ok" and row.change == "+0.0000"
+    worse = seeded({"basic_cnn": [0.6] * seeds}, losses={"basic_cnn": [1.2] * seeds})
+    assert compared(tmp_path, base, worse, metrics=["loss"]).rows[0].verdict == "REGRESSED"
 
 
 # ------------------------------------------------------------------------------------------
@@ -151,9 +172,9 @@ def test_twenty_times_slower_small_variant_is_caught(tmp_path, check_cli):
 def test_a_slower_current_run_cannot_switch_its_own_gate_off(tmp_path):
     """The figure is chosen by the baseline's timing alone: steady epochs timed over 3 s there."""
     base = timed(standard(seeds=3), steps=(1.0, 1.5, 1.5))
-    comp = compared(tmp_path, base, timed(standard(), factor=0.5, steps=(1.0, 1.5, 1.5)), metrics=["time"])
+    comp = compared(tmp_path, base, timed(standard(), factor=0.1, steps=(1.0, 1.5, 1.5)), metrics=["time"])
     assert {(r.metric, r.verdict) for r in comp.rows} == {("steady_images_per_second", "improved")}
-    comp = compared(tmp_path, base, timed(standard(), factor=3, steps=(1.0, 1.5, 1.5)), metrics=["time"])
+    comp = compared(tmp_path, base, timed(standard(), factor=10, steps=(1.0, 1.5, 1.5)), metrics=["time"])
     assert {(r.metric, r.verdict) for r in comp.rows} == {("steady_images_per_second", "REGRESSED")}
 
 
@@ -183,9 +204,9 @@ def merged(run, cpus):
 def test_merged_parts_are_compared_case_by_case(tmp_path):
     """Nightly GPU shards: every part on a runner of its own name, the same kind of machine."""
     base = merged(standard(), ["EPYC 7763"])
-    cur = merged(standard(ips_factor=0.5), ["EPYC 7763"])
+    cur = merged(standard(ips_factor=0.1), ["EPYC 7763"])
     assert {r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows} == {"REGRESSED"}
-    cur = merged(standard(ips_factor=0.5), ["EPYC 7763", "Xeon 8480"])  # every other case on another CPU
+    cur = merged(standard(ips_factor=0.1), ["EPYC 7763", "Xeon 8480"])  # every other case on another CPU
     verdicts = {r.variant: r.verdict for r in compared(tmp_path, base, cur, metrics=["time"]).rows}
     assert verdicts == {
         "basic_cnn": "REGRESSED",
@@ -198,7 +219,7 @@ def test_merged_parts_are_compared_case_by_case(tmp_path):
 def test_the_host_name_is_not_the_machine_but_the_cpu_model_and_cores_are(tmp_path):
     base = standard(node="runner-1")
     assert {
-        r.verdict for r in compared(tmp_path, base, standard(ips_factor=0.5, node="runner-7"), metrics=["time"]).rows
+        r.verdict for r in compared(tmp_path, base, standard(ips_factor=0.1, node="runner-7"), metrics=["time"]).rows
     } == {"REGRESSED"}
     other = standard(ips_factor=0.5)
     other["machine_info"]["cpu"].update(family=25, model=17)
@@ -225,6 +246,19 @@ def test_a_time_gate_between_devices_is_undecided_and_fails_naming_the_fix(tmp_p
         f"({n} different machine): compare runs made on one kind of machine, or leave time out of --metrics"
     )
     assert check_cli(base, cur, "--metrics", "accuracy,loss")[0] == 0
+
+
+def test_time_is_gated_only_when_asked(tmp_path, check_cli, monkeypatch):
+    """A 1-seed run against itself, 30% slower: plain ``flowers check`` gates accuracy and loss only."""
+    base = write(tmp_path, "base.json", standard())
+    slower = write(tmp_path, "slower.json", set_info(standard(), train_images_per_second=154.8 * 0.7))
+    code, out, _ = check_cli(base, slower)
+    assert code == 0, out
+    assert "gates:    test_accuracy, test_loss (not checked: train_images_per_second)" in out
+    assert "images_per_second  " not in out  # no time row
+    write(tmp_path, "pyproject.toml", '[tool.flowers.check]\nmetrics = ["accuracy", "loss", "time"]\n')
+    code, out, _ = check_cli(base, write(tmp_path, "tenth.json", standard(ips_factor=0.1)))
+    assert code == 1 and "train_images_per_second  " in out and "REGRESSED" in out
 
 
 # ------------------------------------------------------------------------------------------
@@ -299,7 +333,7 @@ def test_calibrate_takes_no_baseline(tmp_path, check_cli):
 
 def test_a_baseline_of_one_seed_is_named_in_the_rows(tmp_path):
     comp = compared(tmp_path, make_run(standard()["benchmarks"][:1]), make_run(standard()["benchmarks"][:1]))
-    assert "one baseline seed: no measured noise" in rows(comp, metric="test_loss")[0].how
+    assert "few-seed rule (1 baseline seed): prior sd=0.4" in rows(comp, metric="test_loss")[0].how
 
 
 # ------------------------------------------------------------------------------------------

@@ -71,8 +71,8 @@ def test_repo_pyproject_documents_the_defaults():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     table = data["tool"]["flowers"]["check"]
     config = check.parse_config(table)
-    assert config.defaults == check.Thresholds()
-    assert set(check.THRESHOLD_KEYS) <= set(table)
+    assert config.defaults == check.Thresholds() and config.metrics == ("accuracy", "loss")
+    assert set(check.THRESHOLD_KEYS) <= set(table) and "metrics" in table
 
 
 def test_no_pyproject_means_the_built_in_defaults(tmp_path):

@@ -98,3 +98,17 @@ def test_the_summary_fits_100_columns_whatever_the_names_reasons_and_numbers():
     out = summary(*made)
     assert all(len(line) <= WIDTH for line in out), [len(line) for line in out]
     assert out[2].startswith("a_variant_of_my_own_wit…") and out[-1].endswith("…")
+
+
+@pytest.mark.parametrize("data, marked", [("synthetic", True), ("flower_photos", True), ("tf_flowers", False)])
+def test_the_originals_figures_are_marked_for_orientation_beside_other_data(data, marked):
+    made = case("basic_cnn", 0, accuracy=1.0)
+    made[2][schema.DATASET] = {schema.NAME: data, schema.IMAGE_SIZE: 32}
+    _, header, row, *rest = summary(made)
+    assert header.endswith("original acc / loss*" if marked else "original acc / loss")
+    assert row.endswith("0.695 / 0.783")
+    assert rest == (
+        [f"* the original's on tf_flowers at 160 px; this run used {data} at 32 px: for orientation only"]
+        if marked
+        else []
+    )

@@ -243,20 +243,39 @@ def test_three_seeds_give_mean_and_student_t_interval(tmp_path):
     assert "mean of 3 seeds" in md
 
 
+def section(md: str, heading: str) -> str:
+    """The text of the section ``## heading`` (up to the next section of its level)."""
+    return md.split(f"\n## {heading}\n")[1].split("\n## ")[0]
+
+
 def test_failed_and_missing_variants_are_shown_not_dropped(tmp_path):
     md = report_md(tmp_path, FIXTURES / "one_run.json", FIXTURES / "failed.json")
-    results = md.split("## History")[0]
-    for variant in VARIANTS:
-        assert table_rows(results, variant), f"{variant} dropped"
-    (nan,) = table_rows(results, "resnet50v2_finetune")
+    results = section(md, "Results")
+    for variant in VARIANTS:  # a row for each run compared
+        assert [row[0].split()[1] for row in table_rows(results, variant)] == ["#1", "#2"], f"{variant} dropped"
+
+    def latest(variant):
+        (row,) = [row for row in table_rows(results, variant) if row[0].split()[1] == "#2"]
+        return row
+
+    nan = latest("resnet50v2_finetune")
     assert "**FAILED**" in nan[0] and "loss became NaN at epoch 2" in nan[7]
-    (oom,) = table_rows(results, "resnet50v2_finetune_aug")
+    oom = latest("resnet50v2_finetune_aug")
     assert "**FAILED**" in oom[0] and "out of memory" in oom[7]  # only in the run-level flowers.cases
-    (gone,) = table_rows(results, "mobilenet_v2_transfer")
+    gone = latest("mobilenet_v2_transfer")
     assert "**MISSING**" in gone[0] and "present in #1" in gone[7]
+    # the comparison view: the failed and missing variants of #2 named, nothing compared for them
+    (acc,) = table_rows(section(md, "Comparison"), "mobilenet_v2_transfer")[:1]
+    assert acc[2] == "*missing*" and acc[3] == ""
     assert "was interrupted" in md
-    (latest,) = table_rows(md, "#2")
-    assert latest[4:] == ["0.7333 · 3.1 s", "*missing*", "**FAILED**", "**FAILED**", "*missing*"]
+    (history,) = table_rows(md, "#2")
+    assert history[4:] == [
+        "0.7333 [0.559, 0.878] · 0.6512 · 3.1 s",  # accuracy [95% interval of the mean] · loss · train time
+        "*missing*",
+        "**FAILED**",
+        "**FAILED**",
+        "*missing*",
+    ]
     html = (tmp_path / "out" / "report.html").read_text()
     assert html.count('<tr class="missing') == 2 and html.count('<tr class="failed') == 2
 
@@ -503,7 +522,17 @@ def test_fifty_runs_of_five_variants_render(tmp_path):
         paths.append(save(tmp_path / "runs" / f"{i:04d}.json", data))
     md = report_md(tmp_path, tmp_path / "runs")
     assert len(table_rows(md, "#")) == 50
-    assert md.count("**epochs** ") == 4  # 3 -> 4 -> ... -> 7, every 10 runs
+    assert section(md, "History").count("**epochs** ") == 4  # 3 -> 4 -> ... -> 7, every 10 runs
+    comparison = section(md, "Comparison")  # the first run and the newest five
+    assert "44 older runs of this profile are in the history only" in comparison
+    assert [line.split("**")[1] for line in comparison.splitlines() if line.startswith("- **#")] == [
+        "#1",
+        "#46",
+        "#47",
+        "#48",
+        "#49",
+        "#50",
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -545,10 +574,13 @@ def test_html_in_headless_chromium(tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     comparison = dom.stdout.split('class="cards comparison"')[1].split("</table>")[0]
     rows = re.findall(
-        r'<tr class="(ok|partial|failed|skipped|missing)[^"]*">\s*<td class="variant sticky">([^<]+)<', comparison
+        r'<tr class="(ok|partial|failed|skipped|missing)[^"]*">\s*<td class="variant sticky">([^<]+) '
+        r'<span class="run">(#\d)</span>',
+        comparison,
     )
-    assert [v for _, v in rows] == VARIANTS
-    assert dict((v, s) for s, v in rows)["mobilenet_v2_transfer"] == "missing"
+    assert [(v, run) for _, v, run in rows] == [(v, run) for v in VARIANTS for run in ("#1", "#2")]
+    assert rows[-1] == ("missing", "mobilenet_v2_transfer", "#2")
+    assert dom.stdout.count('<table class="cards sidebyside">') == 3  # accuracy, loss, throughput
     assert dom.stdout.count("<img") >= 4 and "<h2>History</h2>" in dom.stdout
     history = dom.stdout.split('class="cards history"')[1].split("</table>")[0]
     assert re.findall(r'<td class="variant sticky"><b>(#\d+)</b>', history) == ["#1", "#2"]
@@ -579,7 +611,7 @@ def measuring_page(report_html: str, width: int) -> str:
 <script>
 document.getElementById("report").addEventListener("load", event => {{
   const doc = event.target.contentDocument;
-  const widths = [...doc.querySelectorAll("table.comparison, table.breakdown")].map(table => {{
+  const widths = [...doc.querySelectorAll("table.comparison, table.breakdown, table.sidebyside")].map(table => {{
     const box = table.closest(".scroll");
     return `${{table.classList[table.classList.length - 1]}} ${{box.scrollWidth}} ${{box.clientWidth}}`;
   }});
@@ -637,10 +669,17 @@ def widest_run() -> dict:
 @pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)"
 )
+@pytest.mark.parametrize("runs", [1, 3])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path, width):
+def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path, width, runs):
+    """One run, and three side by side (the comparison view's tables too)."""
     out = tmp_path / "r"
-    assert cli.main(["report", str(save(tmp_path / "wide.json", widest_run())), "-o", str(out), "-q"]) == 0
+    paths = []
+    for i in range(runs):
+        data = widest_run()
+        data["datetime"] = f"2026-12-0{i + 1}T10:00:00"
+        paths.append(str(save(tmp_path / f"wide{i}.json", data)))
+    assert cli.main(["report", *paths, "-o", str(out), "-q"]) == 0
     page = (out / "report.html").read_text()
     assert "± " in page and "conv3_block4_out_of_a_long_backbone" in page and "Where the time goes</h2>" in page
     measured = tmp_path / "measured.html"
@@ -661,3 +700,5 @@ def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path
         assert sizes["breakdown"][0] <= sizes["breakdown"][1], sizes
     else:
         assert sizes["comparison"][0] <= sizes["comparison"][1], sizes
+    if runs > 1:  # the comparison view's tables: cards on a phone
+        assert sizes["sidebyside"][0] <= sizes["sidebyside"][1], sizes

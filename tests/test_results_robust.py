@@ -236,7 +236,8 @@ def test_two_seeds_of_loss_1e308_have_a_finite_mean(tmp_path):
 
 
 def test_graphs_of_huge_values_leave_gaps():
-    png = plots.curves("huge", {"loss": {"mean": [1e308, -1e308, 0.5], "low": [1e308, 0, 0], "high": [1e308, 1, 1]}})
+    huge = {"loss": {"mean": [1e308, -1e308, 0.5], "low": [1e308, 0, 0], "high": [1e308, 1, 1]}}
+    png = plots.curves("huge", [("", huge)])
     assert png.startswith(b"\x89PNG")
 
 

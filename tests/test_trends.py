@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks import simulate_nights as sim
 from flowers import cli, store
-from flowers.check.noise import binomial_floor
+from flowers.effects import binomial_sd as binomial_floor
 from flowers.trends.noise import night_sigma, scatter
 from flowers.trends.series import Trend
 from flowers.trends.steps import detect

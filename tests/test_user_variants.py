@@ -93,7 +93,8 @@ def test_readme_example_changes_a_head_and_adds_a_variant(tmp_path):
     ) in history
     assert re.search(r"params [\d,]+ → [\d,]+", history)
     assert "**variants added**: tiny_cnn" in history
-    assert re.search(r"^\| tiny_cnn \| [\d.]+ \|", md, re.M)  # a row of the results table
+    assert re.search(r"^\| tiny_cnn #2 \| [\d.]+ \|", md, re.M)  # a row of the results table (run #2)
+    assert re.search(r"^\| tiny_cnn \| \*missing\* \| [\d.]+ \[", md, re.M)  # the comparison: not in #1
     assert "Conv32-GAP-Dense, a variant of my own" in md  # its description
 
     check = flowers("check", before, after, "--metrics", "accuracy", cwd=tmp_path)

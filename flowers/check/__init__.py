@@ -1,25 +1,31 @@
 """Compare a run with a baseline: noise-aware, direction-aware gates; exit 1 on a regression.
 
-``flowers check BASELINE CURRENT`` prints one row per variant and metric (baseline, current, change,
-threshold, verdict, and how the verdict was reached) and exits 0 when nothing regressed, 1 when
-something did, 2 when an input cannot be used.  ``flowers check --update-baseline BASELINE CURRENT``
-validates CURRENT and copies it over BASELINE atomically.
+``flowers check BASELINE CURRENT`` says first what it can detect with the seeds both runs have,
+then prints one row per variant and metric (baseline, current, change, threshold, verdict, and how
+the verdict was reached) and exits 0 when nothing regressed, 1 when something did, 2 when an input
+cannot be used.  ``flowers check --update-baseline BASELINE CURRENT`` validates CURRENT and copies
+it over BASELINE atomically.
 
 Each gate judges the current value against the baseline's own spread between seeds (make a
 baseline with ``--seeds 10``): a value is worse when it lies outside the one-sided prediction
 interval the baseline's seeds give (Student t; accuracy on the arcsine scale, where the test
-split's binomial noise 1/(2 sqrt(n_test)) is a floor) *and* by more than a fixed tolerance.  With several current seeds,
-the worst seed is judged too (Bonferroni over the seeds), so a partial collapse is caught.  The
-run's false-alarm budget (false_alarm, 0.02: a run with nothing changed fails at most 2% of the
-time, all gates together) is split evenly over its gates; ``flowers check --calibrate`` measures
-what the gate really does on runs of unchanged code.  Settings, in pyproject.toml under
-[tool.flowers.check] (per variant under [tool.flowers.check.variants.NAME]):
+split's binomial noise 1/(2 sqrt(n_test)) is a floor) *and* by more than a fixed tolerance.  A
+baseline of fewer than 5 seeds is judged by the few-seed rule instead: normal quantiles on the
+largest of its seeds' spread, the binomial floor and a prior spread per metric.  With several
+current seeds, the worst seed is judged too (Bonferroni over the seeds), so a partial collapse is
+caught.  The run's false-alarm budget (false_alarm, 0.02: a run with nothing changed fails at most
+2% of the time, all gates together) is split evenly over its gates; ``flowers check --calibrate``
+measures what the gate really does on runs of unchanged code.  Settings, in pyproject.toml under
+[tool.flowers.check] (per variant under [tool.flowers.check.variants.NAME]); ``metrics`` there
+names the gates a plain check applies (default accuracy and loss; --metrics overrides it):
 
 * test_accuracy regresses when it falls; tolerance accuracy_tolerance (0.02, absolute).
-* test_loss regresses when it rises; judged on a log scale; tolerance loss_tolerance (0.10).
-* throughput regresses when it falls; log scale; tolerance throughput_tolerance (0.15); only
-  between cases that ran on one kind of machine and device (architecture, CPU model, cores,
-  device; each case of a merged run on its own machine).  It reads the first of steady,
+* test_loss regresses when it rises; judged on log(loss + 0.01), so that a loss near zero is not
+  read as large ratios; tolerance loss_tolerance (0.10, of loss + 0.01).
+* throughput, gated only when asked (--metrics time), regresses when it falls; log scale;
+  tolerance throughput_tolerance (0.15).  It cannot decide between runs of different machines:
+  it compares only cases that ran on one kind of machine and device (architecture, CPU model,
+  cores, device; each case of a merged run on its own machine).  It reads the first of steady,
   whole-training and whole-case images/s that the baseline timed over at least min_timed_seconds
   (2 s), chosen by the baseline alone, so a slower current run cannot switch its gate off; when
   none was, the whole case's, with tolerance short_timing_tolerance (0.75: a 4x slowdown).
@@ -35,6 +41,7 @@ what the gate really does on runs of unchanged code.  Settings, in pyproject.tom
 # The docstring above is also ``flowers check --help``'s description (flowers/cli.py).  The package:
 #   settings      [tool.flowers.check] thresholds from pyproject.toml (Thresholds, Config)
 #   noise         the spread of one seed, measured from the baseline's seeds, and the limits it gives
+#   power         the first line: what the check flags with the seeds it has, and how many would do
 #   metrics       each gated metric with its gate (Metric: key, direction, scale, tolerance; Verdict)
 #   comparison    compare(): two runs -> Comparison, one VerdictRow per variant and metric
 #   table         render(): the comparison as aligned text with PASS/FAIL

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from flowers import atomic
 from flowers.check.comparison import compare, failure_text
-from flowers.check.metrics import ALL_METRICS
-from flowers.check.settings import Config
+from flowers.check.settings import DEFAULT_METRICS, Config
 from flowers.check.table import describe, render
 from flowers.errors import ResultsError
 from flowers.jsonfile import read_regular
@@ -63,7 +62,7 @@ def update_baseline(
     baseline: str | Path,
     current: Run,
     config: Config,
-    metrics: Sequence[str] = ALL_METRICS,
+    metrics: Sequence[str] = DEFAULT_METRICS,
     variants: Sequence[str] | None = None,
     force: bool = False,
 ) -> None:

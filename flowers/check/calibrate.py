@@ -7,11 +7,16 @@ baseline and the other a new run, so every flag raised is a false alarm.
   ``tox -e check`` runs), the other seeds the baseline;
 * **splits**: random splits of a run's seeds into a baseline and ``k`` current seeds (default 3);
 * **across runs** (runs from other machines, e.g. another CPU kind): every seed of one run against
-  all seeds of the other, both ways, on the variants both ran (runs with none in common are not compared).
+  all seeds of the other, both ways, on the variants both ran (runs with none in common are not compared);
+* **few seeds** (the few-seed rule of :mod:`flowers.check.noise`): one seed against one other, every
+  ordered pair, and three seeds against three others, random disjoint draws, within each run and
+  across every pair of runs, as a user compares two small runs.
 
 Each comparison gates every variant at once, as ``flowers check`` does, so the false-alarm rate is
-per run, all gates together; it is shown with its exact (Clopper-Pearson) 95% upper bound.  The
-smallest change each gate detects with a whole run as the baseline closes the output.
+per run, all gates together; it is shown with its exact (Clopper-Pearson) 95% upper bound, per kind
+and per rule (the baseline's seeds' own spread from :data:`~flowers.check.noise.FEW_SEEDS` seeds
+on, the few-seed rule below).  The smallest change each gate detects with a whole run as the
+baseline closes the output.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from flowers.check.comparison import compare, timing_key, timing_thresholds
 from flowers.check.metrics import METRICS, REGRESSED
+from flowers.check.noise import FEW_SEEDS
 from flowers.check.settings import Config
 from flowers.errors import ResultsError
 from flowers.results import Run
@@ -30,6 +36,13 @@ from flowers.text import printable
 
 SPLITS = 200  # random splits per run: enough for a rate near 2% to be told from 0
 MIN_SEEDS = 3  # a baseline of the others needs two seeds to have a spread
+FEW = (1, 3)  # seeds on each side of the few-seed A/A comparisons
+RULES = {"seeds": f"seeds' own spread ({FEW_SEEDS}+ baseline seeds)", "few": f"few-seed rule (1-{FEW_SEEDS - 1})"}
+
+
+def rule(baseline_seeds: int) -> str:
+    """The rule a baseline of this many seeds is judged by: a key of :data:`RULES`."""
+    return "few" if baseline_seeds < FEW_SEEDS else "seeds"
 
 
 @dataclass
@@ -37,6 +50,7 @@ class Tally:
     """A/A comparisons of one kind: how many, how many raised an alarm, and which gates did."""
 
     kind: str
+    rule: str = "seeds"  # a key of RULES
     runs: int = 0
     alarms: int = 0
     gates: Counter = field(default_factory=Counter)  # "variant metric" -> alarms
@@ -78,7 +92,8 @@ def _flagged(
 
 
 def leave_one_out(run: Run, config: Config, metrics: Sequence[str]) -> Tally:
-    tally, seeds = Tally(f"{run.source}: leave one seed out"), seeds_of(run)
+    seeds = seeds_of(run)
+    tally = Tally(f"{run.source}: leave one seed out", rule(len(seeds) - 1))
     for seed in seeds:
         rest = [s for s in seeds if s != seed]
         tally.add(_flagged(subset(run, rest), subset(run, [seed]), config, metrics))
@@ -86,7 +101,8 @@ def leave_one_out(run: Run, config: Config, metrics: Sequence[str]) -> Tally:
 
 
 def splits(run: Run, k: int, config: Config, metrics: Sequence[str], rng: random.Random) -> Tally:
-    tally, seeds = Tally(f"{run.source}: {k} current seeds against the rest"), seeds_of(run)
+    seeds = seeds_of(run)
+    tally = Tally(f"{run.source}: {k} current seeds against the rest", rule(len(seeds) - k))
     for _ in range(SPLITS if len(seeds) >= k + 2 else 0):
         current = rng.sample(seeds, k)
         tally.add(_flagged(subset(run, [s for s in seeds if s not in current]), subset(run, current), config, metrics))
@@ -95,10 +111,36 @@ def splits(run: Run, k: int, config: Config, metrics: Sequence[str], rng: random
 
 def across(baseline: Run, current: Run, config: Config, metrics: Sequence[str]) -> Tally:
     """Each seed of ``current`` against all of ``baseline``, on the variants both ran (none: no runs)."""
-    tally = Tally(f"baseline {baseline.source}, one seed of {current.source}")
+    tally = Tally(f"baseline {baseline.source}, one seed of {current.source}", rule(len(seeds_of(baseline))))
     shared = sorted(baseline.by_variant().keys() & current.by_variant().keys())
     for seed in seeds_of(current) if shared else []:
         tally.add(_flagged(baseline, subset(current, [seed]), config, metrics, shared))
+    return tally
+
+
+def _draws(a: list[int], b: list[int], k: int, same: bool, rng: random.Random) -> list[tuple[list[int], list[int]]]:
+    """``k`` seeds of ``a`` and ``k`` of ``b``, disjoint when both are one run's (``same``): every
+    pair for one seed, else :data:`SPLITS` random draws; none when there are too few seeds."""
+    if len(a) < k or len(b) < k or (same and len(a) < 2 * k):
+        return []
+    if k == 1:
+        return [([x], [y]) for x in a for y in b if not (same and x == y)]
+    out = []
+    for _ in range(SPLITS):
+        base = rng.sample(a, k)
+        out.append((base, rng.sample([s for s in b if not (same and s in base)], k)))
+    return out
+
+
+def few_seeds(baseline: Run, current: Run, k: int, config: Config, metrics: Sequence[str], rng: random.Random) -> Tally:
+    """``k`` seeds of ``baseline`` against ``k`` other seeds of ``current`` (the same run or
+    another), on the variants both ran: A/A comparisons of the few-seed rule."""
+    same = baseline is current
+    where = baseline.source if same else f"{baseline.source} against {current.source}"
+    tally = Tally(f"{where}: {k} seed{'s' * (k > 1)} against {k} other{'s' * (k > 1)}", rule(k))
+    shared = sorted(baseline.by_variant().keys() & current.by_variant().keys())
+    for base, cur in _draws(seeds_of(baseline), seeds_of(current), k, same, rng) if shared else []:
+        tally.add(_flagged(subset(baseline, base), subset(current, cur), config, metrics, shared))
     return tally
 
 
@@ -138,6 +180,7 @@ def calibrate(runs: Sequence[Run], config: Config, metrics: Sequence[str], k: in
     tallies = [leave_one_out(r, config, metrics) for r in usable]
     tallies += [splits(r, k, config, metrics, rng) for r in usable]
     tallies += [across(a, b, config, metrics) for a in usable for b in runs if b is not a]
+    tallies += [few_seeds(a, b, k, config, metrics, rng) for k in FEW for a in runs for b in runs]
     return [t for t in tallies if t.runs]
 
 
@@ -160,13 +203,15 @@ def render(
             f"  {t.alarms:3d} of {t.runs:3d} failed ({t.rate:.1%}, 95% upper bound "
             f"{upper_bound(t.alarms, t.runs):.1%})  {t.kind}" + (f": {which}" if which else "")
         )
-    runs, alarms = sum(t.runs for t in tallies), sum(t.alarms for t in tallies)
-    lines += [
-        "",
-        f"all: {alarms} of {runs} A/A runs failed ({alarms / runs:.1%}, 95% upper bound "
-        f"{upper_bound(alarms, runs):.1%})",
-        "",
-    ]
+    lines.append("")
+    for key, label in RULES.items():
+        runs, alarms = sum(t.runs for t in tallies if t.rule == key), sum(t.alarms for t in tallies if t.rule == key)
+        if runs:
+            lines.append(
+                f"all, {label}: {alarms} of {runs} A/A runs failed ({alarms / runs:.1%}, 95% upper bound "
+                f"{upper_bound(alarms, runs):.1%})"
+            )
+    lines.append("")
     header = ["variant", "metric", "noise (one seed)", *(f"detects, {n} seed{'s' * (n > 1)}" for n in n_current)]
     table = [header, *detect]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]

@@ -58,9 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metrics",
         type=parse_metrics,
-        default=ALL_METRICS,
-        help="comma-separated gates to apply: accuracy, loss, time (default: all); "
-        "use accuracy,loss to compare runs from different machines",
+        help="comma-separated gates to apply: accuracy, loss, time (default: the metrics setting of "
+        "[tool.flowers.check], else accuracy,loss); time decides only between runs on one kind of machine",
     )
     parser.add_argument(
         "--variants", type=lambda s: [v for v in s.split(",") if v], help="only these variants (comma-separated)"
@@ -130,6 +129,7 @@ def _no_baseline(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    args.metrics = args.metrics or config.metrics
     if args.calibrate:
         return _calibrate(args, config)
     if not args.baseline or not args.current:

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from flowers import architecture
+from flowers.check import power
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, UNDECIDED, Metric
-from flowers.check.settings import Config, Thresholds
+from flowers.check.settings import DEFAULT_METRICS, Config, Thresholds
 from flowers.errors import ResultsError
 from flowers.results import Case, Run, metric_values
 from flowers.schema import HASH, without_seed
@@ -53,6 +54,7 @@ class Comparison:
     metrics: tuple[str, ...]
     rows: list[VerdictRow]
     notes: list[str] = field(default_factory=list)
+    seeds: str = ""  # what the check flags with the seeds it had (flowers.check.power), said first
 
     @property
     def regressed(self) -> bool:
@@ -305,7 +307,7 @@ def compare(
     baseline: Run,
     current: Run,
     config: Config | None = None,
-    metrics: Sequence[str] = ALL_METRICS,
+    metrics: Sequence[str] = DEFAULT_METRICS,
     variants: Sequence[str] | None = None,
 ) -> Comparison:
     """Gate every variant of ``baseline`` against ``current``; a pure function of the two runs.
@@ -335,4 +337,5 @@ def compare(
         if isinstance(g, _Gate):
             g.decide(g.th.false_alarm / max(1, len(live)))
     rows = [g.row if isinstance(g, _Gate) else g for g in planned]
-    return Comparison(baseline, current, tuple(metrics), rows, notes)
+    seeds = power.line(baseline, current, rows, metrics, config)
+    return Comparison(baseline, current, tuple(metrics), rows, notes, seeds)

@@ -1,7 +1,8 @@
 """The check's settings: gate thresholds from ``[tool.flowers.check]`` in pyproject.toml.
 
 Defaults are the documented ones (:class:`Thresholds`); the table overrides them for every variant
-and ``[tool.flowers.check.variants.NAME]`` for one.  A bad value is a one-line
+and ``[tool.flowers.check.variants.NAME]`` for one.  ``metrics`` names the gates a plain
+``flowers check`` applies (:data:`DEFAULT_METRICS`: accuracy and loss; time only when asked).  A bad value is a one-line
 :class:`~flowers.errors.SettingsError` naming the file, the table and the key.
 """
 
@@ -27,7 +28,7 @@ class Thresholds:
 
     false_alarm: float = 0.02  # chance that a run with nothing changed fails, all gates together
     accuracy_tolerance: float = 0.02  # least drop in test accuracy that may count, whatever the noise
-    loss_tolerance: float = 0.10  # least relative rise in test loss that may count
+    loss_tolerance: float = 0.10  # least relative rise in test loss (of loss + 0.01) that may count
     throughput_tolerance: float = 0.15  # least relative fall in training images per second that may count
     min_timed_seconds: float = 2.0  # throughput: the first figure the baseline timed over at least this long
     short_timing_tolerance: float = 0.75  # throughput timed under min_timed_seconds: least relative fall (4x slower)
@@ -36,13 +37,17 @@ class Thresholds:
 THRESHOLD_KEYS = tuple(f.name for f in fields(Thresholds))
 
 
+DEFAULT_METRICS = ("accuracy", "loss")  # the gates of a plain `flowers check`: time only when asked
+
+
 @dataclass
 class Config:
-    """``[tool.flowers.check]``: defaults plus per-variant overrides."""
+    """``[tool.flowers.check]``: defaults plus per-variant overrides, and the gates to apply."""
 
     defaults: Thresholds = field(default_factory=Thresholds)
     variants: dict[str, Thresholds] = field(default_factory=dict)
     source: str = "built-in defaults"
+    metrics: tuple[str, ...] = DEFAULT_METRICS  # `metrics` in the table; --metrics overrides it
 
     def for_variant(self, variant: str) -> Thresholds:
         return self.variants.get(variant, self.defaults)
@@ -70,14 +75,30 @@ def parse_config(table: dict[str, Any], source: str = "pyproject.toml") -> Confi
     variant_tables = table.pop("variants", {})
     if not isinstance(variant_tables, dict):
         raise SettingsError(f"{where}: 'variants' must be a table of tables")
+    metrics = _metrics(table.pop("metrics", list(DEFAULT_METRICS)), where)
     defaults = _thresholds(Thresholds(), table, where)
     variants = {}
     for name, sub in variant_tables.items():
         sub_where = f"{source} [tool.flowers.check.variants.{name}]"
         if not isinstance(sub, dict):
             raise SettingsError(f"{sub_where}: must be a table")
+        if "metrics" in sub:
+            raise SettingsError(f"{sub_where}: metrics is a setting of the whole check; set it in {where}")
         variants[name] = _thresholds(defaults, sub, sub_where)
-    return Config(defaults=defaults, variants=variants, source=source)
+    return Config(defaults=defaults, variants=variants, source=source, metrics=metrics)
+
+
+def _metrics(value: Any, where: str) -> tuple[str, ...]:
+    """``metrics``: a list of gate names (or result keys), e.g. ["accuracy", "loss", "time"]."""
+    from flowers.check.metrics import ALIASES, ALL_METRICS  # the gates import this module's Thresholds
+
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise SettingsError(f'{where}: metrics must be a list of gate names, e.g. ["accuracy", "loss"]')
+    unknown = [n for n in names if n.strip() not in ALIASES]
+    if unknown:
+        raise SettingsError(f"{where}: unknown metric {unknown[0]!r} in metrics; choose from {', '.join(ALL_METRICS)}")
+    return tuple(dict.fromkeys(ALIASES[n.strip()] for n in names))
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:

@@ -32,7 +32,8 @@ def describe(run: Run) -> str:
 
 
 def heading(comp: Comparison) -> list[str]:
-    lines = [f"baseline: {describe(comp.baseline)}", f"current:  {describe(comp.current)}"]
+    lines = [comp.seeds] if comp.seeds else []  # what these seeds can show, before anything else
+    lines += [f"baseline: {describe(comp.baseline)}", f"current:  {describe(comp.current)}"]
     left_out = [m for m in ALL_METRICS if m not in comp.metrics]
     lines.append(
         "gates:    "

@@ -1,6 +1,7 @@
 """The end of every run: one short table of what the run was for, each variant's test accuracy and
 loss (mean ± 95% interval over its seeds), train time and status beside the original experiment's
-figures, then each failed case with its one-line reason; at most :data:`WIDTH` columns.
+figures (marked for orientation only when the run's data is not the original's, as the report
+does), then each failed case with its one-line reason; at most :data:`WIDTH` columns.
 
 pytest-benchmark's own timing table stays for those who want it, trimmed through its own options to
 what one round means (:data:`COLUMNS`, sorted by name) unless ``--benchmark-columns`` or
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ HEADER = ("variant", "seeds", "status", "test accuracy", "test loss", "train", "
 LEFT = (0, 2)  # the columns of words; numbers align right
 NONE = "—"
 TITLE = "flowers-bench: test accuracy and loss (mean ± 95% interval over the seeds), train time, status"
+ORIGINAL_DATA = "tf_flowers"  # the original experiment's data set (at 160 px)
 
 
 def _given(config: pytest.Config, flag: str) -> bool:
@@ -82,11 +84,15 @@ def lines(
     rows = [
         _row(v, [(c, results.get(node, {})) for node, c in cases.items() if c[schema.VARIANT] == v]) for v in variants
     ]
-    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+    caveat = _caveat(results.values())
+    header = (*HEADER[:-1], HEADER[-1] + "*") if caveat else HEADER
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     table = [
         "  ".join(cell.ljust(w) if i in LEFT else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths))).rstrip()
-        for r in [HEADER, *rows]
+        for r in [header, *rows]
     ]
+    if caveat:
+        table.append(caveat)
     reasons = [
         "  "
         + one_line(
@@ -98,6 +104,17 @@ def lines(
         if c[schema.STATUS] != schema.OK
     ]
     return [_cut(line, width) for line in [TITLE, *table]] + reasons
+
+
+def _caveat(results: Iterable[Mapping[str, Any]]) -> str:
+    """A footnote when the run's data is not the original's (tf_flowers at 160 px): its scores
+    beside the original's are for orientation only ("" for tf_flowers, or when nothing recorded it)."""
+    data = next((d for r in results if isinstance(d := r.get(schema.DATASET), dict) and d.get(schema.NAME)), None)
+    if data is None or data[schema.NAME] == ORIGINAL_DATA:
+        return ""
+    size = f" at {one_line(data[schema.IMAGE_SIZE], 8)} px" if data.get(schema.IMAGE_SIZE) else ""
+    used = one_line(data[schema.NAME], 30) + size
+    return f"* the original's on {ORIGINAL_DATA} at 160 px; this run used {used}: for orientation only"
 
 
 def _cut(line: str, width: int) -> str:

@@ -5,11 +5,13 @@
 writes the report; the report is a pure function of the results.  The modules, in the order the data
 flows through them:
 
-* :mod:`.build`: loaded runs -> the data model, one group per profile, using :mod:`.comparison`
-  (the table against the original experiment), :mod:`.curves` (learning curves), :mod:`.breakdown`
-  (where the time goes), :mod:`.details` (run details and configuration) and :mod:`.history` (what
-  changed between consecutive runs; the history table and trend graph); :mod:`.cases` holds the
-  per-variant readings they share, and :mod:`.format` the display strings;
+* :mod:`.build`: loaded runs -> the data model, one group per profile, using :mod:`.sidebyside`
+  (several runs: each run's scores side by side against a reference, with the effect statistics of
+  :mod:`flowers.effects`), :mod:`.comparison` (the table against the original experiment),
+  :mod:`.curves` (learning curves of every run compared), :mod:`.breakdown` (where the time goes),
+  :mod:`.details` (run details and configuration) and :mod:`.history` (what changed between
+  consecutive runs; the history table and trend graph); :mod:`.cases` holds the per-variant
+  readings they share, and :mod:`.format` the display strings;
 * :mod:`.model`: the data model, plain data classes of display strings and graphs (PNG bytes);
 * :mod:`.render`: the Jinja2 environment and escaping; the templates are in ``flowers/templates/``;
 * :mod:`.write`: graphs, then pages, each atomically, under a lock on the output folder;

@@ -1,5 +1,6 @@
 """Where the time goes: each variant's time breakdown (``extra_info["breakdown"]``, see
-:mod:`flowers.schema`) as a table of means over its seeds and a stacked bar graph."""
+:mod:`flowers.schema`) in every run compared, as a table of means over its seeds and a stacked bar
+graph."""
 
 from __future__ import annotations
 
@@ -27,30 +28,34 @@ def part_means(cases: list[Case]) -> list[float | None]:
     return means
 
 
-def breakdown(variants: list[str], by_variant: dict[str, list[Case]]) -> Breakdown | None:
-    """The table and stacked bar of the variants' ok cases that recorded a breakdown (None if none did)."""
+def breakdown(variants: list[str], runs: list[tuple[str, dict[str, list[Case]]]]) -> Breakdown | None:
+    """The table and stacked bar of the variants' ok cases that recorded a breakdown, a row per
+    variant and run (``runs``: (label, cases by variant), the label "" for a single run); None if
+    no case recorded one."""
     from flowers import plots  # matplotlib is only imported when a report is built
 
     rows, bars = [], []
     for v in variants:
-        cases = [c for c in by_variant.get(v, []) if c.ok and c.breakdown]
-        if not cases:
-            continue
-        means = part_means(cases)
-        parts = [fmt_seconds(m) for m in means]
-        if all(c.data_cached for c in cases):
-            parts[0] = "cached"
-        total = sum(m for m in means if m is not None)
-        rows.append(
-            BreakdownRow(
-                v,
-                parts,
-                fmt_seconds(total),
-                fmt_seconds(mean_of(cases, schema.WALL_SECONDS)),
-                fmt_rate(mean_of(cases, schema.STEADY_THROUGHPUT)),
+        for label, by_variant in runs:
+            cases = [c for c in by_variant.get(v, []) if c.ok and c.breakdown]
+            if not cases:
+                continue
+            name = f"{v} {label}" if label else v
+            means = part_means(cases)
+            parts = [fmt_seconds(m) for m in means]
+            if all(c.data_cached for c in cases):
+                parts[0] = "cached"
+            total = sum(m for m in means if m is not None)
+            rows.append(
+                BreakdownRow(
+                    name,
+                    parts,
+                    fmt_seconds(total),
+                    fmt_seconds(mean_of(cases, schema.WALL_SECONDS)),
+                    fmt_rate(mean_of(cases, schema.STEADY_THROUGHPUT)),
+                )
             )
-        )
-        bars.append((v, [m or 0.0 for m in means]))
+            bars.append((name, [m or 0.0 for m in means]))
     if not rows:
         return None
     labels = [label for _, label in BREAKDOWN_PARTS]

@@ -1,11 +1,14 @@
-"""Learning curves: a graph of each variant's per-epoch history (the mean over its seeds, with their
-range), and one graph of every variant's validation accuracy."""
+"""Learning curves: for each variant, the per-epoch history of every run compared (the mean over
+its seeds, with their range as a band), and one graph of every variant's validation accuracy in
+the latest run.  Accuracy axes are never narrower than the binomial interval of the validation
+split (:func:`flowers.effects.binomial_interval`): one image more or less is not drawn as a cliff."""
 
 from __future__ import annotations
 
 import math
 
 from flowers import schema
+from flowers.effects import binomial_interval
 from flowers.report.cases import status
 from flowers.report.model import Figure, figure
 from flowers.results import Case
@@ -35,33 +38,76 @@ def _number(value: object) -> float:
     return math.nan if number is None else number
 
 
-def curves(
-    variants: list[str], by_variant: dict[str, list[Case]], colors: dict[str, int]
-) -> tuple[list[Figure], list[tuple[str, str]], Figure | None]:
-    """Each variant's learning-curve graph, (variant, why) for those without one, and the overlay
-    of every variant's validation accuracy (None when no variant recorded it)."""
+def accuracy_span(cases: list[Case], lines: list[dict[str, dict[str, list[float]]]]) -> tuple[float, float] | None:
+    """The binomial interval of the validation split around the highest validation accuracy drawn
+    (None when the split's size or the curve is not recorded)."""
+    n = next(
+        (v for c in cases if isinstance(v := c.dataset.get(schema.SPLITS, {}).get(schema.VALIDATION), int) and v > 0),
+        None,
+    )
+    tops = [x for s in lines for x in s.get(schema.VAL_ACCURACY, {}).get("mean", []) if not math.isnan(x)]
+    return binomial_interval(min(max(tops), 1.0), n) if n and tops else None
+
+
+def _variant(v: str, runs: list[tuple[str, dict[str, list[Case]]]]) -> Figure | str:
+    """``v``'s graph over the runs, or why it has none."""
     from flowers import plots  # matplotlib is only imported when a report is built
 
-    graphs, without, overlay_lines = [], [], []
-    for v in variants:
+    drawn, seeds, all_cases = [], [], []
+    for label, by_variant in runs:
         cases = by_variant.get(v, [])
         with_history = [c for c in cases if c.ok] or [c for c in cases if c.history]
         lines = series(with_history)
-        if not lines:
-            without.append((v, _why_no_curves(cases)))
-            continue
-        failed = "" if any(c.ok for c in cases) else f" ({status(cases)})"  # failed, invalid...
-        seeds = f" (mean of {len(with_history)} seeds)" if len(with_history) > 1 else ""
-        title = f"{v}{failed}{seeds}"
-        graphs.append(figure(plots.curves(title, lines), f"Learning curves of {v}", title))
+        all_cases += cases
+        if lines:
+            failed = "" if any(c.ok for c in cases) else f" ({status(cases)})"  # failed, invalid...
+            drawn.append((f"{label}{failed}", lines))
+            seeds.append(len(with_history))
+    if not drawn:
+        return _why_no_curves(all_cases)
+    if len(runs) == 1:
+        label = drawn[0][0].strip()
+        title = f"{v}{' ' + label if label else ''}" + (f" (mean of {seeds[0]} seeds)" if seeds[0] > 1 else "")
+    else:
+        title = f"{v}: runs {', '.join(label for label, _ in drawn)}" + (
+            f" (mean of {'/'.join(map(str, seeds))} seeds, band: their range)" if max(seeds) > 1 else ""
+        )
+    png = plots.curves(title, drawn, accuracy_span(all_cases, [lines for _, lines in drawn]))
+    return figure(
+        png,
+        f"Learning curves of {v}" + (f", runs {', '.join(label for label, _ in drawn)}" if len(runs) > 1 else ""),
+        title,
+    )
+
+
+def curves(
+    variants: list[str], runs: list[tuple[str, dict[str, list[Case]]]], colors: dict[str, int], latest: str = ""
+) -> tuple[list[Figure], list[tuple[str, str]], Figure | None]:
+    """Each variant's learning-curve graph over ``runs`` ((label, cases by variant), oldest first;
+    one run: label ""), (variant, why) for those without one, and the overlay of every variant's
+    validation accuracy in the last run (None when no variant recorded it)."""
+    from flowers import plots
+
+    graphs, without = [], []
+    for v in variants:
+        made = _variant(v, runs)
+        if isinstance(made, str):
+            without.append((v, made))
+        else:
+            graphs.append(made)
+    overlay_lines = []
+    for v in variants:
+        cases = runs[-1][1].get(v, [])
+        lines = series([c for c in cases if c.ok] or [c for c in cases if c.history])
         if schema.VAL_ACCURACY in lines:
             overlay_lines.append((v, lines[schema.VAL_ACCURACY]["mean"], colors[v]))
     overlay = None
     if overlay_lines:
+        which = f", run {latest}" if len(runs) > 1 else ""
         overlay = figure(
-            plots.overlay(overlay_lines),
-            "Validation accuracy of every variant per epoch",
-            "All variants: validation accuracy",
+            plots.overlay(overlay_lines, f"Validation accuracy, all variants{which}"),
+            f"Validation accuracy of every variant per epoch{which}",
+            f"All variants: validation accuracy{which}",
         )
     return graphs, without, overlay
 

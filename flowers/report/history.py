@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flowers import architecture, schema
+from flowers import architecture, effects, schema
 from flowers.report.cases import mean, mean_of, model_cases, ordered, seeds, status, variant_configs
 from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_seconds, fmt_value
 from flowers.report.model import Change, History, HistoryCell, HistoryRow, figure
@@ -14,6 +14,7 @@ from flowers.results import Case, Run, metric_values
 
 # Changes that can move the scores; the trend graph marks the runs that made one.
 MARKED_KINDS = ("config", "data", "seeds", "model")
+TIME = effects.Measure(schema.TRAIN_SECONDS, effects.LOG, False)  # train time: a log scale, as throughput
 
 
 def changes(prev: Run, run: Run) -> list[Change]:
@@ -176,17 +177,41 @@ def history(
     acc_lines, time_lines = [], []
     for v in variants:
         per_run = [[c for c in g.get(v, []) if c.ok] for g in groups]
-        acc_lines.append((v, [mean_of(ok, schema.TEST_ACCURACY) for ok in per_run], colors[v]))
-        time_lines.append((v, [mean_of(ok, schema.TRAIN_SECONDS) for ok in per_run], colors[v]))
+        acc_lines.append((v, *_band(per_run, effects.ACCURACY, colors[v])))
+        time_lines.append((v, *_band(per_run, TIME, colors[v])))
     marked = [i for i, ch in enumerate(all_changes) if ch and any(c.kind in MARKED_KINDS for c in ch)]
     png = plots.trend(labels, acc_lines, time_lines, marked)
     trend = figure(png, "Test accuracy and train time of every variant per run", "History")
     return History(variants=variants, rows=rows, trend=trend)
 
 
+def _band(per_run: list[list[Case]], measure: effects.Measure, index: int) -> tuple:
+    """Per run, the mean of ``measure`` over its ok seeds and the 95% interval of that mean
+    (:mod:`flowers.effects`; accuracy never narrower than the test split's binomial noise)."""
+    means, lows, highs = [], [], []
+    for ok in per_run:
+        values = metric_values(ok, measure.key)
+        n_test = next((c.test_images for c in ok if c.test_images), None)
+        s = effects.summarise(measure, values, n_test) if values else None
+        means.append(s.mean if s else None)
+        lows.append(s.low if s else None)
+        highs.append(s.high if s else None)
+    return means, index, lows, highs
+
+
 def _cell(cases: list[Case]) -> HistoryCell:
-    """One variant in one run: its status, mean test accuracy (with n for several seeds) and train time."""
+    """One variant in one run: its status, mean test accuracy (with n for several seeds) and the
+    95% interval of that mean, mean test loss and train time."""
     ok = [c for c in cases if c.ok]
     accs = metric_values(ok, schema.TEST_ACCURACY)
     acc = NONE if not accs else f"{mean(accs):.4f}" + (f" (n={len(accs)})" if len(accs) > 1 else "")
-    return HistoryCell(status=status(cases), accuracy=acc, time=fmt_seconds(mean_of(ok, schema.TRAIN_SECONDS)))
+    _, _, lows, highs = _band([ok], effects.ACCURACY, 0)
+    interval = f"[{lows[0]:.3f}, {highs[0]:.3f}]" if lows[0] is not None and highs[0] is not None else ""
+    loss = mean_of(ok, schema.TEST_LOSS)
+    return HistoryCell(
+        status=status(cases),
+        accuracy=acc,
+        time=fmt_seconds(mean_of(ok, schema.TRAIN_SECONDS)),
+        interval=interval,
+        loss=NONE if loss is None else f"{loss:.4f}",
+    )

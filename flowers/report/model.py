@@ -29,7 +29,7 @@ class Figure:
 
 @dataclass
 class ComparisonRow:
-    """One variant's line in the comparison table."""
+    """One variant's line in the comparison table (one per compared run when there are several)."""
 
     variant: str
     model: str  # the original's model number ("1", "3.2"), "" when the original had no such model
@@ -57,6 +57,68 @@ class ComparisonRow:
     peak_memory: str = NONE
     feature_cache: str = NONE
     feature_cache_detail: str = ""
+    run: str = ""  # the run's label ("#2") when the table holds several runs
+
+
+@dataclass
+class RunLabel:
+    """A run of the comparison view: its label, file and date, and whether it is the reference."""
+
+    label: str
+    source: str
+    date: str
+    reference: bool
+    seeds: str  # seeds per variant: "3", or "1-3"
+    changes: list[Change] = field(default_factory=list)  # what changed from the reference
+
+
+@dataclass
+class ValueCell:
+    """One run's mean of a metric over its seeds, with the 95% interval of the mean."""
+
+    mean: str
+    interval: str = ""  # "[0.921, 1.000]"; "" with one seed and no known noise
+    best: bool = False  # the best mean of the row (among the runs compared)
+    status: str = "ok"  # ok | partial | failed | skipped | invalid | missing
+    n: int = 0  # seeds
+
+
+@dataclass
+class EffectCell:
+    """The difference of one run from the reference, its 95% interval and the verdict in words."""
+
+    diff: str = ""
+    interval: str = ""
+    verdict: str = ""  # better | worse | no difference shown | cannot tell | "" (not compared)
+    note: str = ""  # why not compared, or what the interval leaves out
+
+
+@dataclass
+class SideRow:
+    variant: str
+    values: list[ValueCell]  # one per run, in the view's order
+    effects: list[EffectCell]  # one per run other than the reference
+    resolution: str = ""  # what these seeds can show, in words
+
+
+@dataclass
+class SideTable:
+    """One metric of the comparison view: a row per variant."""
+
+    key: str
+    title: str
+    rows: list[SideRow]
+    note: str = ""
+
+
+@dataclass
+class SideBySide:
+    """The comparison view: every compared run's scores side by side, each against the reference."""
+
+    runs: list[RunLabel]
+    others: list[str]  # the labels of the runs compared with the reference, in order
+    tables: list[SideTable]
+    left_out: int = 0  # runs of the profile not in the view (in the history only)
 
 
 @dataclass
@@ -92,6 +154,8 @@ class HistoryCell:
     status: str  # ok | partial | failed | skipped | invalid | missing
     accuracy: str
     time: str
+    interval: str = ""  # the 95% interval of the mean accuracy (never narrower than the binomial noise)
+    loss: str = NONE
 
 
 @dataclass
@@ -156,6 +220,8 @@ class Group:
     history: History | None
     breakdown: Breakdown | None = None
     gate: GateLimits | None = None
+    sidebyside: SideBySide | None = None  # several runs: the comparison view, leading the group
+    compared: list[str] = field(default_factory=list)  # labels of the runs in the Results and curves
 
 
 @dataclass

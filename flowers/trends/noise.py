@@ -3,7 +3,7 @@
 Values are taken on the gate's scale (:attr:`flowers.check.metrics.Metric.scale`: accuracy as
 arcsin(sqrt(p)), loss and throughput as logarithms, so their steps are relative), and the per-seed
 noise is the seeds' sample standard deviation, never below the test split's binomial noise for
-accuracy (:func:`flowers.check.noise.binomial_floor`), as ``flowers check`` measures it.  The
+accuracy (:func:`flowers.effects.binomial_sd`), as ``flowers check`` measures it.  The
 gate's tolerances act as the floor of a step's size (:mod:`flowers.trends.steps`).
 
 Nights add a noise of their own that one night's seeds cannot show (the runner's CPU, its load), so
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 
 from flowers.check.metrics import METRICS
-from flowers.check.noise import binomial_floor
+from flowers.effects import binomial_sd
 
 MAD_TO_SD = 1.4826  # the median absolute deviation of a normal sample times this is its sd
 
@@ -42,7 +42,7 @@ def seed_sigma(nights: Sequence[Sequence[float]], metric: str, n_test: int | Non
     if dof:
         pooled = math.sqrt(sum(statistics.variance(s) * (len(s) - 1) for s in scaled if len(s) > 1) / dof)
     if METRICS[metric].binomial_floor and n_test:
-        return max(pooled or 0.0, binomial_floor(n_test))
+        return max(pooled or 0.0, binomial_sd(n_test))
     return pooled
 
 
