@@ -46,6 +46,12 @@ def scale_to_unit_range(x):
     return x / 127.5 - 1.0
 
 
+def declared_preprocessing(variant: Variant) -> str:
+    """The ``"module:function"`` the variant's inputs should get: its backbone's ``preprocess_input``,
+    else :func:`scale_to_unit_range`."""
+    return get_backbone(variant.backbone).preprocess if variant.backbone else f"{__name__}:scale_to_unit_range"
+
+
 def preprocess(variant: Variant, x):
     """The variant's own input preprocessing: its backbone's ``preprocess_input``, else [-1, 1]."""
     return load(get_backbone(variant.backbone).preprocess)(x) if variant.backbone else scale_to_unit_range(x)

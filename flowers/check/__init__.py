@@ -25,6 +25,11 @@ what the gate really does on runs of unchanged code.  Settings, in pyproject.tom
   none was, the whole case's, with tolerance short_timing_tolerance (0.75: a 4x slowdown).
 * a baseline variant absent from the current run, failed there, or holding an invalid metric is
   ``missing`` and counts as a regression; a variant only in the current run is ``new``.
+* whatever the metrics, what each variant is (its model, layers and their trainable flags, head,
+  preprocessing, weights, config, data, and the work counted while it ran) is compared exactly:
+  each difference is a ``CHANGED`` row, ``fact before → after``, that fails the check.  Accept a
+  change on purpose with the command the check prints (pytest benchmarks --update-baseline FILE
+  -k VARIANTS: reruns those variants with the baseline's seeds and rewrites their cases in FILE).
 * the summary line counts the gates that could not decide, and why.
 """
 
@@ -33,6 +38,7 @@ what the gate really does on runs of unchanged code.  Settings, in pyproject.tom
 #   noise         the spread of one seed, measured from the baseline's seeds, and the limits it gives
 #   metrics       each gated metric with its gate (Metric: key, direction, scale, tolerance; Verdict)
 #   comparison    compare(): two runs -> Comparison, one VerdictRow per variant and metric
+#   identity      the fact gate: each variant's facts (flowers.facts) compared exactly, CHANGED rows
 #   table         render(): the comparison as aligned text with PASS/FAIL
 #   baseline      update_baseline(): validate a run and copy it over the baseline atomically
 #   cli           add_arguments() and run(): the thin command-line layer
@@ -44,6 +50,7 @@ from flowers.check.comparison import Comparison, VerdictRow, compare, failure_te
 from flowers.check.metrics import (
     ALIASES,
     ALL_METRICS,
+    CHANGED,
     FAILING,
     IMPROVED,
     METRICS,
@@ -63,6 +70,7 @@ from flowers.schema import STEADY_THROUGHPUT
 __all__ = [
     "ALIASES",
     "ALL_METRICS",
+    "CHANGED",
     "FAILING",
     "HEADER",
     "IMPROVED",

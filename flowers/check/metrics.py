@@ -21,7 +21,8 @@ from flowers.check.settings import Thresholds
 from flowers.results import THROUGHPUTS
 
 OK, IMPROVED, REGRESSED, MISSING, NEW, SKIPPED = "ok", "improved", "REGRESSED", "missing", "new", "skipped"
-FAILING = (REGRESSED, MISSING)
+CHANGED = "CHANGED"  # a fact of what the variant is differs from the baseline's (flowers.check.identity)
+FAILING = (REGRESSED, MISSING, CHANGED)
 TINY = 1e-12  # log scale: a loss of exactly 0 is read as this
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 from flowers import schema
 from flowers.check.comparison import Comparison
-from flowers.check.metrics import ALL_METRICS, IMPROVED, METRICS, MISSING, NEW, REGRESSED
+from flowers.check.metrics import ALL_METRICS, CHANGED, IMPROVED, METRICS, MISSING, NEW, REGRESSED
 from flowers.results import Run
 
 HEADER = ("variant", "metric", "baseline", "current", "change", "threshold", "verdict", "how")
@@ -52,12 +52,12 @@ def _skipped(comp: Comparison) -> str:
 
 
 def summary(comp: Comparison) -> str:
-    counts = {v.lower(): comp.count(v) for v in (REGRESSED, MISSING, IMPROVED, NEW)}
+    counts = {v.lower(): comp.count(v) for v in (CHANGED, REGRESSED, MISSING, IMPROVED, NEW)}
     n_variants = len({r.variant for r in comp.rows})
     variants = f"{n_variants} variant{'s' * (n_variants != 1)}"
     failing = sorted({r.variant for r in comp.rows if r.failing})
     if failing:
-        bad = ", ".join(f"{counts[k]} {k}" for k in ("regressed", "missing") if counts[k])
+        bad = ", ".join(f"{counts[k]} {k}" for k in ("changed", "regressed", "missing") if counts[k])
         return f"FAIL: {bad} of {variants}: {', '.join(failing)}{_skipped(comp)}"
     good = ", ".join(f"{counts[k]} {k}" for k in ("improved", "new") if counts[k])
     return f"PASS: nothing regressed in {variants}" + (f" ({good})" if good else "") + _skipped(comp)
