@@ -277,7 +277,7 @@ def _train_and_evaluate(
         test = ordered_batches(data[2], splits.y_test, config.batch_size, counter.add(schema.TEST))
         test_loss, test_accuracy = fitted.evaluate(test, verbose=0)
         eval_seconds = time.perf_counter() - eval_start
-        done = work.record(counter, fitted, work.forward_flops(model, variant))
+        done = work.record(counter, fitted, model, work.forward_flops(model, variant))
         if reused:  # the case's own model (prefix + trainable part) ends up the trained one, as unshared
             copy_variables(fitted, trainee)
         clock.lap(schema.EVALUATION)

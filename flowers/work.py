@@ -4,8 +4,8 @@ FLOPs per image of a model's parts.
 :class:`Counter` counts images as the input pipelines of :mod:`flowers.train` read them (training,
 validation, test) and as the feature cache is built; the optimizer's own ``iterations`` count its
 steps.  Whether the frozen layers ran on an image is read from the model that processed it (does it
-hold frozen layers?), not from the config, so a feature cache that the config asks for but the code
-skips shows: every pass then goes through the backbone.  FLOPs follow :mod:`flowers.cost` from the
+take images, or cached features?), not from the config, so a feature cache that the config asks
+for but the code skips shows: every pass then goes through the backbone.  FLOPs follow :mod:`flowers.cost` from the
 forward FLOPs per image counted on the model's graph (:func:`flowers.measure.forward_flops`).
 
 ``execution`` holds what depends on the machine (XLA as resolved, oneDNN, the dtype policy, the
@@ -44,24 +44,25 @@ class Counter:
         return count
 
 
-def runs_frozen_layers(model: keras.Model) -> bool:
-    """Whether ``model`` holds frozen layers with weights (an image through it goes through them)."""
-    return any(not layer.trainable and layer.weights for layer in model.layers)
+def takes_images(fitted: keras.Model, model: keras.Model) -> bool:
+    """Whether ``fitted`` (what was trained and evaluated) takes ``model``'s input, images, and so runs
+    every layer of it, the frozen ones too (on cached features it runs only the trainable suffix)."""
+    return tuple(fitted.inputs[0].shape[1:]) == tuple(model.inputs[0].shape[1:])
 
 
-def record(counter: Counter, fitted: keras.Model, flops: tuple[int, int]) -> dict[str, int]:
-    """The ``work`` record of a case whose trained model was ``fitted`` (the whole model, or its
-    trainable suffix on cached features), from ``counter`` and the forward ``flops`` per image of the
-    whole model's (frozen prefix, trainable suffix)."""
+def record(counter: Counter, fitted: keras.Model, model: keras.Model, flops: tuple[int, int]) -> dict[str, int]:
+    """The ``work`` record of a case whose ``model`` was trained and evaluated as ``fitted`` (itself,
+    or its trainable suffix on cached features), from ``counter`` and the forward ``flops`` per image
+    of ``model``'s (frozen prefix, trainable suffix)."""
     prefix, suffix = flops
-    frozen = runs_frozen_layers(fitted)
+    whole = takes_images(fitted, model)
     n = counter.images
     train, evaluated, cached = n[schema.TRAIN], n[schema.VALIDATION] + n[schema.TEST], n[CACHE]
     steps = int(fitted.optimizer.iterations.numpy())
-    per_image = cost.step_flops(prefix, suffix, cached=not frozen)
-    total = train * per_image + evaluated * (suffix + (prefix if frozen else 0)) + cost.cache_flops(prefix, cached)
+    per_image = cost.step_flops(prefix, suffix, cached=not whole)
+    total = train * per_image + evaluated * (suffix + (prefix if whole else 0)) + cost.cache_flops(prefix, cached)
     return {
-        schema.BACKBONE_IMAGES: cached + ((train + evaluated) if frozen else 0),
+        schema.BACKBONE_IMAGES: cached + ((train + evaluated) if whole and prefix else 0),
         schema.OPTIMIZER_STEPS: steps,
         schema.TRAIN_IMAGES: train,
         schema.VALIDATION_IMAGES: n[schema.VALIDATION],

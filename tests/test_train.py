@@ -53,6 +53,13 @@ def test_feature_cache_is_exact(tiny, variant):
     plain = train.run(variant, data, dataclasses.replace(config, feature_cache=False))
     assert cached["feature_cache"]["enabled"] and cached["feature_cache"]["bytes"] > 0
     assert not plain["feature_cache"]["enabled"]
+    # the work, counted while each ran: the frozen layers ran once per image with the cache, every pass without
+    epochs, steps = config.epochs, config.epochs * -(-32 // config.batch_size)
+    assert cached["work"]["backbone_images"] == 32 + 8 + 8
+    assert plain["work"]["backbone_images"] == epochs * (32 + 8) + 8
+    for work in (cached["work"], plain["work"]):
+        assert (work["optimizer_steps"], work["train_images"], work["test_images"]) == (steps, 32 * epochs, 8)
+    assert plain["work"]["step_flops"] > cached["work"]["step_flops"] > 0
     np.testing.assert_allclose(cached["history"]["loss"], plain["history"]["loss"], rtol=1e-3)
     np.testing.assert_allclose(cached["test_loss"], plain["test_loss"], rtol=1e-3)
 

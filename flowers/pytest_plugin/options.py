@@ -102,9 +102,13 @@ def text(flag: str, value: str) -> str:
 
 
 def baseline_file(flag: str, value: str) -> str:
-    from flowers.results import load_run  # no TensorFlow; ResultsError names the file and the fix
+    from flowers.errors import ResultsError
+    from flowers.results import load_run  # no TensorFlow
 
-    load_run(value)
+    try:
+        load_run(value)
+    except ResultsError as exc:  # it names the file; say which option gave it
+        raise OptionError(f"{flag} {exc}") from None
     return value
 
 

@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 
 from flowers import atomic, facts, merge, schema
-from flowers.errors import OptionError
+from flowers.errors import OptionError, UserError
 from flowers.pytest_plugin import state
 from flowers.pytest_plugin.collection import variant_seed
-from flowers.results import Run, load_run, parse_run
+from flowers.results import Run, load_run, parse_run, read_json
 
 # Options that make cases other than what FILE holds: its seeds decide, and the profile's settings.
 CONFLICTS = ("seed", "seeds", "shard", "shard_times")
@@ -45,6 +45,7 @@ class Update:
     seeds: dict[str, list[int]]  # each variant's seeds in the baseline
     run: dict[str, Any] | None = None  # the session's --benchmark-json, as written
     scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)  # for that JSON, if not asked for
+    lines: list[str] = field(default_factory=list)  # what the update did, shown at the end of the run
 
     def seeds_for(self, variant: str) -> list[int]:
         """The seeds ``variant`` runs with: its own in the baseline, else every seed the baseline has."""
@@ -110,26 +111,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:  # a
     if not update:
         return
     try:
-        lines = _finish(update, exitstatus)
+        update.lines = _finish(update, exitstatus)
+    except UserError as exc:  # the baseline became unreadable while the session ran: said, not a traceback
+        update.lines = [f"flowers: {update.path} was not updated: {exc}"]
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     finally:
         if update.scratch is not None:
             update.scratch.cleanup()
-    reporter = session.config.pluginmanager.getplugin("terminalreporter")
-    for line in lines:
-        if reporter:
-            reporter.write_line(line)
-        else:
-            print(line)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter):
+    """What the update did, last (after the run's summary), where it is seen."""
+    yield
+    update = get(terminalreporter.config) if state.KEY in terminalreporter.config.stash else None
+    for line in update.lines if update else ():
+        terminalreporter.write_line(line)
 
 
 def _finish(update: Update, exitstatus: int) -> list[str]:
     """Splice the run into the baseline when the session passed; the lines that say what happened."""
     if exitstatus != pytest.ExitCode.OK or not update.run or not update.run.get(schema.BENCHMARKS):
         return [f"flowers: {update.path} was left as it was: the session did not pass (exit {int(exitstatus)})"]
-    old = json.loads(update.path.read_text(encoding="utf-8"))
+    old = read_json(update.path)
     new = merge.splice(old, update.run)
     parse_run(update.path, copy.deepcopy(new))  # a file every reader reads, or an error before writing
-    atomic.write_text(update.path, json.dumps(new, indent=4) + "\n")
+    atomic.write_text(update.path, json.dumps(new, indent=4))  # as pytest-benchmark writes it: a diff shows only what changed
     run = parse_run(update.path, new)
     variants = list(dict.fromkeys(c.variant for c in parse_run("run", update.run).cases))
     return [
