@@ -35,6 +35,7 @@ def baseline(tmp_path):
             ["--epochs", "1", "--no-feature-cache"],
             "reruns with the baseline's seeds and the profile's settings; drop --epochs, --no-feature-cache",
         ),
+        (["--seed", "0"], "reruns with the baseline's seeds and the profile's settings; drop --seed"),
         (["--shard", "1/2"], "reruns with the baseline's seeds and the profile's settings; drop --shard"),
     ],
 )

@@ -57,7 +57,7 @@ def prepare(options, profile: str) -> Update | None:
     if not options.update_baseline:
         return None
     flag = f"--update-baseline {options.update_baseline}"
-    given = [f"--{name.replace('_', '-')}" for name in CONFLICTS if getattr(options, name)]
+    given = [f"--{name.replace('_', '-')}" for name in CONFLICTS if getattr(options, name) is not None]
     given += [f"--{name.replace('_', '-')}" for name, value in options.given_settings().items()]
     if given:
         raise OptionError(
@@ -136,7 +136,7 @@ def _finish(update: Update, exitstatus: int) -> list[str]:
     old = read_json(update.path)
     new = merge.splice(old, update.run)
     parse_run(update.path, copy.deepcopy(new))  # a file every reader reads, or an error before writing
-    atomic.write_text(update.path, json.dumps(new, indent=4))  # as pytest-benchmark writes it: a diff shows only what changed
+    atomic.write_text(update.path, json.dumps(new, indent=4))  # as pytest-benchmark writes: a diff shows the change
     run = parse_run(update.path, new)
     variants = list(dict.fromkeys(c.variant for c in parse_run("run", update.run).cases))
     return [
