@@ -140,12 +140,15 @@ def _config(a: Case, b: Case) -> list[Difference]:
 def _data(a: Case, b: Case) -> list[Difference]:
     def value(case: Case) -> tuple:
         d = case.dataset
-        return (d.get(schema.NAME), d.get(schema.HASH), d.get(schema.SPLITS))
+        augmented = d.get(schema.AUGMENTED)  # its factor and operations; its seed is the case's
+        augmented = {k: v for k, v in augmented.items() if k != schema.SEED} if isinstance(augmented, dict) else None
+        return (d.get(schema.NAME), d.get(schema.HASH), d.get(schema.SPLITS), d.get(schema.IMAGE_SIZE), augmented)
 
     def shown(case: Case) -> str:
-        name, digest, splits = value(case)
+        name, digest, splits, size, augmented = value(case)
         counts = "/".join(str(n) for n in splits.values()) if isinstance(splits, dict) else "?"
-        return f"{name} {str(digest)[:12]} ({counts} images)"
+        ops = f", augmented {_shown(augmented)}" if augmented else ""
+        return f"{name} {str(digest)[:12]} ({counts} images at {size} px{ops})"
 
     if not a.dataset or not b.dataset or value(a) == value(b):
         return []

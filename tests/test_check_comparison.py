@@ -157,7 +157,11 @@ def test_config_and_data_changes_are_changed_rows_that_fail(tmp_path, check_cli)
     changed = [(r.metric, r.verdict, r.how) for r in comp.rows if r.verdict == "CHANGED"]
     assert changed == [
         ("config epochs", "CHANGED", "config epochs 2 → 5"),
-        ("data", "CHANGED", "data synthetic ab12 (240/30/30 images) → synthetic ffff (240/30/30 images)"),
+        (
+            "data",
+            "CHANGED",
+            "data synthetic ab12 (240/30/30 images at 64 px) → synthetic ffff (240/30/30 images at 64 px)",
+        ),
     ]
     assert comp.regressed and rows(comp, metric="test_accuracy")[0].verdict == "ok"  # the scores did not move
 

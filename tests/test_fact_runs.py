@@ -85,7 +85,7 @@ def test_a_swapped_preprocessing_and_a_skipped_feature_cache_fail_naming_the_fac
         {
             "flowers/models.py": (PREPROCESS, swap),
             "flowers/registry.py": (mobilenet, '            "keras.applications.vgg16:preprocess_input",'),
-            "flowers/train.py": (CACHE, f"if False and {CACHE}"),
+            "flowers/train.py": (CACHE, CACHE.replace("if ", "if False and ", 1)),
         },
     )
     out = tmp_path / "out.json"

@@ -122,6 +122,25 @@ def test_each_class_of_change_fails_naming_the_fact_whatever_the_metrics(tmp_pat
     assert accept in out
 
 
+def test_the_augmentation_is_part_of_the_data_but_its_seed_is_not(tmp_path):
+    def augmented(ops):
+        def edit(info):
+            seed = info["seed"]
+            info["dataset"]["augmented"] = {"factor": 5, "seed": seed, "ops": ops}
+
+        return edit
+
+    base = changed(vgg16_run(), _=augmented(["flip_left_right", "brightness_0.2"]))
+    assert (
+        fact_rows(
+            compared(tmp_path, base, changed(vgg16_run(seeds=1), _=augmented(["flip_left_right", "brightness_0.2"])))
+        )
+        == []
+    )
+    (row,) = fact_rows(compared(tmp_path, base, changed(vgg16_run(seeds=1), _=augmented(["flip_left_right"]))))
+    assert row.startswith("data synthetic ab12 (240/30/30 images at 64 px, augmented ") and '"brightness_0.2"' in row
+
+
 def test_epochs_changed_names_the_work_it_did_too(tmp_path):
     cur = changed(vgg16_run(seeds=1), _=CASES["epochs changed"][0])
     assert fact_rows(compared(tmp_path, vgg16_run(), cur)) == ["config epochs 2 → 1", "optimizer steps 104 → 13"]
