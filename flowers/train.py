@@ -34,7 +34,7 @@ from flowers.augment import augment
 from flowers.callbacks import BatchBar, EpochLog, StopOnSignal
 from flowers.data import Splits
 from flowers.errors import TrainingFailed
-from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
+from flowers.models import create_model, get_variant, weights_identity
 from flowers.profiles import TrainConfig
 from flowers.progress import Progress, as_progress
 from flowers.schema import invalid_score
@@ -201,6 +201,7 @@ def run(
         splits = augment(splits, config.seed)
     strategy = distribute.strategy(config.distribute)
     record = {**config.for_variant(name), **distribute.record(config.distribute, strategy)}
+    calibrated = work.Counter()
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
         model = create_model(
             name,
@@ -209,6 +210,7 @@ def run(
             config.weights,
             calibration=splits.x_train,
             progress=as_progress(progress),
+            count=calibrated.add(work.CALIBRATION),
         )
         clock.lap(schema.SETUP)
         outcome = _train_and_evaluate(
@@ -224,6 +226,7 @@ def run(
         )
     if tensorboard:
         tensorboard_log.write_hparams(tensorboard, record, {key: outcome[key] for key in schema.SCORES})
+    outcome[work.CALIBRATION] = calibrated.images[work.CALIBRATION]
     result = {
         **_record(model, variant, splits, config, outcome),
         schema.CONFIG: record,
@@ -346,7 +349,6 @@ def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, ou
     prefix, suffix = work.forward_flops(model, variant)
     flops_per_image = cost.step_flops(prefix, suffix, cached=bool(n_cached))
     cache_flops = cost.cache_flops(prefix, n_cached)
-    calibrated_on = len(calibration_sample(splits.x_train)) if config.weights == CALIBRATED else 0
     model_record = architecture.record(model, variant, config.image_size, splits.num_classes)
     return {
         schema.VARIANT: variant.name,
@@ -367,7 +369,7 @@ def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, ou
         schema.PARAMS_TRAINABLE: model_record[schema.ARCHITECTURE][schema.PARAMS_TRAINABLE],
         schema.DESCRIPTION: variant.description,
         **model_record,
-        schema.WEIGHTS_IDENTITY: weights_identity(variant.name, config.weights, calibrated_on),
+        schema.WEIGHTS_IDENTITY: weights_identity(variant.name, config.weights, outcome[work.CALIBRATION]),
         schema.DATASET: splits.fingerprint,
         schema.FEATURE_CACHE: outcome["cache_info"],
         schema.FLOPS_PER_IMAGE: flops_per_image,

@@ -2,10 +2,11 @@
 FLOPs per image of a model's parts.
 
 :class:`Counter` counts images as the input pipelines of :mod:`flowers.train` read them (training,
-validation, test) and as the feature cache is built; the optimizer's own ``iterations`` count its
-steps.  Whether the frozen layers ran on an image is read from the model that processed it (does it
-take images, or cached features?), not from the config, so a feature cache that the config asks
-for but the code skips shows: every pass then goes through the backbone.  FLOPs follow :mod:`flowers.cost` from the
+validation, test), as the feature cache is built and as a random backbone is calibrated (the
+weights' record); the optimizer's own ``iterations`` count its steps.  Whether the frozen layers
+ran on an image is read from the model that processed it (does it take images, or cached
+features?), not from the config, so a feature cache that the config asks for but the code skips
+shows: every pass then goes through the backbone.  FLOPs follow :mod:`flowers.cost` from the
 forward FLOPs per image counted on the model's graph (:func:`flowers.measure.forward_flops`).
 
 ``execution`` holds what depends on the machine (XLA as resolved, oneDNN, the dtype policy, the
@@ -28,6 +29,7 @@ from flowers.models import create_model, get_variant
 from flowers.profiles import TrainConfig
 
 CACHE = "cache"  # Counter part: images through the frozen prefix while the feature cache was built
+CALIBRATION = "calibration"  # Counter part: training images a random backbone was calibrated on (the weights' record)
 
 
 class Counter:

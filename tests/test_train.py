@@ -221,3 +221,18 @@ def test_tensorboard_logs_read_back_with_the_history_and_the_config(tiny, tmp_pa
     start = tensorboard_log.plugin_data_class().FromString(content).session_start_info
     assert start.hparams["variant"].string_value == "basic_cnn"
     assert start.hparams["epochs"].number_value == 2 and start.hparams["feature_cache"].bool_value is True
+
+
+def test_the_weights_record_counts_the_calibration_that_ran(tiny, monkeypatch):
+    """The images a random backbone was calibrated on are counted as it is, not read from the config:
+    calibration skipped in code while the config asks for it shows in the weights' record."""
+    from flowers import models
+
+    config = dataclasses.replace(make_config("smoke"), epochs=1)
+    assert train.run("mobilenet_v2_transfer", tiny, config)["weights_identity"] == {
+        "source": "random-calibrated",
+        "images": 32,
+        "version": models.CALIBRATION_VERSION,
+    }
+    monkeypatch.setattr(models, "calibrate", lambda model, images, count=None: None)
+    assert train.run("mobilenet_v2_transfer", tiny, config)["weights_identity"]["images"] == 0
