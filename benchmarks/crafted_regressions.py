@@ -4,8 +4,11 @@
 
 The current run of every case is one seed of BASELINE itself (nothing changed: must pass), then
 altered one way at a time; each must make ``flowers check BASELINE CURRENT`` exit 1 naming the
-variant (or 2 naming the file, for an unreadable newest run).  Prints one line per case and exits 1
-when any is not caught.  tests/test_check_gates.py and tests/test_results_robust.py test the same
+variant (or 2 naming the file, for an unreadable newest run).  A change of what a variant is (its
+preprocessing, a feature cache skipped, layers unfrozen, its head, learning rate, epochs or
+weights) must fail with accuracy and loss unchanged and only ``--metrics accuracy`` asked for, on a
+``CHANGED`` row naming the fact.  Prints one line per case and exits 1 when any is not caught.
+tests/test_check_gates.py, tests/test_facts.py and tests/test_results_robust.py test the same
 classes on made-up runs; this shows them on real numbers.
 """
 
@@ -25,11 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL = ("basic_cnn", "vgg16_transfer", "mobilenet_v2_transfer")  # timed over a fraction of a second
 
 
-def check(*argv: object) -> tuple[int, str]:
+def check(*argv: object) -> tuple[int, str, str]:
+    """``flowers check ARGV``: its exit code, its last line and all it printed."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(["check", *map(str, argv)])
-    return code, (out.getvalue() + err.getvalue()).strip().splitlines()[-1]
+    text = (out.getvalue() + err.getvalue()).strip()
+    return code, text.splitlines()[-1], text
 
 
 def seeds(run: dict, keep: set[int]) -> dict:
@@ -72,10 +77,77 @@ def merged(run: dict) -> dict:
     return run
 
 
-def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str]]:
-    """(what, current run, check options, variant the verdict must name)."""
+def facts_of(run: dict, variant: str) -> dict:
+    """The extra_info of ``variant``'s first case in ``run``."""
+    return next(b["extra_info"] for b in run["benchmarks"] if b["extra_info"]["variant"] == variant)
+
+
+def changed_facts(run: dict) -> list[tuple[str, dict, str]]:
+    """(what, current run, the words its CHANGED row must hold): each a change no score shows."""
+    vgg16, resnet = facts_of(run, "vgg16_transfer"), facts_of(run, "resnet50v2_finetune")
+    work = vgg16["work"]
+    through = work["train_images"] + work["validation_images"] + work["test_images"]
+    frozen = "block5_conv3 Conv2D frozen"
+    steps = vgg16["config"]["epochs"]
+    return [
+        (
+            "vgg16_transfer given ResNet50V2's preprocessing",
+            edit(run, "vgg16_transfer", identity=lambda i: {**i, "preprocessing": resnet["identity"]["preprocessing"]}),
+            "preprocessing keras.applications.vgg16:preprocess_input → keras.applications.resnet_v2:preprocess_input",
+        ),
+        (
+            "vgg16_transfer's feature cache skipped in code",
+            edit(
+                run,
+                "vgg16_transfer",
+                feature_cache=lambda c: {**c, "enabled": False},
+                work=lambda w: {**w, "backbone_images": through},
+            ),
+            f"backbone images {work['backbone_images']:,} → {through:,} (feature cache not used)",
+        ),
+        (
+            "vgg16_transfer's block5_conv3 unfrozen",
+            edit(
+                run,
+                "vgg16_transfer",
+                identity=lambda i: {
+                    **i,
+                    "layers": [e.replace(frozen, "block5_conv3 Conv2D trainable") for e in i["layers"]],
+                },
+            ),
+            "layer block5_conv3 frozen → trainable",
+        ),
+        (
+            "vgg16_transfer's head Dense(1000) made Dense(512)",
+            edit(
+                run,
+                "vgg16_transfer",
+                identity=lambda i: {**i, "head": [e.replace("Dense(1000)", "Dense(512)") for e in i["head"]]},
+            ),
+            "head Dense(1000) → Dense(512)",
+        ),
+        (
+            "vgg16_transfer's learning rate ten times higher",
+            edit(run, "vgg16_transfer", config=lambda c: {**c, "learning_rate": c["learning_rate"] * 10}),
+            "config learning_rate",
+        ),
+        (
+            "vgg16_transfer's epochs halved",
+            edit(run, "vgg16_transfer", config=lambda c: {**c, "epochs": steps // 2}),
+            f"config epochs {steps} → {steps // 2}",
+        ),
+        (
+            "vgg16_transfer's weights not calibrated",
+            edit(run, "vgg16_transfer", weights_identity={"source": "none"}),
+            "weights random-calibrated",
+        ),
+    ]
+
+
+def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str, str]]:
+    """(what, current run, check options, variant the verdict must name, words it must print)."""
     one = seeds(run, {0})
-    out = [("unchanged, one seed", one, (), "")]
+    out = [("unchanged, one seed", one, (), "", "")]
     for key, bad in [
         ("test_accuracy", float("nan")),
         ("test_accuracy", float("inf")),
@@ -85,15 +157,18 @@ def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str]]:
         ("test_loss", float("-inf")),
         ("test_loss", -0.1),
     ]:
-        out.append((f"ok case with {key} = {bad!r}", edit(one, "vgg16_transfer", **{key: bad}), (), "vgg16_transfer"))
+        out.append(
+            (f"ok case with {key} = {bad!r}", edit(one, "vgg16_transfer", **{key: bad}), (), "vgg16_transfer", "")
+        )
     for variant in SMALL:
-        out.append((f"{variant} 20x slower", slower(one, variant, 20), ("--metrics", "time"), variant))
+        out.append((f"{variant} 20x slower", slower(one, variant, 20), ("--metrics", "time"), variant, ""))
     out.append(
         (
             "merged parts of runners with other names, mobilenet 20x slower",
             merged(slower(one, "mobilenet_v2_transfer", 20)),
             ("--metrics", "time"),
             "mobilenet_v2_transfer",
+            "",
         )
     )
     three = seeds(run, {0, 1, 2})
@@ -101,7 +176,11 @@ def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str]]:
     for b in collapsed["benchmarks"]:
         if b["extra_info"]["variant"] == "basic_cnn" and b["extra_info"]["seed"] != 1:
             b["extra_info"]["test_accuracy"] = 0.6
-    out.append(("three seeds, two of basic_cnn's collapsing to 0.6", collapsed, (), "basic_cnn"))
+    out.append(("three seeds, two of basic_cnn's collapsing to 0.6", collapsed, (), "basic_cnn", ""))
+    out += [
+        (what, current, ("--metrics", "accuracy"), "vgg16_transfer", words)
+        for what, current, words in changed_facts(one)
+    ]
     return out
 
 
@@ -109,18 +188,18 @@ def main(argv: list[str]) -> int:
     baseline = Path(argv[0]) if argv else ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
     run, failures = json.loads(baseline.read_text()), 0
     with tempfile.TemporaryDirectory() as tmp:
-        for what, current, options, variant in cases(run):
+        for what, current, options, variant, words in cases(run):
             path = Path(tmp) / "current.json"
             path.write_text(json.dumps(current))
-            code, last = check(baseline, path, *options)
-            caught = code == 0 if not variant else code == 1 and variant in last
+            code, last, text = check(baseline, path, *options)
+            caught = code == 0 if not variant else code == 1 and variant in last and words in text
             failures += not caught
             print(f"{'ok    ' if caught else 'MISSED'} exit {code}  {what}: {last}")
         folder = Path(tmp) / "runs"
         folder.mkdir()
         (folder / "0001_old.json").write_text(json.dumps(seeds(run, {0})))
         (folder / "0002_new.json").write_text(json.dumps(seeds(run, {0}))[:5000])  # truncated
-        code, last = check(baseline, folder)
+        code, last, _ = check(baseline, folder)
         caught = code == 2 and "0002_new.json" in last
         failures += not caught
         print(f"{'ok    ' if caught else 'MISSED'} exit {code}  newest file of a folder truncated: {last}")

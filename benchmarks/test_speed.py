@@ -24,7 +24,7 @@ import pytest
 import tensorflow as tf
 from pytest_benchmark.stats import Stats
 
-from flowers import cost, data, measure, train
+from flowers import cost, data, measure, train, work
 from flowers.models import create_model
 from flowers.profiles import TrainConfig
 from flowers.pytest_plugin.signals import measuring
@@ -140,7 +140,7 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
     configs = {name: replace(run_config, feature_cache=name == "suite") for name in ("plain", "suite")}
     sizes = {split: len(list((folder / split).glob("*/*.png"))) for split in ("train", "validation", "test")}
     # Counted before any clock starts (and then cached, so no round pays for it), like the peak.
-    prefix, suffix = train.prefix_suffix_flops(variant, len(list((folder / "train").iterdir())), run_config.image_size)
+    prefix, suffix = work.prefix_suffix_flops(variant, len(list((folder / "train").iterdir())), run_config.image_size)
     measure.peak_gflops()
     plain, suite = [], []  # (seconds, result) per round, in the order run
 

@@ -1,16 +1,16 @@
-"""What a model is, as data: a fingerprint, a compact architecture record, and their differences.
+"""What a model is, as data: a fingerprint and a compact architecture record, and records in words.
 
 :func:`record` reads a built Keras model (through its public ``layers``, ``operations`` and
 ``get_config()``) and returns what a result keeps: ``model_fingerprint`` (a hash of every layer and
 operation's class and config in order, the trainable flags, input size and class count; not the
 weights) and ``architecture`` (backbone, frozen cut, and the layers of the trainable part with only
-their non-default settings, so that the JSON stays small).  :func:`diff` and :func:`weights_label`
-turn two records into words for reports and checks; they import nothing heavy.
+their non-default settings, so that the JSON stays small).  :func:`weights_label` and
+:func:`display_value` put records into words for reports and checks (:mod:`flowers.facts`); they
+import nothing heavy.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import inspect
 import json
@@ -19,7 +19,6 @@ from typing import Any
 
 from flowers import schema
 
-MAX_ITEMS = 6  # architecture differences listed before "… N more"
 # Layer config keys that are bookkeeping rather than architecture (the dtype policy follows
 # --mixed-precision, which the config already records).
 NOISE_KEYS = {"name", "dtype", "trainable", "registered_name"}
@@ -97,75 +96,15 @@ def record(model, variant, input_size: int, num_classes: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# Differences in words (no Keras needed)
+# In words (no Keras needed)
 # --------------------------------------------------------------------------------------------
 
 
-def _value(v: Any) -> str:
+def display_value(v: Any) -> str:
+    """A setting as shown: ``3`` for ``[3, 3]``, text as it is, anything else as JSON."""
     if isinstance(v, list) and v and all(x == v[0] for x in v):
         v = v[0]  # kernel_size [3, 3] -> 3
     return v if isinstance(v, str) else json.dumps(v)
-
-
-def layer_text(entry: dict[str, Any]) -> str:
-    """``Dropout(rate=0.5)``."""
-    args = ", ".join(f"{k}={_value(v)}" for k, v in entry.items() if k != schema.LAYER_CLASS)
-    return f"{entry.get(schema.LAYER_CLASS, '?')}({args})"
-
-
-def _name(entry: dict[str, Any] | None) -> str:
-    return str(entry.get(schema.LAYER_CLASS, "?")).lower() if entry else "the input"
-
-
-def _layer_changes(a: list[dict], b: list[dict]) -> list[str]:
-    out: list[str] = []
-    matcher = difflib.SequenceMatcher(
-        a=[e.get(schema.LAYER_CLASS) for e in a], b=[e.get(schema.LAYER_CLASS) for e in b], autojunk=False
-    )
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for old, new in zip(a[i1:i2], b[j1:j2]):
-                for key in dict.fromkeys([*old, *new]):
-                    if key == schema.LAYER_FROZEN and old.get(key) != new.get(key):
-                        out.append(f"{_name(new)} {'frozen' if new.get(key) else 'unfrozen'}")
-                    elif key not in (schema.LAYER_CLASS, schema.LAYER_FROZEN) and old.get(key) != new.get(key):
-                        before, after = _value(old.get(key, "(default)")), _value(new.get(key, "(default)"))
-                        out.append(f"{_name(new)} {key} {before} → {after}")
-            continue
-        for entry in a[i1:i2]:
-            out.append(f"− {layer_text(entry)}")
-        for j in range(j1, j2):
-            out.append(f"+ {layer_text(b[j])} after {_name(b[j - 1] if j else None)}")
-    return out
-
-
-def _layers(arch: dict[str, Any]) -> list[dict[str, Any]]:
-    """The record's layer entries; anything else in a (hand-edited) file is ignored."""
-    entries = arch.get(schema.LAYERS)
-    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-
-
-def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """What changed from architecture record ``a`` to ``b``, one short phrase per change."""
-    out: list[str] = []
-    for key in (schema.INPUT, schema.CLASSES, schema.BACKBONE):
-        if a.get(key) != b.get(key):
-            out.append(f"{key} {_value(a.get(key))} → {_value(b.get(key))}")
-    cut = (schema.FROZEN_UNTIL, schema.FROZEN_LAYERS)
-    if [a.get(k) for k in cut] != [b.get(k) for k in cut]:
-        out.append(
-            f"frozen until {a.get(schema.FROZEN_UNTIL) or 'nothing'} → {b.get(schema.FROZEN_UNTIL) or 'nothing'} "
-            f"({a.get(schema.FROZEN_LAYERS, 0)} → {b.get(schema.FROZEN_LAYERS, 0)} layers frozen)"
-        )
-    changes = _layer_changes(_layers(a), _layers(b))
-    if len(changes) > MAX_ITEMS:
-        changes = [*changes[:MAX_ITEMS], f"… {len(changes) - MAX_ITEMS} more"]
-    out += changes
-    for key, label in ((schema.PARAMS_TOTAL, "params"), (schema.PARAMS_TRAINABLE, "trainable params")):
-        old, new = a.get(key), b.get(key)
-        if isinstance(old, int) and isinstance(new, int) and old != new:
-            out.append(f"{label} {old:,} → {new:,}")
-    return out
 
 
 def weights_label(w: Any) -> str:
@@ -184,22 +123,3 @@ def weights_label(w: Any) -> str:
             "training images"
         )
     return source
-
-
-def model_changes(a, b) -> list[str] | None:
-    """Changes in model and weights between two cases (:class:`flowers.results.Case`: their
-    ``fingerprint``, ``architecture`` and ``weights``), or None when either lacks a record."""
-    if not a.fingerprint or not b.fingerprint:
-        return None
-    out = []
-    if a.fingerprint != b.fingerprint:
-        words = (
-            diff(a.architecture, b.architecture) if a.architecture is not None and b.architecture is not None else []
-        )
-        out.append(
-            "architecture changed: " + ("; ".join(words) if words else f"fingerprint {a.fingerprint} → {b.fingerprint}")
-        )
-    wa, wb = weights_label(a.weights), weights_label(b.weights)
-    if wa != wb:
-        out.append(f"weights {wa} → {wb}")
-    return out

@@ -1,4 +1,5 @@
-"""Merge the shard parts of one run into one result file: ``flowers merge PART... -o out.json``.
+"""Merge the shard parts of one run into one result file: ``flowers merge PART... -o out.json``;
+and splice a run's variants into a baseline (:func:`splice`, for ``pytest benchmarks --update-baseline``).
 
 The parts are ``--benchmark-json`` files of ``pytest benchmarks --shard K/N`` (or of any sessions of
 one profile, configuration and commit that ran different cases).  The output is one pytest-benchmark
@@ -168,6 +169,54 @@ def merge(parts: list[Part]) -> dict:
         schema.BENCHMARKS: benchmarks,
         schema.RUN: record,
         schema.DATETIME: max((t for _, d in parts if (t := text(d.get(schema.DATETIME)))), default=""),
+    }
+
+
+def _variant_of(entry: dict) -> str | None:
+    """The variant of a benchmark (its extra_info's) or of a run record's case."""
+    return text(_dict(entry.get(schema.EXTRA_INFO, entry)).get(schema.VARIANT))
+
+
+def _replaced(old: list, new: list, variants: set[str]) -> list:
+    """``old`` with the entries of ``variants`` replaced by ``new``'s, where the first of each stood
+    (a variant that ``old`` lacks: at the end), so that a diff shows the replaced entries in place."""
+    out, placed = [], set()
+    for entry in old:
+        variant = _variant_of(entry)
+        if variant in variants and variant not in placed:
+            out += [e for e in new if _variant_of(e) == variant]
+            placed.add(variant)
+        elif variant not in variants:
+            out.append(entry)
+    return out + [e for e in new if _variant_of(e) not in placed]
+
+
+def splice(baseline: dict, run: dict) -> dict:
+    """``baseline`` (a result file's JSON) with every case of ``run``'s variants replaced by ``run``'s:
+    each keeping ``run``'s ``machine_info`` in its extra_info (as :func:`merge` does), the other
+    variants' cases as they were, and the update listed in the run record's ``spliced``."""
+    variants = {v for v in map(_variant_of, run[schema.BENCHMARKS]) if v}
+    benchmarks = copy.deepcopy(run[schema.BENCHMARKS])
+    for bench in benchmarks:
+        bench.setdefault(schema.EXTRA_INFO, {})[schema.MACHINE_INFO] = run.get(schema.MACHINE_INFO)
+    old, new = _record(baseline), _record(run)
+    entry = {
+        schema.SPLICED_VARIANTS: sorted(variants),
+        schema.SPLICED_COMMIT: _dict(run.get(schema.COMMIT_INFO)).get(schema.COMMIT_ID),
+        schema.DATETIME: run.get(schema.DATETIME),
+    }
+    record = {
+        **old,
+        schema.CASES: _replaced(old.get(schema.CASES, []), new.get(schema.CASES, []), variants),
+        schema.COMPLETE: old.get(schema.COMPLETE, True) is True and new.get(schema.COMPLETE, True) is True,
+        schema.CONFIG_HASH: new.get(schema.CONFIG_HASH, old.get(schema.CONFIG_HASH)),
+        schema.SPLICED: [*old.get(schema.SPLICED, []), entry],
+    }
+    return {
+        **baseline,
+        schema.BENCHMARKS: _replaced(baseline[schema.BENCHMARKS], benchmarks, variants),
+        schema.RUN: record,
+        schema.DATETIME: max(str(baseline.get(schema.DATETIME, "")), str(run.get(schema.DATETIME, ""))),
     }
 
 

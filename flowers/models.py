@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -44,6 +45,12 @@ CALIBRATION_VERSION = 2  # 1: BatchNorm statistics only; 2: also identity residu
 def scale_to_unit_range(x):
     """The original's preprocessing for its small CNN: [0, 255] -> [-1, 1]."""
     return x / 127.5 - 1.0
+
+
+def declared_preprocessing(variant: Variant) -> str:
+    """The ``"module:function"`` the variant's inputs should get: its backbone's ``preprocess_input``,
+    else :func:`scale_to_unit_range`."""
+    return get_backbone(variant.backbone).preprocess if variant.backbone else f"{__name__}:scale_to_unit_range"
 
 
 def preprocess(variant: Variant, x):
@@ -200,12 +207,13 @@ def smooth_depthwise(model: keras.Model) -> None:
             layer.kernel.assign(keras.ops.abs(layer.kernel))
 
 
-def calibrate(model: keras.Model, images: np.ndarray) -> None:
+def calibrate(model: keras.Model, images: np.ndarray, count: Callable[[int], None] | None = None) -> None:
     """Data-dependent initialisation of a random backbone (see CALIBRATED and CALIBRATION_VERSION).
 
     With BatchNorm: identity residual blocks, smooth depthwise filters, then BatchNorm statistics
     re-estimated on ``images`` (on the synthetic set a linear probe on MobileNetV2's last features
     goes from 0.1-0.3 to 0.8-1.0 test accuracy).  Without: each convolution scaled (LSUV).
+    ``count`` is told the number of images it calibrated on, once done (the weights' record).
     """
     if any(isinstance(layer, layers.BatchNormalization) for layer in model.layers):
         zero_residual_branches(model)
@@ -213,6 +221,8 @@ def calibrate(model: keras.Model, images: np.ndarray) -> None:
         recalibrate_batchnorm(model, images)
     else:
         scale_convolutions(model, images[:SCALING_IMAGES])
+    if count is not None:
+        count(len(images))
 
 
 def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Progress):
@@ -250,12 +260,14 @@ def create_model(
     weights: str = "none",
     calibration: np.ndarray | None = None,
     progress: Progress | None = None,
+    count: Callable[[int], None] | None = None,
 ) -> keras.Model:
     """Build variant ``name`` as one flat functional model: raw RGB in, class probabilities out.
 
     Layers up to ``frozen_until`` are frozen (non-trainable, so BatchNorm runs in inference mode).
     With ``weights="random-calibrated"`` the random backbone is first calibrated on ``calibration``
-    (training images; see :func:`calibrate`).  ``progress`` is told when ImageNet weights download.
+    (training images; see :func:`calibrate`, which tells ``count`` how many).  ``progress`` is told
+    when ImageNet weights download.
     """
     variant = get_variant(name)
     if image_size < variant.min_image_size:
@@ -269,7 +281,7 @@ def create_model(
         if weights == CALIBRATED:
             if calibration is None or not len(calibration):
                 raise OptionError(f"--weights {CALIBRATED}: needs training images to calibrate on")
-            calibrate(base, calibration_sample(calibration))
+            calibrate(base, calibration_sample(calibration), count)
         for layer in base.layers:
             layer.trainable = False
             if layer.name == variant.frozen_until:

@@ -29,6 +29,7 @@ class Backbone:
     # Weight file names looked up in a --weights DIR folder: ours first, then Keras' own download name
     # (so that a copy of ~/.keras/models works too; the ImageNet record names the latter).
     files: tuple[str, str]
+    output: str  # the backbone's last layer, whose output the head takes (where the head starts)
     min_size: int = 32  # smallest input Keras accepts, in pixels
 
 
@@ -87,12 +88,14 @@ _BACKBONES: dict[str, Backbone] = {
             "keras.applications:VGG16",
             "keras.applications.vgg16:preprocess_input",  # caffe: RGB->BGR, minus ImageNet means
             ("vgg16_imagenet_notop.weights.h5", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+            "block5_pool",
         ),
         Backbone(
             "resnet50v2",
             "keras.applications:ResNet50V2",
             "keras.applications.resnet_v2:preprocess_input",  # [-1, 1]
             ("resnet50v2_imagenet_notop.weights.h5", "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+            "post_relu",
         ),
         Backbone(
             "mobilenet_v2",
@@ -102,6 +105,7 @@ _BACKBONES: dict[str, Backbone] = {
                 "mobilenet_v2_1.0_imagenet_notop.weights.h5",
                 "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5",
             ),
+            "out_relu",
         ),
     )
 }

@@ -21,7 +21,9 @@ key from here.  A result file is what ``pytest benchmarks --benchmark-json FILE`
   ``--shard K/N`` also ``"shard": {"index", "count", "basis", "selection": [{"name", "variant",
   "seed", "shard", "cost"}]}`` (the whole selection); a file written by ``flowers merge`` has
   ``"merged_from"``, cases of missing shards with status ``"missing"``, and in each case's
-  ``extra_info`` the ``machine_info`` and ``shard`` of the part it came from.
+  ``extra_info`` the ``machine_info`` and ``shard`` of the part it came from.  A baseline updated by
+  ``pytest benchmarks --update-baseline FILE`` keeps each spliced case's ``machine_info`` in its
+  ``extra_info`` too, and lists each update in ``"spliced": [{"variants", "commit", "datetime"}]``.
 * ``benchmarks[i]``: pytest-benchmark's ``name``, ``stats``... and ``extra_info``, the case's result:
   ``variant, status ("ok"|"failed"), error, seed, profile, description, test_loss, test_accuracy,
   history{loss, accuracy, val_loss, val_accuracy}, epochs, train_seconds, epoch_seconds,
@@ -36,8 +38,16 @@ key from here.  A result file is what ``pytest benchmarks --benchmark-json FILE`
   peak_gflops, peak_memory_bytes, compiled_reused, wall_seconds, data_cached, breakdown{data_load, setup,
   feature_cache, first_epoch, later_epochs, evaluation, bookkeeping}`` (seconds adding up to
   ``wall_seconds``); a failed case has what it got to, ``failed_epoch`` where training stopped.
-  Keys added over time (the model record, the breakdown, steady throughput...) are optional to
-  readers, so older files still load.
+  The facts ``flowers check`` compares exactly (:mod:`flowers.facts`): ``identity{layers, head,
+  preprocessing{function, mode, channels, mean, std, range, digest}}`` (the model as built:
+  ``"name Class trainable|frozen"`` per layer, auto-numbered names without their number; the head's
+  layers as ``"Dense(512) activation=relu"``; the preprocessing found by a probe image,
+  :mod:`flowers.preprocessing`), ``work{backbone_images, optimizer_steps, train_images,
+  validation_images, test_images, step_flops, total_flops}`` (counted while the case ran,
+  :mod:`flowers.work`) and ``execution{xla, onednn, mixed_precision, device, replicas}`` (how it ran,
+  which depends on the machine).
+  Keys added over time (the model record, the breakdown, steady throughput, the facts...) are
+  optional to readers, so older files still load.
 
 Version: :data:`SCHEMA` numbers the layout.  A file of a newer schema is refused; an older one is
 brought up to date on load by :data:`MIGRATIONS` (asv's ``api_version`` and update step): to change
@@ -104,6 +114,9 @@ CASES = "cases"
 CONFIG_HASH = "config_hash"
 SHARD = "shard"
 MERGED_FROM = "merged_from"
+SPLICED = "spliced"  # the updates of a baseline's variants (pytest benchmarks --update-baseline)
+SPLICED_VARIANTS = "variants"
+SPLICED_COMMIT = "commit"
 # a case entry (of CASES) and a shard selection entry; VARIANT, SEED, STATUS, ERROR are extra_info's too
 VARIANT = "variant"
 SEED = "seed"
@@ -169,6 +182,8 @@ AUGMENT = "augment"
 LEARNING_RATE = "learning_rate"
 DISTRIBUTE = "distribute"
 REPLICAS = "replicas"
+DATA = "data"  # the data setting: tf_flowers, synthetic or a folder (the data itself: DATASET)
+WEIGHTS = "weights"  # the weights setting (the weights themselves: WEIGHTS_IDENTITY)
 JIT_COMPILE = "jit_compile"  # whether training steps were compiled with XLA (True/False, as used)
 JIT_COMPILE_AUTO = "jit_compile_auto"  # only when the "auto" rule chose: its reason (flowers.xla)
 
@@ -221,6 +236,37 @@ LAYERS = "layers"
 LAYER_CLASS = "class"
 LAYER_FROZEN = "frozen"
 
+# The facts flowers check compares exactly (flowers.facts): IDENTITY (flowers.identity: LAYERS, HEAD,
+# PREPROCESSING), WORK (flowers.work: counted while the case ran) and EXECUTION (how it ran: XLA,
+# oneDNN, mixed precision, device; compared only between cases of one kind of machine)
+IDENTITY = "identity"
+HEAD = "head"
+PREPROCESSING = "preprocessing"
+WORK = "work"
+EXECUTION = "execution"
+LAYER_TRAINABLE = "trainable"  # a layer's flag in IDENTITY's LAYERS: "trainable" or LAYER_FROZEN
+# PREPROCESSING (flowers.preprocessing): the function found, its parameters and a digest of its behaviour
+FUNCTION = "function"
+MODE = "mode"
+CHANNELS = "channels"
+MEAN = "mean"
+STD = "std"
+RANGE = "range"
+DIGEST = "digest"
+UNKNOWN = "unknown"
+# WORK (flowers.work)
+BACKBONE_IMAGES = "backbone_images"  # images through the frozen layers: once with the feature cache, every pass without
+OPTIMIZER_STEPS = "optimizer_steps"  # the optimizer's iterations after fit
+TRAIN_IMAGES = "train_images"  # read by the training input pipeline, every epoch
+VALIDATION_IMAGES = "validation_images"
+TEST_IMAGES = "test_images"
+STEP_FLOPS = "step_flops"  # FLOPs of a training step, the mean over the steps run
+TOTAL_FLOPS = "total_flops"  # FLOPs of the whole case: training, validation, test and the feature cache
+# EXECUTION (flowers.work)
+XLA = "xla"
+ONEDNN = "onednn"
+MIXED_PRECISION = "mixed_precision"
+
 # The scores of an ok case, each with its valid range; a case without valid ones reads as INVALID.
 SCORES = {TEST_ACCURACY: (0.0, 1.0, "a number in [0, 1]"), TEST_LOSS: (0.0, math.inf, "a finite number >= 0")}
 
@@ -259,6 +305,9 @@ CASE_KEYS = (
     WALL_SECONDS,
     DATA_CACHED,
     BREAKDOWN,
+    IDENTITY,
+    WORK,
+    EXECUTION,
 )
 
 

@@ -85,7 +85,7 @@ def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bo
     import keras
 
     from flowers.registry import get_variant
-    from flowers.train import prefix_suffix_flops  # counted once per architecture, shared with the cases
+    from flowers.work import prefix_suffix_flops  # counted once per architecture, shared with the cases
 
     spec = get_variant(variant)
     prefix, suffix = prefix_suffix_flops(variant, num_classes, image_size)

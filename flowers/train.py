@@ -17,11 +17,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import architecture, cost, distribute, features, interrupts, measure, schema, tensorboard_log, xla
+from flowers import (
+    architecture,
+    cost,
+    distribute,
+    features,
+    identity,
+    interrupts,
+    measure,
+    schema,
+    tensorboard_log,
+    work,
+    xla,
+)
 from flowers.augment import augment
+from flowers.callbacks import BatchBar, EpochLog, StopOnSignal
 from flowers.data import Splits
 from flowers.errors import TrainingFailed
-from flowers.models import CALIBRATED, calibration_sample, create_model, get_variant, weights_identity
+from flowers.models import create_model, get_variant, weights_identity
 from flowers.profiles import TrainConfig
 from flowers.progress import Progress, as_progress
 from flowers.schema import invalid_score
@@ -44,75 +57,35 @@ def index_batches(n: int, batch_size: int, seed: int, epochs: int) -> tf.data.Da
     )
 
 
-def training_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int) -> tf.data.Dataset:
-    """(x, y) batches in :func:`index_batches` order, read from arrays (in memory or memory-mapped)."""
+def training_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int, count: Callable[[int], None] | None = None
+) -> tf.data.Dataset:
+    """(x, y) batches in :func:`index_batches` order, read from arrays (in memory or memory-mapped);
+    ``count`` is told the size of each batch as it is read."""
+    return read_batches(x, y, index_batches(len(x), batch_size, seed, epochs), count)
+
+
+def ordered_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int, count: Callable[[int], None] | None = None
+) -> tf.data.Dataset:
+    """(x, y) batches in order (as ``evaluate(x, y, batch_size)`` takes them), counted like
+    :func:`training_batches`; read anew each time it is iterated (each epoch's validation)."""
+    return read_batches(x, y, tf.data.Dataset.range(len(x)).batch(batch_size), count)
+
+
+def read_batches(x: np.ndarray, y: np.ndarray, indices: tf.data.Dataset, count) -> tf.data.Dataset:
+    """(x[index], y[index]) for each batch of ``indices``, telling ``count`` (when given) each batch's size."""
 
     def take(index):
+        if count is not None:
+            count(len(index))
         return x[index], y[index]
 
     def read(index):
         xb, yb = tf.numpy_function(take, [index], (tf.as_dtype(x.dtype), tf.as_dtype(y.dtype)))
         return tf.ensure_shape(xb, (None, *x.shape[1:])), tf.ensure_shape(yb, (None,))
 
-    return index_batches(len(x), batch_size, seed, epochs).map(read).prefetch(2)
-
-
-class EpochLog(keras.callbacks.Callback):
-    """Times each epoch and reports a one-line progress message per epoch to ``write``.
-
-    ``seconds``: each epoch, validation included; ``step_seconds``: its training steps alone (up to
-    the validation pass, which Keras' fit announces with ``on_test_begin``); ``ends``: when each
-    epoch ended (``time.perf_counter``).
-    """
-
-    def __init__(self, name: str, epochs: int, write: Callable[[str], None] | None):
-        super().__init__()
-        self.name, self.epochs, self.write = name, epochs, write
-        self.seconds: list[float] = []
-        self.step_seconds: list[float] = []
-        self.ends: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.perf_counter()
-        self.steps_end = None
-
-    def on_test_begin(self, logs=None):
-        self.steps_end = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.ends.append(time.perf_counter())
-        self.seconds.append(self.ends[-1] - self.epoch_start)
-        self.step_seconds.append((self.steps_end or self.ends[-1]) - self.epoch_start)
-        if self.write:
-            logs = logs or {}
-            metrics = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in schema.HISTORY_KEYS)
-            self.write(f"{self.name}  epoch {epoch + 1}/{self.epochs}  {metrics}  {self.seconds[-1]:.1f}s")
-
-
-class StopOnSignal(keras.callbacks.Callback):
-    """Ends ``fit`` at the next batch once a Ctrl-C or SIGTERM came (see :mod:`flowers.interrupts`)."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        if interrupts.stop_requested():
-            self.model.stop_training = True
-
-
-class BatchBar(keras.callbacks.Callback):
-    """A live bar of the batches within each epoch (see :mod:`flowers.progress`)."""
-
-    def __init__(self, progress: Progress, name: str, epochs: int, steps: int):
-        super().__init__()
-        self.progress, self.name, self.epochs, self.steps = progress, name, epochs, steps
-        self.bar = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.bar = self.progress.bar(self.steps, f"{self.name} epoch {epoch + 1}/{self.epochs}")
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.bar.update()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.bar.close()
+    return indices.map(read).prefetch(2)
 
 
 def compile_model(model: keras.Model, config: TrainConfig, learning_rate: float) -> None:
@@ -228,6 +201,7 @@ def run(
         splits = augment(splits, config.seed)
     strategy = distribute.strategy(config.distribute)
     record = {**config.for_variant(name), **distribute.record(config.distribute, strategy)}
+    calibrated = work.Counter()
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
         model = create_model(
             name,
@@ -236,6 +210,7 @@ def run(
             config.weights,
             calibration=splits.x_train,
             progress=as_progress(progress),
+            count=calibrated.add(work.CALIBRATION),
         )
         clock.lap(schema.SETUP)
         outcome = _train_and_evaluate(
@@ -251,10 +226,12 @@ def run(
         )
     if tensorboard:
         tensorboard_log.write_hparams(tensorboard, record, {key: outcome[key] for key in schema.SCORES})
+    outcome[work.CALIBRATION] = calibrated.images[work.CALIBRATION]
     result = {
         **_record(model, variant, splits, config, outcome),
         schema.CONFIG: record,
         schema.CONFIG_HASH: schema.config_hash(record),
+        schema.EXECUTION: work.execution(config, strategy),
     }
     clock.lap(schema.BOOKKEEPING)
     return {**result, schema.BREAKDOWN: clock.laps}
@@ -273,7 +250,7 @@ def _train_and_evaluate(
 ) -> dict:
     """Fit (only the trainable suffix, on cached features, when the variant has frozen layers) and
     evaluate; laps ``feature_cache``, ``first_epoch``, ``later_epochs`` and ``evaluation`` on ``clock``."""
-    start = time.perf_counter()
+    start, counter = time.perf_counter(), work.Counter()
     with contextlib.ExitStack() as stack:
         memory = stack.enter_context(measure.PeakMemory())
         trainee, data, cache_info = model, (splits.x_train, splits.x_val, splits.x_test), dict(features.DISABLED)
@@ -288,24 +265,28 @@ def _train_and_evaluate(
                     memory_limit=cache_memory_limit or features.default_memory_limit(),
                     bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image"),
                     jit_compile=xla.resolve(config.jit_compile)[0],
+                    count=counter.add(work.CACHE),
                 )
             )
             data, cache_info = (cache.train, cache.val, cache.test), cache.info()
         fitted, reused = compiled(trainee, variant, config, learning_rate)
         clock.lap(schema.FEATURE_CACHE_BUILD)
         log = EpochLog(variant.name, config.epochs, progress)
-        history = _fit(fitted, data[0], data[1], splits, config, log, progress, tensorboard)
+        history = _fit(fitted, data[0], data[1], splits, config, log, progress, tensorboard, counter)
         train_seconds = time.perf_counter() - start
         clock.lap(schema.FIRST_EPOCH, until=log.ends[0] if log.ends else None)
         clock.lap(schema.LATER_EPOCHS)
         eval_start = time.perf_counter()
-        test_loss, test_accuracy = fitted.evaluate(data[2], splits.y_test, batch_size=config.batch_size, verbose=0)
+        test = ordered_batches(data[2], splits.y_test, config.batch_size, counter.add(schema.TEST))
+        test_loss, test_accuracy = fitted.evaluate(test, verbose=0)
         eval_seconds = time.perf_counter() - eval_start
+        done = work.record(counter, fitted, model, work.forward_flops(model, variant))
         if reused:  # the case's own model (prefix + trainable part) ends up the trained one, as unshared
             copy_variables(fitted, trainee)
         clock.lap(schema.EVALUATION)
     _check_scores(float(test_loss), float(test_accuracy))
     return {
+        schema.WORK: done,
         schema.HISTORY: history,
         "log": log,
         schema.TRAIN_SECONDS: train_seconds,
@@ -327,8 +308,10 @@ def _fit(
     log: EpochLog,
     progress: Progress,
     tensorboard: str | Path | None,
+    counter: work.Counter,
 ) -> dict[str, list[float]]:
-    """``fit`` in :func:`index_batches` order; the per-epoch history, checked finite."""
+    """``fit`` in :func:`index_batches` order, the images read counted in ``counter``; the per-epoch
+    history, checked finite."""
     steps = math.ceil(len(x) / config.batch_size)
     # The bar is closed (erased) before the epoch's line is written: Keras calls callbacks in order.
     callbacks = [
@@ -341,11 +324,12 @@ def _fit(
         callbacks.append(tensorboard_log.callback(tensorboard))
     with interrupts.training():
         fit = trainee.fit(
-            training_batches(x, splits.y_train, config.batch_size, config.seed, config.epochs),
+            training_batches(
+                x, splits.y_train, config.batch_size, config.seed, config.epochs, counter.add(schema.TRAIN)
+            ),
             steps_per_epoch=steps,
             shuffle=False,  # the order is index_batches'; Keras must not reorder
-            validation_data=(xv, splits.y_val),
-            validation_batch_size=config.batch_size,
+            validation_data=ordered_batches(xv, splits.y_val, config.batch_size, counter.add(schema.VALIDATION)),
             epochs=config.epochs,
             callbacks=callbacks,
             verbose=0,
@@ -362,8 +346,9 @@ def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, ou
     n_cached = (
         len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome["cache_info"][schema.ENABLED] else 0
     )
-    flops_per_image, cache_flops = _flops(model, variant, n_cached)
-    calibrated_on = len(calibration_sample(splits.x_train)) if config.weights == CALIBRATED else 0
+    prefix, suffix = work.forward_flops(model, variant)
+    flops_per_image = cost.step_flops(prefix, suffix, cached=bool(n_cached))
+    cache_flops = cost.cache_flops(prefix, n_cached)
     model_record = architecture.record(model, variant, config.image_size, splits.num_classes)
     return {
         schema.VARIANT: variant.name,
@@ -384,7 +369,7 @@ def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, ou
         schema.PARAMS_TRAINABLE: model_record[schema.ARCHITECTURE][schema.PARAMS_TRAINABLE],
         schema.DESCRIPTION: variant.description,
         **model_record,
-        schema.WEIGHTS_IDENTITY: weights_identity(variant.name, config.weights, calibrated_on),
+        schema.WEIGHTS_IDENTITY: weights_identity(variant.name, config.weights, outcome[work.CALIBRATION]),
         schema.DATASET: splits.fingerprint,
         schema.FEATURE_CACHE: outcome["cache_info"],
         schema.FLOPS_PER_IMAGE: flops_per_image,
@@ -392,6 +377,8 @@ def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, ou
         schema.PEAK_GFLOPS: measure.peak_gflops(),
         schema.PEAK_MEMORY_BYTES: outcome[schema.PEAK_MEMORY_BYTES],
         schema.COMPILED_REUSED: outcome[schema.COMPILED_REUSED],
+        schema.IDENTITY: identity.record(model, variant),
+        schema.WORK: outcome[schema.WORK],
     }
 
 
@@ -416,38 +403,3 @@ class Stopwatch:
         end = time.perf_counter() if until is None else until
         self.laps[name] = self.laps.get(name, 0.0) + end - self._last
         self._last = end
-
-
-_FORWARD_FLOPS: dict[tuple, tuple[int, int]] = {}  # architecture -> (frozen prefix, trainable suffix)
-
-
-def _forward_flops(model: keras.Model, variant) -> tuple[int, int]:
-    """Forward FLOPs per image of the model's frozen prefix (0 when nothing is frozen) and of its
-    trainable suffix; counted once per architecture."""
-    key = (
-        variant.backbone,
-        variant.frozen_until,
-        variant.head,
-        tuple(model.inputs[0].shape),
-        tuple(model.outputs[0].shape),
-    )
-    if key not in _FORWARD_FLOPS:
-        whole = measure.forward_flops(model)
-        suffix = (
-            measure.forward_flops(features.split(model, variant.frozen_until)[1]) if variant.frozen_until else whole
-        )
-        _FORWARD_FLOPS[key] = (whole - suffix, suffix)
-    return _FORWARD_FLOPS[key]
-
-
-def prefix_suffix_flops(name: str, num_classes: int, image_size: int) -> tuple[int, int]:
-    """Forward FLOPs per image of variant ``name``'s frozen prefix and of its trainable suffix
-    (the whole model's when nothing is frozen: prefix 0), counted once per architecture."""
-    return _forward_flops(create_model(name, num_classes, image_size, "none"), get_variant(name))
-
-
-def _flops(model: keras.Model, variant, n_cached: int) -> tuple[float, float]:
-    """(training FLOPs per image as executed, one-off FLOPs of building the feature cache of
-    ``n_cached`` images, 0 without it): :mod:`flowers.cost` on the model's counted FLOPs."""
-    prefix, suffix = _forward_flops(model, variant)
-    return cost.step_flops(prefix, suffix, cached=bool(n_cached)), cost.cache_flops(prefix, n_cached)

@@ -23,6 +23,33 @@ ACC = {"basic_cnn": 0.8667, "vgg16_transfer": 0.80, "resnet50v2_finetune": 0.90,
 # ------------------------------------------------------------------------------------------
 
 
+def facts(n_test=30, epochs=2):
+    """The facts a case records of what it is (flowers.facts): a small CNN trained ``epochs`` epochs on 240 images."""
+    return {
+        "identity": {
+            "layers": ["conv2d Conv2D trainable", "flatten Flatten trainable", "predictions Dense trainable"],
+            "head": ["Conv2D(16) activation=relu kernel_size=3", "Flatten()", "Dense(5) activation=softmax"],
+            "preprocessing": {
+                "function": "flowers.models:scale_to_unit_range",
+                "mode": "tf",
+                "channels": "RGB",
+                "range": [-1.0, 1.0],
+                "digest": "8bf888df1cfa94dd",
+            },
+        },
+        "work": {
+            "backbone_images": 0,
+            "optimizer_steps": 8 * epochs,
+            "train_images": 240 * epochs,
+            "validation_images": 30 * epochs,
+            "test_images": n_test,
+            "step_flops": 620404985,
+            "total_flops": 650000000 * epochs,
+        },
+        "execution": {"xla": False, "onednn": "on", "mixed_precision": "float32", "device": "cpu", "replicas": 1},
+    }
+
+
 def make_case(
     variant="basic_cnn",
     seed=0,
@@ -82,6 +109,7 @@ def make_case(
             "params_trainable": 2133861,
             "config": config,
             "config_hash": f"{hash((variant, seed)) & 0xFFFFFFFF:08x}",
+            **facts(n_test),
             "dataset": {
                 "name": "synthetic",
                 "source": "synthetic",

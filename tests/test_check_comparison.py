@@ -164,13 +164,21 @@ def test_accuracy_lowered_by_0_3_names_every_variant(tmp_path, check_cli):
     assert code == 1 and out.count("REGRESSED") == len(VARIANTS), out
 
 
-def test_config_change_is_noted(tmp_path):
+def test_config_and_data_changes_are_changed_rows_that_fail(tmp_path, check_cli):
     cur = standard(variants=VARIANTS[:1])
     cur["benchmarks"][0]["extra_info"]["config"]["epochs"] = 5
     cur["benchmarks"][0]["extra_info"]["dataset"]["hash"] = "ffff"
     comp = compared(tmp_path, standard(variants=VARIANTS[:1]), cur, metrics=["accuracy"])
-    assert "config changed: epochs 2->5" in comp.rows[0].how
-    assert "dataset changed: ab12->ffff" in comp.rows[0].how
+    changed = [(r.metric, r.verdict, r.how) for r in comp.rows if r.verdict == "CHANGED"]
+    assert changed == [
+        ("config epochs", "CHANGED", "config epochs 2 → 5"),
+        (
+            "data",
+            "CHANGED",
+            "data synthetic ab12 (240/30/30 images at 64 px) → synthetic ffff (240/30/30 images at 64 px)",
+        ),
+    ]
+    assert comp.regressed and rows(comp, metric="test_accuracy")[0].verdict == "ok"  # the scores did not move
 
 
 def test_interrupted_current_run_is_noted(tmp_path, check_cli):

@@ -116,7 +116,7 @@ def test_a_variant_name_cannot_print_a_line_of_its_own(tmp_path, forged):
     lines = out.splitlines()
     assert [line[:5] for line in lines if line.startswith(("PASS", "FAIL"))] == ["FAIL:"]
     assert lines[-1].startswith("FAIL: 1 missing of 5 variants: basic_cnn")
-    assert len(lines) == 1 + 3 + 1 + 1 + 5 + 1 + 1  # seeds, heading (runs, gates), blank, header, 5 rows, blank, summary
+    assert len(lines) == 1 + 3 + 1 + 1 + 5 + 1 + 1  # seeds, heading, blank, header, 5 rows, blank, summary
 
 
 # ------------------------------------------------------------------------------------------------

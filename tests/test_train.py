@@ -53,6 +53,13 @@ def test_feature_cache_is_exact(tiny, variant):
     plain = train.run(variant, data, dataclasses.replace(config, feature_cache=False))
     assert cached["feature_cache"]["enabled"] and cached["feature_cache"]["bytes"] > 0
     assert not plain["feature_cache"]["enabled"]
+    # the work, counted while each ran: the frozen layers ran once per image with the cache, every pass without
+    epochs, steps = config.epochs, config.epochs * -(-32 // config.batch_size)
+    assert cached["work"]["backbone_images"] == 32 + 8 + 8
+    assert plain["work"]["backbone_images"] == epochs * (32 + 8) + 8
+    for work in (cached["work"], plain["work"]):
+        assert (work["optimizer_steps"], work["train_images"], work["test_images"]) == (steps, 32 * epochs, 8)
+    assert plain["work"]["step_flops"] > cached["work"]["step_flops"] > 0
     np.testing.assert_allclose(cached["history"]["loss"], plain["history"]["loss"], rtol=1e-3)
     np.testing.assert_allclose(cached["test_loss"], plain["test_loss"], rtol=1e-3)
 
@@ -214,3 +221,18 @@ def test_tensorboard_logs_read_back_with_the_history_and_the_config(tiny, tmp_pa
     start = tensorboard_log.plugin_data_class().FromString(content).session_start_info
     assert start.hparams["variant"].string_value == "basic_cnn"
     assert start.hparams["epochs"].number_value == 2 and start.hparams["feature_cache"].bool_value is True
+
+
+def test_the_weights_record_counts_the_calibration_that_ran(tiny, monkeypatch):
+    """The images a random backbone was calibrated on are counted as it is, not read from the config:
+    calibration skipped in code while the config asks for it shows in the weights' record."""
+    from flowers import models
+
+    config = dataclasses.replace(make_config("smoke"), epochs=1)
+    assert train.run("mobilenet_v2_transfer", tiny, config)["weights_identity"] == {
+        "source": "random-calibrated",
+        "images": 32,
+        "version": models.CALIBRATION_VERSION,
+    }
+    monkeypatch.setattr(models, "calibrate", lambda model, images, count=None: None)
+    assert train.run("mobilenet_v2_transfer", tiny, config)["weights_identity"]["images"] == 0

@@ -422,6 +422,39 @@ def test_the_job_summary_and_the_pull_request_comment_receive_the_verdict(tmp_pa
     assert comments[0]["body"] == "a reviewer's comment"
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the github-script step")
+def test_a_changed_fact_fails_ci_whatever_the_metrics_and_the_comment_says_how_to_accept_it(tmp_path, monkeypatch):
+    from tests.factory import baseline, night, save
+
+    save(tmp_path / "benchmarks" / "baselines" / "smoke-cpu.json", baseline())
+    swapped = night(2)
+    resnet = next(b for b in swapped["benchmarks"] if b["extra_info"]["variant"] == "resnet50v2_finetune")
+    for bench in swapped["benchmarks"]:
+        if bench["extra_info"]["variant"] == "vgg16_transfer":
+            bench["extra_info"]["identity"]["preprocessing"] = resnet["extra_info"]["identity"]["preprocessing"]
+    save(tmp_path / "out.json", swapped)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    argv = [a.replace("{env:GITHUB_STEP_SUMMARY:check.md}", "check.md") for a in raw_check_command("check")]
+    argv = [a.replace("{env:FLOWERS_CHECK_METRICS:accuracy,loss}", "accuracy,loss") for a in argv]
+    assert cli.main(argv[1:]) == 1  # the scores are the baseline's own: the facts fail it
+    verdict = (tmp_path / "check.md").read_text()
+    changed = "preprocessing keras.applications.vgg16:preprocess_input → keras.applications.resnet_v2:preprocess_input"
+    assert f"| **CHANGED** | {changed}" in verdict
+    accept = "pytest benchmarks --profile smoke --update-baseline benchmarks/baselines/smoke-cpu.json -k vgg16_transfer"
+    assert f"`{accept}`" in verdict
+
+    script = next(s for s in load(CI)["jobs"]["pr-comment"]["steps"] if "github-script" in s.get("uses", ""))
+    comments: list[dict] = []
+    fake_github_run(script["with"]["script"], tmp_path / "check.md", comments)
+    assert changed in comments[0]["body"] and accept in comments[0]["body"]
+    # a verdict too long for a comment is cut, and keeps the command
+    long = tmp_path / "long.md"
+    long.write_text(verdict.replace("<details>", "x" * 70000 + "\n<details>", 1))
+    fake_github_run(script["with"]["script"], long, comments)
+    assert "(cut; the whole verdict is in the job summary)" in comments[0]["body"] and accept in comments[0]["body"]
+
+
 def test_the_pull_request_comment_says_when_there_is_no_verdict(tmp_path):
     script = next(s for s in load(CI)["jobs"]["pr-comment"]["steps"] if "github-script" in s.get("uses", ""))
     if shutil.which("node") is None:

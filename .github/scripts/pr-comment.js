@@ -2,7 +2,10 @@
 // than posted again: the comment is found by a hidden marker on its first line.  Run by
 // actions/github-script in .github/workflows/ci.yml:
 //   await require('./.github/scripts/pr-comment.js')({github, context, fs: require('fs'), file})
-// where `file` is the verdict `flowers check --markdown check.md` wrote (tox -e check).
+// where `file` is the verdict `flowers check --markdown check.md` wrote (tox -e check): its CHANGED
+// rows (what a variant is that differs from the baseline: preprocessing, layers, head, config, work
+// done...) come first with the failing rows, and the command that accepts them last; a verdict too
+// long for a comment keeps that command.
 'use strict';
 
 const MARKER = '<!-- flowers-check verdict -->';
@@ -17,7 +20,9 @@ function body(fs, file, runUrl) {
       `(${err.code || err.message}); see the workflow run.`;
   }
   if (verdict.length > LIMIT) {
-    verdict = verdict.slice(0, LIMIT) + '\n\n… (cut; the whole verdict is in the job summary)';
+    const accept = verdict.split('\n').filter((line) => line.includes('--update-baseline') && !line.startsWith('|'));
+    const tail = accept.map((line) => `\n\n${line}`).join('');
+    verdict = verdict.slice(0, LIMIT) + '\n\n… (cut; the whole verdict is in the job summary)' + tail;
   }
   return `${MARKER}\n${verdict}\n\n<sub>[workflow run](${runUrl}) · this comment is updated on each push</sub>\n`;
 }

@@ -36,6 +36,11 @@ names the gates a plain check applies (default accuracy and loss; --metrics over
   row and the summary line say why and what to do (e.g. leave time out of --metrics).
 * a baseline that cannot gate a variant (no usable case: every seed failed or invalid; no
   throughput figure under --metrics time) is unusable input: exit 2 naming it; remake the baseline.
+* whatever the metrics, what each variant is (its model, layers and their trainable flags, head,
+  preprocessing, weights, config, data, and the work counted while it ran) is compared exactly:
+  each difference is a ``CHANGED`` row, ``fact before → after``, that fails the check.  Accept a
+  change on purpose with the command the check prints (pytest benchmarks --update-baseline FILE
+  -k VARIANTS: reruns those variants with the baseline's seeds and rewrites their cases in FILE).
 """
 
 # The docstring above is also ``flowers check --help``'s description (flowers/cli.py).  The package:
@@ -44,6 +49,7 @@ names the gates a plain check applies (default accuracy and loss; --metrics over
 #   power         the first line: what the check flags with the seeds it has, and how many would do
 #   metrics       each gated metric with its gate (Metric: key, direction, scale, tolerance; Verdict)
 #   comparison    compare(): two runs -> Comparison, one VerdictRow per variant and metric
+#   identity      the fact gate: each variant's facts (flowers.facts) compared exactly, CHANGED rows
 #   table         render(): the comparison as aligned text with PASS/FAIL
 #   baseline      update_baseline(): validate a run and copy it over the baseline atomically
 #   cli           add_arguments() and run(): the thin command-line layer
@@ -55,6 +61,7 @@ from flowers.check.comparison import Comparison, VerdictRow, compare, failure_te
 from flowers.check.metrics import (
     ALIASES,
     ALL_METRICS,
+    CHANGED,
     FAILING,
     IMPROVED,
     METRICS,
@@ -74,6 +81,7 @@ from flowers.schema import STEADY_THROUGHPUT
 __all__ = [
     "ALIASES",
     "ALL_METRICS",
+    "CHANGED",
     "FAILING",
     "HEADER",
     "IMPROVED",

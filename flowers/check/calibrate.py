@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from flowers.check.comparison import compare, timing_key, timing_thresholds
-from flowers.check.metrics import METRICS, REGRESSED
+from flowers.check.metrics import CHANGED, METRICS, REGRESSED
 from flowers.check.noise import FEW_SEEDS
 from flowers.check.settings import Config
 from flowers.errors import ResultsError
@@ -88,7 +88,7 @@ def _flagged(
     baseline: Run, current: Run, config: Config, metrics: Sequence[str], variants: Sequence[str] | None = None
 ) -> list[str]:
     comp = compare(baseline, current, config, metrics, variants)
-    return [f"{r.variant} {r.metric}" for r in comp.rows if r.verdict == REGRESSED]
+    return [f"{r.variant} {r.metric}" for r in comp.rows if r.verdict in (REGRESSED, CHANGED)]
 
 
 def leave_one_out(run: Run, config: Config, metrics: Sequence[str]) -> Tally:

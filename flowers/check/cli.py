@@ -10,10 +10,10 @@ import os
 import sys
 from pathlib import Path
 
-from flowers.check import calibrate, markdown
+from flowers.check import calibrate, identity, markdown
 from flowers.check.baseline import update_baseline
 from flowers.check.comparison import compare
-from flowers.check.metrics import ALIASES, ALL_METRICS
+from flowers.check.metrics import ALIASES, ALL_METRICS, CHANGED
 from flowers.check.settings import load_config
 from flowers.check.table import render
 from flowers.errors import ResultsError
@@ -144,9 +144,38 @@ def run(args: argparse.Namespace) -> int:
             f"{args.baseline}: no such baseline; make one with: flowers check --update-baseline {args.baseline} CURRENT"
         )
     comp = compare(_load(args.baseline), _load(args.current), config, args.metrics, args.variants)
-    markdown.write(args.markdown, markdown.render(comp))
-    _print(render(comp))
+    accept = _accept(args.baseline, comp)
+    markdown.write(
+        args.markdown, markdown.render(comp) + "".join(f"\n{line.replace(': ', ': `', 1)}`\n" for line in accept)
+    )
+    *table, verdict = render(comp).split("\n")
+    _print("\n".join([*table, *accept, verdict]))  # the verdict stays the last line
     return 1 if comp.regressed else 0
+
+
+def _accept(baseline: str, comp) -> list[str]:
+    """The command that accepts the variants' changed facts (and one that records facts a baseline
+    lacks), one line each; none when there is nothing to accept."""
+    changed = list(dict.fromkeys(r.variant for r in comp.rows if r.verdict == CHANGED))
+    unrecorded = [
+        v
+        for v in dict.fromkeys(
+            r.variant for r in comp.rows if r.how.startswith(identity.NOT_RECORDED) and identity.IN_BASELINE in r.how
+        )
+        if v not in changed
+    ]
+    known, profile = [*comp.baseline.variants, *comp.current.variants], comp.baseline.profile
+    lines = []
+    if changed:
+        lines.append(
+            "accept these changes on purpose (reruns their seeds, rewrites their cases in the baseline): "
+            + identity.accept_command(baseline, profile, changed, known)
+        )
+    if unrecorded:
+        lines.append(
+            "record the facts in the baseline: " + identity.accept_command(baseline, profile, unrecorded, known)
+        )
+    return lines
 
 
 def _print(text: str) -> None:

@@ -7,8 +7,9 @@ variant with no ok case in the current run is ``missing``, and so is a variant w
 failed (one ``cases`` row).  Otherwise each metric's gate (:mod:`flowers.check.metrics`) decides;
 a gate that cannot (same-machine metrics between different or unknown machines, a figure the
 current run did not record) is ``UNDECIDED``, which fails like a regression, with why and the fix.
-A change of configuration, data, model or weights is noted on every row of the variant, whatever
-the verdict.
+Whatever the metrics, the variant's facts (model, preprocessing, weights, config, data, work done)
+are compared exactly (:mod:`flowers.check.identity`): each difference is a ``CHANGED`` row, and a
+side that records none is ``UNDECIDED``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from flowers import architecture
-from flowers.check import power
+from flowers.check import identity, power
 from flowers.check.metrics import ALL_METRICS, FAILING, METRICS, MISSING, NEW, UNDECIDED, Metric
 from flowers.check.settings import DEFAULT_METRICS, Config, Thresholds
 from flowers.errors import ResultsError
 from flowers.results import Case, Run, metric_values
-from flowers.schema import HASH, without_seed
 from flowers.stats import mean_sd
 from flowers.text import one_line
 
@@ -162,24 +161,6 @@ def _n_test(*groups: Sequence[Case]) -> int | None:
     return next((c.test_images for cases in groups for c in cases if c.test_images), None)
 
 
-def _config_change(base: Sequence[Case], cur: Sequence[Case]) -> str:
-    """A short note when the variant's configuration (seed aside), data, model or weights changed."""
-    a = next((without_seed(c.config) for c in base if c.config), {})
-    b = next((without_seed(c.config) for c in cur if c.config), {})
-    notes = []
-    changed = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)] if a and b else []
-    if changed:
-        shown = ", ".join(f"{k} {a.get(k)!r}->{b.get(k)!r}" for k in changed[:3])
-        notes.append(f"config changed: {shown}{' ...' if len(changed) > 3 else ''}")
-    ha = next((c.dataset.get(HASH) for c in base if c.dataset), None)
-    hb = next((c.dataset.get(HASH) for c in cur if c.dataset), None)
-    if ha and hb and ha != hb:
-        notes.append(f"dataset changed: {ha}->{hb}")
-    if base and cur:  # model and weights: on record since model fingerprints (None for older files)
-        notes += architecture.model_changes(base[0], cur[0]) or []
-    return "; ".join(notes)
-
-
 def _variant_names(baseline: Run, current: Run, metrics: Sequence[str], variants: Sequence[str] | None) -> list[str]:
     """The variants to compare, in first-seen order; a bad metric, variant or profile pairing raises."""
     unknown = [m for m in metrics if m not in METRICS]
@@ -294,12 +275,10 @@ def _variant_gates(
     if cur_failed:
         how = f"{len(cur_failed)} of {len(cur_all)} not ok: " + failure_text(cur_failed)
         out.append(VerdictRow(name, "cases", str(len(base_all)), f"{len(cur_ok)} ok", MISSING, how=how))
-    change_note = _config_change(base_ok, cur_ok)
-    for metric in metrics:
-        gate = _plan(name, metric, base_ok, cur_ok, th)
-        if change_note:  # whatever the verdict: a regression and its likely cause read together
-            gate.row.how += f"; {change_note}"
-        out.append(gate)
+    same_machine = machine_difference(base_ok, cur_ok) is None
+    for fact, verdict, how, fix in identity.verdicts(base_ok, cur_ok, same_machine):
+        out.append(VerdictRow(name, fact, "", "", verdict, how=how, fix=fix))
+    out += [_plan(name, metric, base_ok, cur_ok, th) for metric in metrics]
     return out
 
 
@@ -322,6 +301,12 @@ def compare(
         for run in (current, baseline)
         if not run.complete
     ]
+    ok = [c for c in baseline.cases if c.ok], [c for c in current.cases if c.ok]
+    other = machine_difference(*ok) if all(ok) else None
+    if other:
+        notes.append(
+            f"how the cases ran (XLA, oneDNN, mixed precision, device) is compared on one kind of machine only: {other}"
+        )
     base_groups, cur_groups = baseline.by_variant(), current.by_variant()
     gated = [METRICS[m] for m in metrics]
     for name in names:

@@ -24,7 +24,8 @@ from flowers.stats import mean_sd
 
 OK, IMPROVED, REGRESSED, MISSING, NEW = "ok", "improved", "REGRESSED", "missing", "new"
 UNDECIDED = "UNDECIDED"  # a gate the user asked for that cannot decide (other machine, nothing recorded)
-FAILING = (REGRESSED, MISSING, UNDECIDED)  # a gate that cannot decide is not a pass
+CHANGED = "CHANGED"  # a fact of what the variant is differs from the baseline's (flowers.check.identity)
+FAILING = (REGRESSED, MISSING, UNDECIDED, CHANGED)  # a gate that cannot decide is not a pass
 TOO_FEW = "too few seeds"  # shown instead of a limit no change can reach
 MEANINGFUL_RATIO = 10.0  # a limit beyond a tenfold change (loss, throughput) flags nothing a user would accept
 SEEDS_OVER_BINOMIAL = 2.0  # accuracy's few-seed prior, in binomial floors (see flowers.check.noise)

@@ -10,7 +10,7 @@ from collections import Counter
 
 from flowers import schema
 from flowers.check.comparison import Comparison
-from flowers.check.metrics import ALL_METRICS, IMPROVED, METRICS, MISSING, NEW, REGRESSED, UNDECIDED
+from flowers.check.metrics import ALL_METRICS, CHANGED, IMPROVED, METRICS, MISSING, NEW, REGRESSED, UNDECIDED
 from flowers.results import Run
 from flowers.text import printable
 
@@ -56,12 +56,12 @@ def _undecided(comp: Comparison) -> str:
 
 
 def summary(comp: Comparison) -> str:
-    counts = {v.lower(): comp.count(v) for v in (REGRESSED, MISSING, UNDECIDED, IMPROVED, NEW)}
+    counts = {v.lower(): comp.count(v) for v in (CHANGED, REGRESSED, MISSING, UNDECIDED, IMPROVED, NEW)}
     n_variants = len({r.variant for r in comp.rows})
     variants = f"{n_variants} variant{'s' * (n_variants != 1)}"
     failing = sorted({r.variant for r in comp.rows if r.failing})
     if failing:
-        bad = ", ".join(f"{counts[k]} {k}" for k in ("regressed", "missing", "undecided") if counts[k])
+        bad = ", ".join(f"{counts[k]} {k}" for k in ("changed", "regressed", "missing", "undecided") if counts[k])
         return f"FAIL: {bad} of {variants}: {', '.join(failing)}{_undecided(comp)}"
     good = ", ".join(f"{counts[k]} {k}" for k in ("improved", "new") if counts[k])
     return f"PASS: nothing regressed in {variants}" + (f" ({good})" if good else "")

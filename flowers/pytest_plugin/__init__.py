@@ -15,11 +15,14 @@ and the session's state in one object (:mod:`.state`):
 * :mod:`.signals`: Ctrl-C and SIGTERM, a ``--benchmark-json`` file never truncated, a prompt exit.
 * :mod:`.summary`: the table at the end of every run; pytest-benchmark's own table trimmed to what
   one round means, failed cases left out of its ranking.
+* :mod:`.update_baseline`: ``--update-baseline FILE``, accepting a change on purpose: the selected
+  variants rerun with FILE's seeds, their cases spliced into FILE.
 
 A case uses :func:`.signals.measuring` around its measurement and reads the parsed options with
 :func:`.state.options`.
 """
 
 pytest_plugins = [
-    f"flowers.pytest_plugin.{name}" for name in ("options", "collection", "fixtures", "record", "signals", "summary")
+    f"flowers.pytest_plugin.{name}"
+    for name in ("options", "collection", "fixtures", "record", "signals", "summary", "update_baseline")
 ]

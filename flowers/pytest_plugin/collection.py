@@ -21,9 +21,10 @@ from flowers.registry import get_backbone, get_variant, list_variants
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not {"variant", "seed"} <= set(metafunc.fixturenames):
         return
-    options = state.get(metafunc.config).options
-    first = options.seed or 0
-    cases = [(v, s) for v in list_variants() for s in range(first, first + (options.seeds or 1))]
+    flowers = state.get(metafunc.config)
+    first, count = flowers.options.seed or 0, flowers.options.seeds or 1
+    seeds = flowers.update.seeds_for if flowers.update else lambda v: range(first, first + count)
+    cases = [(v, s) for v in list_variants() for s in seeds(v)]
     metafunc.parametrize(("variant", "seed"), cases, ids=[f"{v}-seed={s}" for v, s in cases])
 
 

@@ -26,7 +26,7 @@ import pytest
 from flowers import profiles, shards
 from flowers.errors import OptionError, UserError
 from flowers.profiles import DISTRIBUTE_CHOICES, PROFILES, WEIGHT_MODES, describe
-from flowers.pytest_plugin import state
+from flowers.pytest_plugin import state, update_baseline
 from flowers.text import one_line
 
 DEFAULT_PROFILE = "paper"
@@ -98,6 +98,17 @@ def results_file(flag: str, text: str) -> str:
 
 
 def text(flag: str, value: str) -> str:
+    return value
+
+
+def baseline_file(flag: str, value: str) -> str:
+    from flowers.errors import ResultsError
+    from flowers.results import load_run  # no TensorFlow
+
+    try:
+        load_run(value)
+    except ResultsError as exc:  # it names the file; say which option gave it
+        raise OptionError(f"{flag} {exc}") from None
     return value
 
 
@@ -191,6 +202,13 @@ OPTIONS = [
         "speed group: rounds of each pipeline, interleaved plain, suite, suite, plain... (default 2)",
     ),
     Option(
+        "--update-baseline",
+        baseline_file,
+        "accept a change on purpose: run the selected variants (-k) with the seeds of FILE, a baseline "
+        "such as benchmarks/baselines/smoke-cpu.json, and when every case passed rewrite their cases "
+        "there (the other variants' as they were); the command flowers check prints when facts changed",
+    ),
+    Option(
         "--tensorboard",
         text,
         "write each case's TensorBoard logs (per-epoch scalars, config as HParams) into "
@@ -230,6 +248,7 @@ class Options:
     shard_times: str | None = None
     speed_rounds: int | None = None
     tensorboard: str | None = None
+    update_baseline: str | None = None
     no_feature_cache: bool = False
     strict_data: bool = False
     mixed_precision: bool = False
@@ -245,6 +264,14 @@ class Options:
             jit_compile=True if self.jit_compile else False if self.no_jit_compile else None,
         )
         return given
+
+    def given_settings(self) -> dict[str, Any]:
+        """The options given that set a TrainConfig setting (by option name, ``no_feature_cache`` for
+        ``--no-feature-cache``), so that the profile's value is not the one used."""
+        values = {name: getattr(self, name) for name in SETTINGS if hasattr(self, name)}
+        flags = {flag[2:].replace("-", "_") for flag, _ in FLAGS} - {"strict_data"}
+        values.update({name: getattr(self, name) for name in flags})
+        return {name: value for name, value in values.items() if value not in (None, False)}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -284,9 +311,10 @@ def pytest_configure(config: pytest.Config) -> None:
         for source in options.variants_from:
             import_variants(source)
         run_config = profiles.make_config(options.profile or DEFAULT_PROFILE, **options.settings())
+        update = update_baseline.prepare(options, options.profile or DEFAULT_PROFILE)
     except UserError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[state.KEY] = state.FlowersSession(options, run_config)
+    config.stash[state.KEY] = state.FlowersSession(options, run_config, update=update)
 
 
 def import_variants(source: str) -> None:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from flowers.data import Splits
     from flowers.profiles import TrainConfig
     from flowers.pytest_plugin.options import Options
+    from flowers.pytest_plugin.update_baseline import Update
 
 
 @dataclass
@@ -28,6 +29,7 @@ class FlowersSession:
     finished: int = 0  # cases whose call phase ended
     old_handlers: dict = field(default_factory=dict)  # signal -> the handler ours replaced
     new_storage: Path | None = None  # pytest-benchmark's storage folder, when this session made it
+    update: Update | None = None  # --update-baseline FILE: the baseline and, at the end, the run to splice
 
     def config_for(self, variant: str) -> TrainConfig:
         """The settings of ``variant``'s cases (a profile may set some per variant), the first seed's."""

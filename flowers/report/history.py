@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flowers import architecture, effects, schema
+from flowers import effects, facts, schema
 from flowers.report.cases import mean, mean_of, model_cases, ordered, seeds, status, variant_configs
 from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_seconds, fmt_value
 from flowers.report.model import Change, History, HistoryCell, HistoryRow, figure
@@ -65,19 +65,24 @@ def _seed_changes(a_seeds: dict[str, list[int]], b_seeds: dict[str, list[int]], 
 
 
 def _model_changes(prev: Run, run: Run, common: list[str]) -> list[Change]:
-    """Per variant, what changed in the model or its weights (:func:`flowers.architecture.model_changes`)."""
+    """Per variant, what changed in what it is: the check's ``CHANGED`` rows
+    (:func:`flowers.facts.differences`) but the config's and the data's, which are listed by setting;
+    how it ran only between cases of one kind of machine."""
     out: list[Change] = []
     a_case, b_case = model_cases(prev), model_cases(run)
     for v in common:
         a, b = a_case.get(v), b_case.get(v)
         if a is None or b is None:
             continue
-        words = architecture.model_changes(a, b)
-        if words is None:
-            if a.fingerprint or b.fingerprint:
-                which = "the previous" if b.fingerprint else "this"
-                out.append(Change("model", v, "", f"architecture not recorded in {which} run"))
-            continue
+        same = len({tuple(c.hardware.values()) for c in (a, b)}) == 1
+        words = [d.text for d in facts.differences([a], [b], same) if not facts.is_setting(d)]
+        old, new = facts.lacking([a], same), facts.lacking([b], same)  # what each does not record
+        for groups, which in (
+            ([g for g in old if g not in new], "the previous"),
+            ([g for g in new if g not in old], "this"),
+        ):
+            if groups:
+                words.append(f"{', '.join(groups)} not recorded in {which} run")
         if words:
             out.append(Change("model", v, "", "; ".join(words)))
     return out
