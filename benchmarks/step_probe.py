@@ -230,9 +230,11 @@ def main() -> None:
     for round_ in range(args.rounds):
         for setting in settings if round_ % 2 == 0 else settings[::-1]:
             t = time.perf_counter()
-            rows += [{**row, "round": round_} for row in run_child(setting, args)]
+            new = [{**row, "round": round_} for row in run_child(setting, args)]
+            rows += new
+            steady = ", ".join(f"{r['variant']} {r['steady'] or 0:.1f}" for r in new)
             print(
-                f"  round {round_ + 1} {setting}: {time.perf_counter() - t:.0f} s "
+                f"  round {round_ + 1} {setting}: {time.perf_counter() - t:.0f} s, steady images/s {steady} "
                 f"(load average {os.getloadavg()[0]:.1f})",
                 flush=True,
             )
