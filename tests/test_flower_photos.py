@@ -8,6 +8,8 @@ name, as the writer does), and ``ReadInstruction``'s percent slicing.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import tarfile
 import warnings
@@ -21,7 +23,7 @@ from flowers import data, flower_photos, schema, split
 from flowers.data import DataWarning, load
 from flowers.errors import DataError
 from flowers.pytest_plugin import options
-from tests import make_data
+from tests import make_data, suite
 
 SIZE = 8
 
@@ -172,3 +174,24 @@ def test_duplicate_keys_are_refused(tmp_path):
         tar.add(root / "daisy", arcname="copy/daisy")
     with pytest.raises(DataError, match="two examples named daisy/"):
         load(str(archive), SIZE)
+
+
+# --- the profiles on the archive, offline ----------------------------------------------------------
+
+
+def test_the_lite_profile_runs_offline_on_the_archive(tmp_path):
+    """The lite profile's own settings (basic_cnn needs no weights), the data from the archive: the
+    result records tf_flowers' split, and the model learned (the stand-in's shapes: chance is 0.2)."""
+    folder = make_data.write_flower_photos(tmp_path / "flower_photos", n_per_class=40, image_size=64)
+    archive = make_data.write_flower_archive(folder, tmp_path / "flower_photos.tgz")
+    out = tmp_path / "out.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    args = ("--profile", "lite", "--data", archive, "-k", "basic_cnn", "--epochs", "6", "--benchmark-json", out)
+    done = suite.run(*args, cwd=tmp_path, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (case,) = json.loads(out.read_text())["benchmarks"]
+    info = case["extra_info"]
+    assert info["status"] == "ok" and info["profile"] == "lite" and info["config"]["image_size"] == 64
+    expected = tfds_split(builder_keys(archive), tmp_path)
+    assert info["dataset"]["split_keys"]["test"] == {"count": len(expected[2]), "sha256": sha(expected[2])}
+    assert info["test_accuracy"] >= 0.6
