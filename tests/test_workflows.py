@@ -255,7 +255,8 @@ def test_nightly_lite_job_runs_on_a_hosted_runner_with_its_data_cached():
     assert commands(checking["run"]) == ["tox -e nightly-lite"]
     seeds = checking["env"]["FLOWERS_LITE_SEEDS"]
     assert "hashFiles('benchmarks/baselines/lite-cpu.json')" in seeds
-    assert f"'{check.baseline.BASELINE_SEEDS}'" in seeds and "'3'" in seeds
+    assert f"'{check.baseline.BASELINE_SEEDS}'" in seeds and "'4'" in seeds
+    assert "hashFiles('benchmarks/baselines/lite-cpu.json')" in checking["timeout-minutes"]  # the long night's own
     restore = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache/restore"))
     save = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache/save"))
     assert restore["with"] == save["with"] and "~/tensorflow_datasets" in restore["with"]["path"].split()
@@ -274,7 +275,7 @@ def _check_parser() -> argparse.ArgumentParser:
     "env, profile, baseline, extra",
     [
         ("check", "smoke", "benchmarks/baselines/smoke-cpu.json", []),
-        ("nightly-lite", "lite", "benchmarks/baselines/lite-cpu.json", ["--seeds", "3"]),
+        ("nightly-lite", "lite", "benchmarks/baselines/lite-cpu.json", ["--seeds", "4"]),
         ("nightly-gpu", "paper", "benchmarks/baselines/paper-gpu.json", ["--seeds", "10"]),
     ],
 )
