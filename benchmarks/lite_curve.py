@@ -9,8 +9,10 @@ epochs is the first e epochs of a run of E (an epoch's batch order depends only 
 epoch: ``flowers.train.epoch_order``), so one run gives every point of its size: after epoch e, the
 case's time so far (model set-up, feature cache, e epochs with their validation, evaluation; the data
 load, once per session, left out) and the validation accuracy, each the mean over the seeds.  The
-table also gives the test accuracy after the last epoch.  On a shared machine read the times as
-ratios between sizes.
+table also gives the test accuracy after the last epoch.  On a shared machine the times move with the
+neighbours' load, so the picture's second row puts the same points against the work done instead:
+the feature cache's FLOPs and e epochs of training steps (:mod:`flowers.cost`, from the FLOPs each
+result records).
 """
 
 from __future__ import annotations
@@ -45,21 +47,31 @@ def cases(paths: list[str]) -> dict[tuple[str, int], list[dict]]:
     return dict(sorted(found.items()))
 
 
-def points(infos: list[dict]) -> list[tuple[float, float]]:
-    """(seconds, validation accuracy) after each epoch, means over the seeds."""
+def points(infos: list[dict], work: bool = False) -> list[tuple[float, float]]:
+    """(seconds, or GFLOPs with ``work``, validation accuracy) after each epoch, means over the seeds."""
     epochs = min(len(info[schema.EPOCH_SECONDS]) for info in infos)
     out = []
     for e in range(1, epochs + 1):
-        seconds = [
-            info[schema.BREAKDOWN][schema.SETUP]
-            + info[schema.BREAKDOWN][schema.FEATURE_CACHE_BUILD]
-            + sum(info[schema.EPOCH_SECONDS][:e])
-            + info[schema.BREAKDOWN][schema.EVALUATION]
-            for info in infos
-        ]
+        cost = [gflops(info, e) if work else seconds(info, e) for info in infos]
         accuracy = [info[schema.HISTORY][schema.VAL_ACCURACY][e - 1] for info in infos]
-        out.append((statistics.mean(seconds), statistics.mean(accuracy)))
+        out.append((statistics.mean(cost), statistics.mean(accuracy)))
     return out
+
+
+def seconds(info: dict, epochs: int) -> float:
+    parts = info[schema.BREAKDOWN]
+    spent = parts[schema.SETUP] + parts[schema.FEATURE_CACHE_BUILD] + parts[schema.EVALUATION]
+    return spent + sum(info[schema.EPOCH_SECONDS][:epochs])
+
+
+def gflops(info: dict, epochs: int) -> float:
+    """The feature cache's FLOPs and ``epochs`` epochs of training steps, in GFLOP (the recorded
+    achieved GFLOP/s over the training time counts both, for every epoch run)."""
+    n_train = info[schema.DATASET][schema.SPLITS][schema.TRAIN]
+    step = info[schema.FLOPS_PER_IMAGE] * n_train
+    total = info[schema.ACHIEVED_GFLOPS] * 1e9 * info[schema.TRAIN_SECONDS]
+    cache = total - step * info[schema.EPOCHS]
+    return (cache + step * epochs) / 1e9
 
 
 def table(found: dict[tuple[str, int], list[dict]]) -> str:
@@ -74,24 +86,27 @@ def table(found: dict[tuple[str, int], list[dict]]) -> str:
     return "\n".join(lines)
 
 
+XLABELS = ("seconds per case (2 shared cores, AVX2 code path)", "work per case, GFLOP (feature cache + training)")
+
+
 def picture(found: dict[tuple[str, int], list[dict]]) -> bytes:
-    figure = Figure(figsize=(10, 4), dpi=110, layout="constrained")
-    axes = figure.subplots(1, len(VARIANTS), sharey=True)
+    figure = Figure(figsize=(10, 7.5), dpi=110, layout="constrained")
+    grid = figure.subplots(2, len(VARIANTS), sharey=True)
     sizes = sorted({size for _, size in found})
-    for ax, variant in zip(axes, VARIANTS):
-        for (name, size), infos in found.items():
-            if name != variant:
-                continue
-            seconds, accuracy = zip(*points(infos))
-            ax.plot(seconds, accuracy, "o-", ms=3, color=color(sizes.index(size)), label=f"{size} px")
-            ax.annotate(
-                f"{len(seconds)}", (seconds[-1], accuracy[-1]), fontsize=7, xytext=(3, 0), textcoords="offset points"
-            )
-        ax.set_xscale("log")
-        ax.set_title(variant)
-        ax.set_xlabel("seconds per case (2 shared cores, AVX2 code path)")
-        ax.legend(title="image size", loc="lower right")
-    axes[0].set_ylabel("validation accuracy (mean over seeds)")
+    for row, xlabel in zip(grid, XLABELS):
+        for ax, variant in zip(row, VARIANTS):
+            for (name, size), infos in found.items():
+                if name == variant:
+                    cost, accuracy = zip(*points(infos, work=xlabel is XLABELS[1]))
+                    ax.plot(cost, accuracy, "o-", ms=3, color=color(sizes.index(size)), label=f"{size} px")
+                    ax.annotate(
+                        str(len(cost)), (cost[-1], accuracy[-1]), fontsize=7, xytext=(3, 0), textcoords="offset points"
+                    )
+            ax.set_xscale("log")
+            ax.set_title(variant)
+            ax.set_xlabel(xlabel)
+            ax.legend(title="image size", loc="lower right", fontsize=8)
+        row[0].set_ylabel("validation accuracy (mean over seeds)")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
