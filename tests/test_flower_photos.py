@@ -179,6 +179,7 @@ def test_duplicate_keys_are_refused(tmp_path):
 # --- the profiles on the archive, offline ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_lite_profile_runs_offline_on_the_archive(tmp_path):
     """The lite profile's own settings (basic_cnn needs no weights), the data from the archive: the
     result records tf_flowers' split, and the model learned (the stand-in's shapes: chance is 0.2)."""
