@@ -3,6 +3,8 @@
     python benchmarks/step_probe.py          # smoke profile, every variant, default vs XLA, 2 rounds
     python benchmarks/step_probe.py --variants resnet50v2_finetune --settings default,avx2,avx2-xla,batch64
     python benchmarks/step_probe.py --list   # the candidate settings
+    python benchmarks/step_probe.py --profile lite --data synthetic --weights none \
+        --variants resnet50v2_finetune --settings avx2-xla-32,avx2-xla-48,avx2-xla-64 --epochs 3
 
 The first command took 11 minutes on 2 shared AMD EPYC cores (load average 1-3.5), most of it in
 XLA's slow ResNet50V2 steps there; ``--variants`` and ``--settings`` narrow it.
@@ -71,11 +73,23 @@ SETTINGS = {
     "avx2": {"env": AVX2_ONLY, "config": {"jit_compile": False}, "threads": (0, 0)},
     "avx2-xla": {"env": AVX2_ONLY, "config": {"jit_compile": True}, "threads": (0, 0)},
 }
+# the AVX2 code path at other image sizes (what a smaller or larger profile would cost there)
+for _size in (32, 48, 64, 96):
+    SETTINGS[f"avx2-{_size}"] = {
+        "env": AVX2_ONLY,
+        "config": {"jit_compile": False, "image_size": _size},
+        "threads": (0, 0),
+    }
+    SETTINGS[f"avx2-xla-{_size}"] = {
+        "env": AVX2_ONLY,
+        "config": {"jit_compile": True, "image_size": _size},
+        "threads": (0, 0),
+    }
 DEFAULT_SETTINGS = "default,xla"
 CHILD_TIMEOUT = 1800  # seconds: one (round, setting) process
 
 
-def child(setting: str, profile: str, variants: list[str], epochs: int) -> None:
+def child(setting: str, profile: str, variants: list[str], epochs: int, given: dict) -> None:
     """Run the variants under ``setting`` in this (fresh) process; one JSON line per variant."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
@@ -86,7 +100,8 @@ def child(setting: str, profile: str, variants: list[str], epochs: int) -> None:
     from flowers import data, train
     from flowers.profiles import make_config
 
-    configs = {name: make_config(profile, name, epochs=epochs, **SETTINGS[setting]["config"]) for name in variants}
+    overrides = {**given, **SETTINGS[setting]["config"]}
+    configs = {name: make_config(profile, name, epochs=epochs, **overrides) for name in variants}
     splits = data.load(configs[variants[0]].data, configs[variants[0]].image_size)
     for name in variants:
         start = time.perf_counter()
@@ -121,11 +136,17 @@ def run_child(setting: str, args) -> list[dict]:
         ",".join(args.variants),
         "--epochs",
         str(args.epochs),
+        *(f"--{key}={value}" for key, value in given(args).items()),
     ]
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=False)
     if proc.returncode != 0:
         sys.exit(f"setting {setting}: the probe process failed:\n{proc.stderr[-3000:]}")
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def given(args) -> dict:
+    """The profile settings overridden on the command line (--data, --weights)."""
+    return {key: value for key, value in (("data", args.data), ("weights", args.weights)) if value}
 
 
 def machine() -> str:
@@ -182,12 +203,14 @@ def main() -> None:
     parser.add_argument(
         "--epochs", type=int, default=2, help="at least 2: epochs after the first give the steady figure"
     )
+    parser.add_argument("--data", help="the data instead of the profile's (e.g. synthetic, or a folder)")
+    parser.add_argument("--weights", help="the weights instead of the profile's (none: as many FLOPs as ImageNet's)")
     parser.add_argument("--list", action="store_true", help="list the candidate settings and exit")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.variants = args.variants.split(",")
     if args.child:
-        return child(args.child, args.profile, args.variants, args.epochs)
+        return child(args.child, args.profile, args.variants, args.epochs, given(args))
     if args.list:
         for name, setting in SETTINGS.items():
             print(f"{name:12s} {setting}")
@@ -207,9 +230,11 @@ def main() -> None:
     for round_ in range(args.rounds):
         for setting in settings if round_ % 2 == 0 else settings[::-1]:
             t = time.perf_counter()
-            rows += [{**row, "round": round_} for row in run_child(setting, args)]
+            new = [{**row, "round": round_} for row in run_child(setting, args)]
+            rows += new
+            steady = ", ".join(f"{r['variant']} {r['steady'] or 0:.1f}" for r in new)
             print(
-                f"  round {round_ + 1} {setting}: {time.perf_counter() - t:.0f} s "
+                f"  round {round_ + 1} {setting}: {time.perf_counter() - t:.0f} s, steady images/s {steady} "
                 f"(load average {os.getloadavg()[0]:.1f})",
                 flush=True,
             )

@@ -3,7 +3,9 @@
 :func:`load` returns a :class:`Splits` of uint8 RGB arrays resized to ``image_size`` (bilinear,
 aspect ratio not kept, like the original experiment) plus a plain-JSON ``fingerprint`` of what was
 loaded.  Folders are split 80/10/10 per class with the fixed :data:`SPLIT_SEED`, independent of
-the training seed, so every run of a benchmark sees the same train/validation/test images.
+the training seed, so every run of a benchmark sees the same train/validation/test images; the
+flower_photos archive, or a folder of tf_flowers' five class folders, is split as TFDS splits
+tf_flowers instead (:mod:`flowers.flower_photos`).
 Unreadable images are found before :func:`load` returns: skipped with one :class:`DataWarning`,
 or, with ``strict=True``, a :class:`DataError` naming the first one.
 """
@@ -33,6 +35,7 @@ SPLIT_FOLDERS = split.NAMES
 FOLDER_FRACTIONS = tuple(split.FRACTIONS.values())  # train / validation / test, per class
 CARVED_VALIDATION = split.carved_validation()  # share of train/ taken for validation when validation/ is missing
 SKIPPED_EXAMPLES = 5
+DECODE_THREADS = min(16, (os.cpu_count() or 1) + 4)  # PIL decodes with the GIL released
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated JPEGs must fail, not load half grey
 
@@ -71,6 +74,10 @@ def load(data: str, image_size: int, *, strict: bool = False, progress: Progress
         return load_tfds(image_size, progress)
     if data == "synthetic":
         return load_synthetic(image_size)
+    from flowers import flower_photos  # it builds on this module's decoding
+
+    if flower_photos.recognised(data):
+        return flower_photos.load(data, image_size, strict=strict, progress=progress)
     return load_folder(data, image_size, strict=strict, progress=progress)
 
 
@@ -200,8 +207,21 @@ def existing_folder(data: str) -> Path:
             raise DataError(f"data folder not found: {text}; check the path, or use tf_flowers or synthetic")
         raise DataError(f"unknown data {text!r}: expected tf_flowers, synthetic or a folder")
     if not root.is_dir():
-        raise DataError(f"data path is a file, not a folder: {text}; give a folder of class sub-folders")
+        raise DataError(
+            f"data path is a file, not a folder: {text}; give a folder of class sub-folders "
+            "or the flower_photos archive (.tgz)"
+        )
     return root
+
+
+def existing_data(data: str) -> Path:
+    """``data`` as the Path of an archive file or of a folder (:func:`existing_folder`)."""
+    from flowers.flower_photos import is_archive
+
+    path = Path(str(data)).expanduser()
+    if path.is_file() and is_archive(path):
+        return path
+    return existing_folder(data)
 
 
 def visible_dirs(folder: Path) -> list[str]:
@@ -284,7 +304,7 @@ def readable_arrays(files, decoded, groups: dict[str, Path], names: list[str], i
 def decode_all(paths: list[Path], image_size: int, bar=None) -> list[tuple[str, np.ndarray | str]]:
     """:func:`decode_file` over ``paths`` in a thread pool, results in order; ``bar`` (tqdm) advanced per image."""
     results = []
-    with ThreadPoolExecutor(max_workers=min(16, (os.cpu_count() or 1) + 4)) as pool:
+    with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
         for result in pool.map(lambda path: decode_file(path, image_size), paths):
             results.append(result)
             if bar is not None:
@@ -300,6 +320,11 @@ def decode_file(path: Path, image_size: int) -> tuple[str, np.ndarray | str]:
         content = path.read_bytes()
     except OSError as exc:
         return "", one_line(exc, 150)
+    return decode_bytes(content, image_size)
+
+
+def decode_bytes(content: bytes, image_size: int) -> tuple[str, np.ndarray | str]:
+    """:func:`decode_file` of a file's bytes."""
     digest = hashlib.sha256(content).hexdigest()
     try:
         with Image.open(io.BytesIO(content)) as image:
@@ -326,8 +351,13 @@ def warn_skipped(root: Path, bad: list[tuple[Path, str]]) -> None:
 
 def folder_hash(root: Path, paths: list[Path], digests: list[str]) -> str:
     """sha256 over the sorted relative file names and each file's bytes (via its sha256)."""
+    return hash_named(sorted(zip((relative(p, root) for p in paths), digests)))
+
+
+def hash_named(named: list[tuple[str, str]]) -> str:
+    """sha256 over ``(name, sha256 of its bytes)`` pairs, in the order given."""
     total = hashlib.sha256()
-    for name, digest in sorted(zip((relative(p, root) for p in paths), digests)):
+    for name, digest in named:
         total.update(f"{name}\0{digest}\n".encode())
     return total.hexdigest()
 

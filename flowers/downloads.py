@@ -42,7 +42,7 @@ STOP_SECONDS = 5.0  # after Ctrl-C or SIGTERM, the download child's time to end 
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"  # keras.applications' weights
 OFFLINE_HINT = (
     "offline, use --profile smoke (synthetic data, random weights), or --data PATH "
-    "(a folder of class sub-folders) and --weights DIR (weight files)"
+    "(flower_photos.tgz, or a folder of class sub-folders) and --weights DIR (weight files)"
 )
 WEIGHTS_HINT = "offline, use --weights random-calibrated or --weights none (random backbone weights), or --weights DIR"
 ERROR_FILE = "error.txt"  # the child's one-line reason, in the temporary folder

@@ -18,11 +18,13 @@ NAMES = tuple(FRACTIONS)  # ("train", "validation", "test"), also the split fold
 def tfds_slices() -> list[str]:
     """TFDS split strings cutting tf_flowers' single ``train`` split in :data:`FRACTIONS`, in order:
     ``["train[:80%]", "train[80%:90%]", "train[90%:]"]``."""
-    bounds = [0]
-    for fraction in FRACTIONS.values():
-        bounds.append(bounds[-1] + round(fraction * 100))
-    cuts = ["", *(f"{b}%" for b in bounds[1:-1]), ""]  # open at both ends: every image is in one split
+    cuts = ["", *(f"{b}%" for b in percent_bounds()[1:-1]), ""]  # open at both ends: every image is in one split
     return [f"train[{start}:{end}]" for start, end in itertools.pairwise(cuts)]
+
+
+def percent_bounds() -> list[int]:
+    """Where :data:`FRACTIONS` cut a split, in whole percent: ``[0, 80, 90, 100]``."""
+    return [0, *itertools.accumulate(round(fraction * 100) for fraction in FRACTIONS.values())]
 
 
 def per_training_image() -> dict[str, float]:

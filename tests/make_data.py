@@ -3,6 +3,7 @@
 python tests/make_data.py classes DIR   # one sub-folder per class
 python tests/make_data.py splits DIR    # train/ validation/ test/ of class folders
 python tests/make_data.py bad DIR       # class folders plus unreadable and odd files
+python tests/make_data.py flower_photos DIR  # DIR/flower_photos/ and DIR/flower_photos.tgz, laid out like tf_flowers'
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 import shutil
 import sys
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # so that `python tests/make_data.py` finds the flowers package
     sys.path.insert(0, str(ROOT))
 
-from flowers.synthetic import write_folder  # noqa: E402
+from flowers.synthetic import generate, write_folder  # noqa: E402
 
 BAD_N_PER_CLASS = 10
 BAD_IMAGE_SIZE = 32
 RGBA_COLOUR = (10, 200, 30, 128)  # the RGBA PNG is one flat colour, so tests can find it
 TINY_COLOUR = (1, 2, 3)  # the 1x1 PNG's pixel
+FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+# files of the flower_photos layout that tf_flowers' builder takes no example from (only "*.jpg" are)
+NOT_EXAMPLES = ("LICENSE.txt", "roses/drawing.png", "tulips/UPPER.JPG", "daisy/.DS_Store")
 
 
 def write_bad_folder(root) -> dict:
@@ -102,6 +107,32 @@ def write_mismatched_splits(root) -> Path:
     return root
 
 
+def write_flower_photos(root, n_per_class: int = 12, image_size: int = 12, seed: int = 0) -> Path:
+    """A stand-in for the folder flower_photos.tgz extracts to: ``root/<tf_flowers class>/<name>.jpg``
+    with names shaped like the real ones (``<photo id>_<10 hex digits>[_n].jpg``) and tiny synthetic
+    images, plus the files in :data:`NOT_EXAMPLES`."""
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    images, labels, _ = generate(n_per_class, image_size, seed)
+    for image, label in zip(images, labels):
+        folder = root / FLOWER_CLASSES[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        suffix = "_n" if rng.random() < 0.3 else ""
+        name = f"{rng.integers(10**6, 10**11)}_{rng.bytes(5).hex()}{suffix}.jpg"
+        Image.fromarray(image).save(folder / name, quality=95)
+    for name in NOT_EXAMPLES:
+        content = jpeg_bytes(noise_image((8, 8), "RGB")) if name.lower().endswith((".png", ".jpg")) else b"text"
+        (root / name).write_bytes(content)
+    return root
+
+
+def write_flower_archive(folder, archive) -> Path:
+    """``archive`` (.tgz) holding ``folder`` as ``flower_photos/...``, as the real one does."""
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="flower_photos")
+    return Path(archive)
+
+
 def noise_image(size: tuple[int, int], mode: str) -> Image.Image:
     """Random pixels in ``mode`` ("RGB", "L" or "CMYK")."""
     channels = {"RGB": 3, "L": 1, "CMYK": 4}[mode]
@@ -122,6 +153,9 @@ BUILDERS = {
     "classes": lambda root: write_folder(root, "classes"),
     "splits": lambda root: write_folder(root, "splits"),
     "bad": write_bad_folder,
+    "flower_photos": lambda root: write_flower_archive(
+        write_flower_photos(Path(root) / "flower_photos"), Path(root) / "flower_photos.tgz"
+    ),
 }
 
 

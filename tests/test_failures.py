@@ -317,7 +317,7 @@ def test_strict_data_fails_with_one_line_naming_the_first_bad_file(bad_folder):
 
 # option -> (its arguments, its one-line error): each stops pytest when it starts (exit 4), before any case runs
 USAGE_ERRORS = {
-    "unknown profile": (["--profile", "nope"], "--profile nope: unknown profile; choose from paper, smoke"),
+    "unknown profile": (["--profile", "nope"], "--profile nope: unknown profile; choose from paper, smoke, lite"),
     "epochs below 1": (["--epochs", "0"], "--epochs 0: must be at least 1"),
     "seeds below 1": (["--seeds", "0"], "--seeds 0: must be at least 1"),
     "batch size not a number": (["--batch-size", "x"], "--batch-size x: not a whole number"),

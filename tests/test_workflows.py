@@ -42,9 +42,12 @@ ALLOWED_ACTIONS = {
     "actions/github-script",
     "actions/upload-pages-artifact",
     "actions/deploy-pages",
+    "actions/cache/restore",
+    "actions/cache/save",
 }
 ACTIONLINT_WHEELS = {("linux", "x86_64"), ("darwin", "arm64"), ("win32", "AMD64")}  # pyproject.toml's marker
-CHECK_ENVS = ("check", "nightly-gpu", "nightly-gpu-merge")  # the tox envs that run flowers check
+CHECK_ENVS = ("check", "nightly-lite", "nightly-gpu", "nightly-gpu-merge")  # the tox envs that run flowers check
+HOSTED_CHECK_ENVS = ("check", "nightly-lite")  # run on hosted runners, never the baseline's machine: no time gate
 
 
 def load(path: Path) -> dict:
@@ -214,14 +217,14 @@ def checking_steps(job: dict) -> list[dict]:
     return [
         s
         for s in job["steps"]
-        if "run" in s and re.search(r"tox -e (check|nightly-gpu|nightly-gpu-merge)(\s|$)", s["run"])
+        if "run" in s and re.search(r"tox -e (check|nightly-lite|nightly-gpu|nightly-gpu-merge)(\s|$)", s["run"])
     ]
 
 
 def test_nightly_jobs_fail_on_regression_and_still_upload_the_report():
     wf = load(NIGHTLY)
     checking_jobs = {name for name, job in wf["jobs"].items() if checking_steps(job)}
-    assert checking_jobs == {"smoke-cpu", "paper-gpu-merge"}  # the shards' parts are checked by the merge job
+    assert checking_jobs == {"smoke-cpu", "lite-cpu", "paper-gpu-merge"}  # the shards' parts: by the merge job
     for job_name in checking_jobs:
         job = wf["jobs"][job_name]
         checking = checking_steps(job)
@@ -243,6 +246,25 @@ def test_nightly_jobs_fail_on_regression_and_still_upload_the_report():
         assert runs_report or any(c.lstrip("- ").startswith("flowers report") for c in tox_commands(env))
 
 
+def test_nightly_lite_job_runs_on_a_hosted_runner_with_its_data_cached():
+    """The lite job: a hosted runner; 10 seeds (a run that can become the baseline) until lite-cpu.json
+    exists, then the env's default; tf_flowers and Keras' weights restored from, and saved to, one cache."""
+    job = load(NIGHTLY)["jobs"]["lite-cpu"]
+    assert job["runs-on"] == "ubuntu-latest"
+    (checking,) = checking_steps(job)
+    assert commands(checking["run"]) == ["tox -e nightly-lite"]
+    seeds = checking["env"]["FLOWERS_LITE_SEEDS"]
+    assert "hashFiles('benchmarks/baselines/lite-cpu.json')" in seeds
+    assert f"'{check.baseline.BASELINE_SEEDS}'" in seeds and "'4'" in seeds
+    assert "hashFiles('benchmarks/baselines/lite-cpu.json')" in checking["timeout-minutes"]  # the long night's own
+    restore = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache/restore"))
+    save = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/cache/save"))
+    assert restore["with"] == save["with"] and "~/tensorflow_datasets" in restore["with"]["path"].split()
+    assert "~/.keras/models" in restore["with"]["path"].split()
+    order = [job["steps"].index(s) for s in (restore, checking, save)]
+    assert order == sorted(order) and "cache-hit" in save["if"] and "!cancelled()" in save["if"]
+
+
 def _check_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flowers check")
     check.add_arguments(parser)
@@ -253,6 +275,7 @@ def _check_parser() -> argparse.ArgumentParser:
     "env, profile, baseline, extra",
     [
         ("check", "smoke", "benchmarks/baselines/smoke-cpu.json", []),
+        ("nightly-lite", "lite", "benchmarks/baselines/lite-cpu.json", ["--seeds", "4"]),
         ("nightly-gpu", "paper", "benchmarks/baselines/paper-gpu.json", ["--seeds", "10"]),
     ],
 )
@@ -272,7 +295,7 @@ def test_check_envs_run_the_benchmark_then_the_check(env, profile, baseline, ext
     args = _check_parser().parse_args(shlex.split(last)[2:])
     assert args.baseline == baseline and args.current == "out.json"
     assert not args.update_baseline and not args.force
-    if env == "check":  # hosted runners are never the baseline's machine: no time gate
+    if env in HOSTED_CHECK_ENVS:
         assert args.metrics == ("accuracy", "loss")
     else:
         assert set(args.metrics) == set(check.ALL_METRICS)
@@ -281,7 +304,7 @@ def test_check_envs_run_the_benchmark_then_the_check(env, profile, baseline, ext
 def test_tox_accepts_the_config():
     if shutil.which("tox") is None:
         pytest.skip("tox is not installed")
-    envs = ["tests", "check", "nightly-gpu", "nightly-gpu-shard", "nightly-gpu-merge", "report"]
+    envs = ["tests", "check", "nightly-lite", "nightly-gpu", "nightly-gpu-shard", "nightly-gpu-merge", "report"]
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}  # its default: check.md
     result = subprocess.run(
         ["tox", "config", "-e", ",".join(envs), "-k", "commands"],
@@ -483,12 +506,12 @@ def test_only_the_jobs_that_need_it_may_write():
 def test_the_nightly_keeps_its_history_and_publishes_it():
     jobs = load(NIGHTLY)["jobs"]
     publish = jobs["publish"]
-    assert set(publish["needs"]) == {"smoke-cpu", "paper-gpu-merge"} and "!cancelled()" in publish["if"]
+    assert set(publish["needs"]) == {"smoke-cpu", "lite-cpu", "paper-gpu-merge"} and "!cancelled()" in publish["if"]
     assert publish["concurrency"]["cancel-in-progress"] is False  # writers of the branch wait, never cancel
     download = next(s for s in publish["steps"] if "download-artifact" in s.get("uses", ""))
     uploads = [
         s["with"]["name"]
-        for j in ("smoke-cpu", "paper-gpu-merge")
+        for j in ("smoke-cpu", "lite-cpu", "paper-gpu-merge")
         for s in jobs[j]["steps"]
         if "upload-artifact" in s.get("uses", "")
     ]

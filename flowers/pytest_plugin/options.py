@@ -75,9 +75,9 @@ def profile(flag: str, text: str) -> str:
 
 def data(flag: str, text: str) -> str:
     if text not in BUILT_IN_DATA:
-        from flowers.data import existing_folder  # no TensorFlow; DataError names what is wrong
+        from flowers.data import existing_data  # no TensorFlow; DataError names what is wrong
 
-        existing_folder(text)
+        existing_data(text)
     return text
 
 
