@@ -225,7 +225,11 @@ def test_real_runs_side_by_side_in_the_report(smoke_runs, tmp_path):
 @pytest.mark.slow
 def test_real_runs_checked_a_worse_run_fails_an_unchanged_one_passes(smoke_runs):
     worse = suite.flowers("check", smoke_runs["a"], smoke_runs["b"])
-    assert worse.returncode == 1 and "FAIL: 1 regressed of 1 variant: basic_cnn" in worse.stdout, worse.stdout
+    assert worse.returncode == 1, worse.stdout
+    # the scores fail on their own, beside the changed setting (epochs 8 -> 1) that explains them
+    assert worse.stdout.rstrip().splitlines()[-1] == "FAIL: 1 changed, 1 regressed of 1 variant: basic_cnn"
+    assert re.search(r"^basic_cnn +test_accuracy .* REGRESSED ", worse.stdout, re.M), worse.stdout
+    assert re.search(r"^basic_cnn +config epochs +CHANGED +config epochs 8 → 1$", worse.stdout, re.M)
     same = suite.flowers("check", smoke_runs["a"], smoke_runs["c"])
     assert same.returncode == 0, same.stdout
     assert same.stdout.startswith("few seeds (baseline 3, current 3 per variant)")
