@@ -4,7 +4,7 @@
 
 For each seed, builds ``mobilenet_v2_transfer`` at 32 px on the synthetic set with random weights,
 calibrated two ways: BatchNorm statistics alone (version 1 of the ``random-calibrated`` recipe) and
-the whole recipe of :func:`flowers.models.calibrate` (version 2).  Prints the test accuracy of a
+the whole recipe of :func:`flowers.training.models.calibrate` (version 2).  Prints the test accuracy of a
 ridge-regression linear probe on the pooled features (chance 0.2).
 """
 
@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
-from flowers import data, models
+from flowers.training import data, models
 
 SIZE = 32
 

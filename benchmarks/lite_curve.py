@@ -6,7 +6,7 @@ Each file is one run of ``basic_cnn`` and ``mobilenet_v2_transfer`` at one image
 and a few seeds, e.g. ``pytest benchmarks -k "basic_cnn or mobilenet" --data PHOTOS --weights DIR
 --image-size 64 --epochs 12 --seeds 3 --no-jit-compile --benchmark-json curve-64.json``.  A run of e
 epochs is the first e epochs of a run of E (an epoch's batch order depends only on the seed and the
-epoch: ``flowers.train.epoch_order``), so one run gives every point of its size: after epoch e, the
+epoch: ``flowers.training.train.epoch_order``), so one run gives every point of its size: after epoch e, the
 case's time so far (model set-up, feature cache, e epochs with their validation, evaluation; the data
 load, once per session, left out) and the validation accuracy, each the mean over the seeds.  The
 table also gives the test accuracy after the last epoch.  On a shared machine the times move with the
@@ -31,7 +31,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
 from flowers import schema
-from flowers.plots import color
+from flowers.report.plots import color
 
 VARIANTS = ("basic_cnn", "mobilenet_v2_transfer")
 

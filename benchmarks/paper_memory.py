@@ -13,9 +13,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from flowers import augment, data, features, measure, train
-from flowers.models import create_model
-from flowers.profiles import TrainConfig
+from flowers.training import augment, data, features, measure, train
+from flowers.training.models import create_model
+from flowers.training.profiles import TrainConfig
 
 VARIANT, CUT, SIZE, BATCH = "resnet50v2_finetune_aug", "conv3_block4_out", 160, 32
 config = TrainConfig(image_size=SIZE, batch_size=BATCH)

@@ -3,7 +3,7 @@
     python benchmarks/progress_overhead.py [UPDATES]
 
 Prints (a) the cost of one bar update when the bar is live (drawn to a terminal stand-in, at most
-every flowers.progress.REDRAW_SECONDS, as in a case) and when it is off (output not a terminal), per
+every flowers.training.progress.REDRAW_SECONDS, as in a case) and when it is off (output not a terminal), per
 update, and of one redraw; (b) the time of one training batch of the smallest case the bars run in
 (basic_cnn, smoke profile, 32 px) from a short train.run; (c) the bars' share of a batch.
 A batch makes one update, so (c) is the slowdown of training by the bars; larger images or models
@@ -15,10 +15,10 @@ import os
 import sys
 import time
 
-from flowers import train
-from flowers.data import load
-from flowers.profiles import make_config
-from flowers.progress import REDRAW_SECONDS, Progress
+from flowers.training import train
+from flowers.training.data import load
+from flowers.training.profiles import make_config
+from flowers.training.progress import REDRAW_SECONDS, Progress
 
 
 def per_update(live: bool, updates: int) -> float:

@@ -10,7 +10,7 @@ The first command took 11 minutes on 2 shared AMD EPYC cores (load average 1-3.5
 XLA's slow ResNet50V2 steps there; ``--variants`` and ``--settings`` narrow it.
 
 Each (round, setting) is a fresh Python process (thread counts and oneDNN's environment variables act
-only before TensorFlow starts) that runs ``flowers.train.run`` on the profile's data for the chosen
+only before TensorFlow starts) that runs ``flowers.training.train.run`` on the profile's data for the chosen
 variants in the suite's order, as one benchmark session would (so a later case may reuse an earlier
 one's compiled model, as in the suite), with ``--epochs`` epochs (default 2: epoch 2 gives the
 steady figure).  Rounds run the settings in turn, reversed every other round
@@ -42,7 +42,7 @@ import time
 # oneDNN's kernels and XLA's code generation restricted to AVX2: a stand-in for a CPU without AVX-512
 AVX2_ONLY = {"ONEDNN_MAX_CPU_ISA": "AVX2", "XLA_FLAGS": "--xla_cpu_max_isa=AVX2"}
 # name -> environment variables, TrainConfig overrides, (intra-op, inter-op) threads (0: TensorFlow's default);
-# "default" is the profile's own settings (smoke: XLA by the "auto" rule of flowers.xla)
+# "default" is the profile's own settings (smoke: XLA by the "auto" rule of flowers.training.xla)
 SETTINGS = {
     "default": {"env": {}, "config": {}, "threads": (0, 0)},
     "xla": {"env": {}, "config": {"jit_compile": True}, "threads": (0, 0)},
@@ -97,8 +97,8 @@ def child(setting: str, profile: str, variants: list[str], epochs: int, given: d
     intra, inter = SETTINGS[setting]["threads"]
     tf.config.threading.set_intra_op_parallelism_threads(intra)
     tf.config.threading.set_inter_op_parallelism_threads(inter)
-    from flowers import data, train
-    from flowers.profiles import make_config
+    from flowers.training import data, train
+    from flowers.training.profiles import make_config
 
     overrides = {**given, **SETTINGS[setting]["config"]}
     configs = {name: make_config(profile, name, epochs=epochs, **overrides) for name in variants}
@@ -150,10 +150,10 @@ def given(args) -> dict:
 
 
 def machine() -> str:
-    """The CPU's name, core count and whether it has AVX-512 (what flowers.xla's rule reads)."""
+    """The CPU's name, core count and whether it has AVX-512 (what flowers.training.xla's rule reads)."""
     import cpuinfo
 
-    from flowers import xla
+    from flowers.training import xla
 
     return (
         f"{cpuinfo.get_cpu_info().get('brand_raw', 'unknown CPU')}, {os.cpu_count()} cores, "

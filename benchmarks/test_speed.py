@@ -24,12 +24,13 @@ import pytest
 import tensorflow as tf
 from pytest_benchmark.stats import Stats
 
-from flowers import cost, data, measure, train, work
-from flowers.models import create_model
-from flowers.profiles import TrainConfig
-from flowers.pytest_plugin.signals import measuring
-from flowers.pytest_plugin.state import options
-from flowers.synthetic import write_folder
+from flowers import cost
+from flowers.training import data, measure, train, work
+from flowers.training.models import create_model
+from flowers.training.profiles import TrainConfig
+from flowers.training.pytest_plugin.signals import measuring
+from flowers.training.pytest_plugin.state import options
+from flowers.training.synthetic import write_folder
 
 pytestmark = pytest.mark.speed
 
@@ -115,7 +116,7 @@ def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
 
 
 def suite_pipeline(variant: str, folder, config: TrainConfig) -> dict:
-    """The suite: files decoded once (flowers.data), frozen layers once (feature cache), train.run.
+    """The suite: files decoded once (flowers.training.data), frozen layers once (feature cache), train.run.
 
     Each round compiles its own training step, as the plain pipeline does: without clearing, a
     later round would reuse the first one's (train.compiled) and skip its tracing."""

@@ -1,4 +1,4 @@
-"""What a case costs, in FLOPs: the one model of the work used by :mod:`flowers.train` (achieved
+"""What a case costs, in FLOPs: the one model of the work used by :mod:`flowers.training.train` (achieved
 GFLOP/s), :mod:`flowers.shards` (balancing shards before anything ran) and the speed group (the
 ideal speedup of the feature cache).  Pure arithmetic on forward FLOPs per image.
 

@@ -3,7 +3,7 @@
 Like timm's registry this module imports nothing heavy (no Keras, no TensorFlow), so ``flowers
 report`` and ``flowers check`` read the same registry as the benchmark cases.  A variant is a small
 declarative :class:`Variant`; its backbone a :class:`Backbone` named by key; building either lives
-in :mod:`flowers.models`.  Code is referenced as ``"module:attr"`` strings (a head may also be a
+in :mod:`flowers.training.models`.  Code is referenced as ``"module:attr"`` strings (a head may also be a
 callable), imported only when a model is built (:func:`load`).
 
 Adding a built-in variant touches one place: a ``register(Variant(...))`` call below.  User code adds
@@ -21,7 +21,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Backbone:
-    """A ``keras.applications`` backbone as plain data (built by :func:`flowers.models.create_model`)."""
+    """A ``keras.applications`` backbone as plain data (built by :func:`flowers.training.models.create_model`)."""
 
     name: str
     constructor: str  # "module:attr", called with include_top=False, weights, input_tensor, input_shape
@@ -160,7 +160,7 @@ register(
     Variant(
         name="basic_cnn",
         description="small CNN: Conv16-Pool-Conv32-Pool-Conv64-Pool-Flatten-Dense512-Dense",
-        head="flowers.models:small_cnn_head",
+        head="flowers.training.models:small_cnn_head",
         original=Original("1", test_loss=0.7827, test_accuracy=0.6948),
     )
 )
@@ -170,7 +170,7 @@ register(
         description="VGG16 (frozen) + GAP + Dense1000 + Dense",
         backbone="vgg16",
         frozen_until="block5_pool",  # the whole backbone
-        head="flowers.models:vgg16_head",
+        head="flowers.training.models:vgg16_head",
         original=Original(
             "2",
             test_loss=0.8474,
@@ -190,7 +190,7 @@ register(
         description="ResNet50V2, layers[:86] frozen (to conv3_block4_out) + GAP + Dense32 + BN + Dense32 + Dense",
         backbone="resnet50v2",
         frozen_until="conv3_block4_out",
-        head="flowers.models:resnet_head",
+        head="flowers.training.models:resnet_head",
         original=Original("3.1", test_loss=0.3708, test_accuracy=0.8801),
     )
 )
@@ -200,7 +200,7 @@ register(
         description="resnet50v2_finetune + offline augmentation (x5: flips, brightness, contrast)",
         backbone="resnet50v2",
         frozen_until="conv3_block4_out",
-        head="flowers.models:resnet_head",
+        head="flowers.training.models:resnet_head",
         augment=True,
         original=Original("3.2", test_loss=0.3177, test_accuracy=0.9101),
     )
@@ -211,7 +211,7 @@ register(
         description="MobileNetV2 1.0 (frozen) + GAP + Dropout0.2 + Dense",
         backbone="mobilenet_v2",
         frozen_until="out_relu",  # the whole backbone
-        head="flowers.models:mobilenet_head",
+        head="flowers.training.models:mobilenet_head",
         learning_rate=1e-3,  # only a linear classifier trains: 1e-4 needs many more epochs to converge
     )
 )

@@ -21,8 +21,8 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping
 
 from flowers import cost, schema, split
-from flowers.augment import AUGMENT_FACTOR
 from flowers.errors import OptionError
+from flowers.training.augment import AUGMENT_FACTOR
 
 SHARD_PATTERN = re.compile(r"\s*(\d{1,9})\s*/\s*(\d{1,9})\s*")
 MAX_SHARDS = schema.MAX_SHARDS
@@ -85,7 +85,7 @@ def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bo
     import keras
 
     from flowers.registry import get_variant
-    from flowers.work import prefix_suffix_flops  # counted once per architecture, shared with the cases
+    from flowers.training.work import prefix_suffix_flops  # counted once per architecture, shared with the cases
 
     spec = get_variant(variant)
     prefix, suffix = prefix_suffix_flops(variant, num_classes, image_size)

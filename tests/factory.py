@@ -30,7 +30,7 @@ def facts(n_test=30, epochs=2):
             "layers": ["conv2d Conv2D trainable", "flatten Flatten trainable", "predictions Dense trainable"],
             "head": ["Conv2D(16) activation=relu kernel_size=3", "Flatten()", "Dense(5) activation=softmax"],
             "preprocessing": {
-                "function": "flowers.models:scale_to_unit_range",
+                "function": "flowers.training.models:scale_to_unit_range",
                 "mode": "tf",
                 "channels": "RGB",
                 "range": [-1.0, 1.0],

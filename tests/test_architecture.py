@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowers import architecture, registry
-from flowers.data import load
+from flowers import registry
 from flowers.errors import OptionError
-from flowers.models import CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head, weights_identity
+from flowers.training import architecture
+from flowers.training.data import load
+from flowers.training.models import CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head, weights_identity
 
 
 def recorded(name, size=32, classes=5):
@@ -95,7 +96,7 @@ def test_calibrated_mobilenet_features_tell_the_classes_apart():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import calibration_probe
 
-    from flowers import models
+    from flowers.training import models
 
     splits = load("synthetic", calibration_probe.SIZE)
     assert calibration_probe.probe(splits, 0, models.recalibrate_batchnorm) <= 0.4  # version 1: near chance

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flowers import distribute
 from flowers.errors import OptionError
-from flowers.profiles import make_config
+from flowers.training import distribute
+from flowers.training.profiles import make_config
 
 SCRIPT = Path(__file__).with_name("distribute_case.py")
 RELATIVE_TOLERANCE = 1e-3

@@ -2,7 +2,7 @@
 processes, as a user or CI runs them.
 
 * Ctrl-C / SIGTERM during training: the process stops, an existing ``--benchmark-json`` file is never
-  left truncated (``flowers/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only),
+  left truncated (``flowers/training/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only),
   and a partial run is flagged ``"complete": false``.
 * A variant whose loss becomes NaN fails alone; the others' results are saved; report and check show it.
 * Bad image folders (acceptance command of issue 6) and bad options: a one-line error.
@@ -148,7 +148,7 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
 @pytest.mark.slow
 def test_the_process_ends_within_seconds_of_the_summary_line():
     """Nothing holds the interpreter after the session: no thread or pool, and no full garbage
-    collection over TensorFlow's objects (before gc.freeze in flowers/pytest_plugin/signals.py: 3.7 s here
+    collection over TensorFlow's objects (before gc.freeze in flowers/training/pytest_plugin/signals.py: 3.7 s here
     on 2 shared cores, 20 s on a busier machine)."""
     proc = subprocess.Popen(
         suite.command("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"),

@@ -19,10 +19,11 @@ import pytest
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle
 
-from flowers import data, flower_photos, schema, split
-from flowers.data import DataWarning, load
+from flowers import schema, split
 from flowers.errors import DataError
-from flowers.pytest_plugin import options
+from flowers.training import data, flower_photos
+from flowers.training.data import DataWarning, load
+from flowers.training.pytest_plugin import options
 from tests import make_data, suite
 
 SIZE = 8

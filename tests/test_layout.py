@@ -84,4 +84,4 @@ def test_the_benchmarks_conftest_only_loads_the_plugin():
     tree = ast.parse(conftest.read_text())
     assert len(conftest.read_text().splitlines()) < 40
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]  # no hooks or fixtures of its own
-    assert 'pytest_plugins = ["flowers.pytest_plugin"]' in conftest.read_text()
+    assert 'pytest_plugins = ["flowers.training.pytest_plugin"]' in conftest.read_text()

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from flowers import downloads
 from flowers.errors import OptionError, WeightsError
-from flowers.models import create_model, preprocess, resolve_weights
 from flowers.registry import get_backbone, get_variant
+from flowers.training import downloads
+from flowers.training.models import create_model, preprocess, resolve_weights
 
 # From the original experiment's model summaries, at 160 px (DEVELOPERS.md).
 PARAMS = {  # total, trainable

@@ -7,8 +7,8 @@ import signal
 import pytest
 
 from flowers import schema
-from flowers.pytest_plugin.signals import held_signals
-from flowers.pytest_plugin.summary import WIDTH, lines
+from flowers.training.pytest_plugin.signals import held_signals
+from flowers.training.pytest_plugin.summary import WIDTH, lines
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

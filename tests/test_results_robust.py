@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
-from flowers import cli, plots, train
+from flowers import cli
 from flowers.errors import TrainingFailed
+from flowers.report import plots
 from flowers.results import load_newest, load_run
 from flowers.schema import INVALID
 from flowers.stats import mean_sd
+from flowers.training import train
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 ONE_RUN = json.loads((FIXTURES / "one_run.json").read_text())  # five variants, one seed each

@@ -6,10 +6,11 @@ import time
 import numpy as np
 import pytest
 
-from flowers import schema, train, xla
-from flowers.data import load
+from flowers import schema
 from flowers.errors import OptionError, TrainingFailed
-from flowers.profiles import make_config
+from flowers.training import train, xla
+from flowers.training.data import load
+from flowers.training.profiles import make_config
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +196,7 @@ def test_one_epoch_has_no_steady_throughput(tiny):
 def test_tensorboard_logs_read_back_with_the_history_and_the_config(tiny, tmp_path):
     import tensorflow as tf
 
-    from flowers import tensorboard_log
+    from flowers.training import tensorboard_log
 
     log_dir = tmp_path / "basic_cnn-seed=0"
     result = train.run("basic_cnn", tiny, make_config("smoke", epochs=2), tensorboard=log_dir)
@@ -226,7 +227,7 @@ def test_tensorboard_logs_read_back_with_the_history_and_the_config(tiny, tmp_pa
 def test_the_weights_record_counts_the_calibration_that_ran(tiny, monkeypatch):
     """The images a random backbone was calibrated on are counted as it is, not read from the config:
     calibration skipped in code while the config asks for it shows in the weights' record."""
-    from flowers import models
+    from flowers.training import models
 
     config = dataclasses.replace(make_config("smoke"), epochs=1)
     assert train.run("mobilenet_v2_transfer", tiny, config)["weights_identity"] == {

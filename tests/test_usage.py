@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flowers import cli, profiles
+from flowers import cli
+from flowers.training import profiles
 from tests import suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ def test_pytest_help_describes_each_profile_from_its_own_settings():
 
 
 def test_reading_the_profiles_imports_no_tensorflow():
-    code = "import sys, flowers.profiles as p; p.describe('paper'); print('tensorflow' in sys.modules)"
+    code = "import sys, flowers.training.profiles as p; p.describe('paper'); print('tensorflow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

@@ -32,7 +32,7 @@ def breakdown(variants: list[str], runs: list[tuple[str, dict[str, list[Case]]]]
     """The table and stacked bar of the variants' ok cases that recorded a breakdown, a row per
     variant and run (``runs``: (label, cases by variant), the label "" for a single run); None if
     no case recorded one."""
-    from flowers import plots  # matplotlib is only imported when a report is built
+    from flowers.report import plots  # matplotlib is only imported when a report is built
 
     rows, bars = [], []
     for v in variants:

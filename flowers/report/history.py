@@ -163,7 +163,7 @@ def history(
     trend graph; None for a single run.  ``all_changes[i]`` is what changed into run ``i``."""
     if len(runs) < 2:
         return None
-    from flowers import plots  # matplotlib is only imported when a report is built
+    from flowers.report import plots  # matplotlib is only imported when a report is built
 
     groups = [run.by_variant() for run in runs]
     rows = [

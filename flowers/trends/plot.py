@@ -1,6 +1,6 @@
 """The trend graph of one variant: test accuracy, test loss and throughput against the date, each
 night's mean with the range of its seeds, and a line at every flagged step (red: worse, green:
-better) labelled with the night's commit.  Plain numbers in, PNG bytes out (as :mod:`flowers.plots`)."""
+better) labelled with the night's commit.  Plain numbers in, PNG bytes out (as :mod:`flowers.report.plots`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from flowers.plots import PLOTTABLE, STYLE, color, png, text
+from flowers.report.plots import PLOTTABLE, STYLE, color, png, text
 
 WORSE, BETTER = "#cf222e", "#1a7f37"
 LABELS = {"accuracy": "test accuracy", "loss": "test loss", "time": "images/s"}

@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 
 from flowers import schema
-from flowers.data import Splits
 from flowers.errors import DataError
+from flowers.training.data import Splits
 
 AUGMENT_FACTOR = 5  # the original and 4 copies
 

@@ -5,7 +5,7 @@ aspect ratio not kept, like the original experiment) plus a plain-JSON ``fingerp
 loaded.  Folders are split 80/10/10 per class with the fixed :data:`SPLIT_SEED`, independent of
 the training seed, so every run of a benchmark sees the same train/validation/test images; the
 flower_photos archive, or a folder of tf_flowers' five class folders, is split as TFDS splits
-tf_flowers instead (:mod:`flowers.flower_photos`).
+tf_flowers instead (:mod:`flowers.training.flower_photos`).
 Unreadable images are found before :func:`load` returns: skipped with one :class:`DataWarning`,
 or, with ``strict=True``, a :class:`DataError` naming the first one.
 """
@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from flowers import downloads, schema, split, synthetic
+from flowers import schema, split
 from flowers.errors import DataError, DownloadError
-from flowers.progress import SILENT, Progress
 from flowers.text import one_line
+from flowers.training import downloads, synthetic
+from flowers.training.progress import SILENT, Progress
 
 SPLIT_SEED = 1234  # fixed seed of every split this module makes; independent of the training seed
 TFDS_SPLITS = split.tfds_slices()  # the original experiment's split
@@ -65,7 +66,7 @@ class Splits:
 def load(data: str, image_size: int, *, strict: bool = False, progress: Progress | None = None) -> Splits:
     """Load ``data`` ("tf_flowers", "synthetic" or a folder path) at ``image_size`` px.
 
-    ``progress``: shows a live bar while a folder's images are decoded (:mod:`flowers.progress`).
+    ``progress``: shows a live bar while a folder's images are decoded (:mod:`flowers.training.progress`).
     """
     if not isinstance(image_size, (int, np.integer)) or isinstance(image_size, bool) or image_size < 1:
         raise DataError(f"image_size must be a positive integer, got {image_size!r}")
@@ -74,7 +75,7 @@ def load(data: str, image_size: int, *, strict: bool = False, progress: Progress
         return load_tfds(image_size, progress)
     if data == "synthetic":
         return load_synthetic(image_size)
-    from flowers import flower_photos  # it builds on this module's decoding
+    from flowers.training import flower_photos  # it builds on this module's decoding
 
     if flower_photos.recognised(data):
         return flower_photos.load(data, image_size, strict=strict, progress=progress)
@@ -216,7 +217,7 @@ def existing_folder(data: str) -> Path:
 
 def existing_data(data: str) -> Path:
     """``data`` as the Path of an archive file or of a folder (:func:`existing_folder`)."""
-    from flowers.flower_photos import is_archive
+    from flowers.training.flower_photos import is_archive
 
     path = Path(str(data)).expanduser()
     if path.is_file() and is_archive(path):

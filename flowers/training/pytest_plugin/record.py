@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from flowers import schema
-from flowers.pytest_plugin import state
-from flowers.pytest_plugin.collection import variant_seed
-from flowers.pytest_plugin.options import DEFAULT_PROFILE
 from flowers.text import one_line
+from flowers.training.pytest_plugin import state
+from flowers.training.pytest_plugin.collection import variant_seed
+from flowers.training.pytest_plugin.options import DEFAULT_PROFILE
 
 # Installed distributions that can change a result or the suite's behaviour; recorded per run so
 # that the report's history names the ones that changed.

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from flowers import schema, xla
+from flowers import schema
 from flowers.errors import OptionError
 from flowers.registry import get_variant
+from flowers.training import xla
 
-DISTRIBUTE_CHOICES = ("none", "mirrored")  # one device, or tf.distribute.MirroredStrategy (flowers.distribute)
+DISTRIBUTE_CHOICES = ("none", "mirrored")  # one device, or tf.distribute.MirroredStrategy (flowers.training.distribute)
 # --weights besides a folder of weight files: Keras' ImageNet download, random initialisation, and
-# random initialisation calibrated on training images (flowers.models.calibrate; the smoke profile's)
+# random initialisation calibrated on training images (flowers.training.models.calibrate; the smoke profile's)
 CALIBRATED = "random-calibrated"
 WEIGHT_MODES = ("imagenet", "none", CALIBRATED)
 
@@ -33,7 +34,7 @@ class TrainConfig:
     learning_rate: float | None = None
     optimizer: str = "adam"
     feature_cache: bool = True
-    jit_compile: bool | str = False  # or "auto": XLA where it wins (flowers.xla)
+    jit_compile: bool | str = False  # or "auto": XLA where it wins (flowers.training.xla)
     mixed_precision: bool = False
     distribute: str = "none"  # one of DISTRIBUTE_CHOICES
 
@@ -81,7 +82,7 @@ PROFILES: dict[str, dict] = {
 # A profile's settings for one variant, over the profile's own (explicit options override both).
 VARIANT_SETTINGS: dict[str, dict[str, dict]] = {
     "smoke": {
-        # XLA by the "auto" rule (flowers.xla) only where it was measured faster: ResNet50V2's 22 M
+        # XLA by the "auto" rule (flowers.training.xla) only where it was measured faster: ResNet50V2's 22 M
         # trainable parameters.  The other three train for seconds; with oneDNN and XLA restricted to
         # AVX2 (how a CPU without AVX-512 runs them) they took 38-42 s with XLA, 11-14 s without
         # (docs/speed.md), most of it XLA computing the frozen backbones' feature cache.

@@ -7,7 +7,7 @@ and 3.4x slower on a 2-core AMD EPYC with AVX-512, where TensorFlow's own kernel
 fast; the Intel Xeon with AVX-512 the first baseline was made on was slower with XLA too.  So
 ``"auto"`` compiles with XLA on an x86-64 CPU without AVX-512 and nowhere else (not on a GPU, where
 the paper profile's baseline was made without it).  The smoke profile asks for it only for the two
-ResNet50V2 cases (flowers.profiles): the other variants train for seconds, and XLA made them slower.
+ResNet50V2 cases (flowers.training.profiles): the other variants train for seconds, and XLA made them slower.
 The rule rests on those machines alone: rerun the probe on a new CPU kind or TensorFlow release,
 and set ``--jit-compile`` or ``--no-jit-compile`` where it chooses wrong.
 

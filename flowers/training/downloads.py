@@ -14,7 +14,7 @@ folder beside TFDS' data folder, and moves it into place only when complete.  Ct
 ends the child within :data:`STOP_SECONDS` (TFDS downloads in a thread pool that would otherwise
 hold the process until the download ends) and the temporary folder is removed, so no partial data
 set is ever left where TFDS looks for prepared ones.  A failed preparation is kept for the process
-too.  ``python -m flowers.downloads NAME DATA_DIR`` is that child.
+too.  ``python -m flowers.training.downloads NAME DATA_DIR`` is that child.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ import urllib.request
 from pathlib import Path
 
 from flowers.errors import DownloadError
-from flowers.progress import SILENT, Progress
 from flowers.text import one_line
+from flowers.training.progress import SILENT, Progress
 
 PROBE_SECONDS = 3.0  # a download host that does not answer a TCP connection within this is offline
 STOP_SECONDS = 5.0  # after Ctrl-C or SIGTERM, the download child's time to end before it is killed
@@ -194,7 +194,7 @@ def prepare_tfds(name: str, progress: Progress | None = None, data_dir: str | No
 def run_child(name: str, tmp: Path, progress: Progress) -> str | None:
     """Prepare ``name`` into ``tmp`` in a child process; its one-line error, or None.  On a terminal
     the child's own progress bars show; else its output goes to a log that a failure is read from."""
-    command = [sys.executable, "-m", "flowers.downloads", name, str(tmp)]
+    command = [sys.executable, "-m", "flowers.training.downloads", name, str(tmp)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     with contextlib.ExitStack() as stack:
         if progress.live:

@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from flowers import registry, schema
-from flowers.pytest_plugin import state
 from flowers.schema import finite
 from flowers.stats import mean_ci95
 from flowers.text import one_line
+from flowers.training.pytest_plugin import state
 
 WIDTH = 100  # columns the summary fits in
 NAME_WIDTH = 24  # a longer variant name is cut with …

@@ -5,10 +5,10 @@ probe image through that part of the model (from its input to the input of its f
 not preprocessing) and matches the output against each function of :data:`KNOWN`, computed by the
 function itself on the same probe.  So what is recorded is what the model does, whether the
 registry names another function (an edited registry) or the code that builds the model calls
-another one (an edited :func:`flowers.models.preprocess`).
+another one (an edited :func:`flowers.training.models.preprocess`).
 
 Functions that behave alike are one behaviour: Keras' ``resnet_v2`` and ``mobilenet_v2``
-``preprocess_input`` and :func:`flowers.models.scale_to_unit_range` all map [0, 255] to [-1, 1].
+``preprocess_input`` and :func:`flowers.training.models.scale_to_unit_range` all map [0, 255] to [-1, 1].
 The name recorded among them is the one the variant declares when it is one of them (its
 backbone's own), else the first in :data:`KNOWN`; the ``digest`` names the behaviour alone (a hash
 of its parameters), so a check compares behaviours, not names.
@@ -69,7 +69,7 @@ KNOWN = (
     Known("keras.applications.vgg16:preprocess_input", CAFFE),
     Known("keras.applications.resnet_v2:preprocess_input", TF),
     Known("keras.applications.mobilenet_v2:preprocess_input", TF),
-    Known("flowers.models:scale_to_unit_range", TF),
+    Known("flowers.training.models:scale_to_unit_range", TF),
     Known("keras.applications.densenet:preprocess_input", TORCH),
     Known("none", {schema.MODE: "none (raw 0-255)", schema.CHANNELS: "RGB"}),
 )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import keras
 
 from flowers import interrupts, schema
-from flowers.progress import Progress
+from flowers.training.progress import Progress
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -54,7 +54,7 @@ class StopOnSignal(keras.callbacks.Callback):
 
 
 class BatchBar(keras.callbacks.Callback):
-    """A live bar of the batches within each epoch (see :mod:`flowers.progress`)."""
+    """A live bar of the batches within each epoch (see :mod:`flowers.training.progress`)."""
 
     def __init__(self, progress: Progress, name: str, epochs: int, steps: int):
         super().__init__()

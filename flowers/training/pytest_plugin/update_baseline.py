@@ -29,9 +29,9 @@ import pytest
 
 from flowers import atomic, facts, merge, schema
 from flowers.errors import OptionError, UserError
-from flowers.pytest_plugin import state
-from flowers.pytest_plugin.collection import variant_seed
 from flowers.results import Run, load_run, parse_run, read_json
+from flowers.training.pytest_plugin import state
+from flowers.training.pytest_plugin.collection import variant_seed
 
 # Options that make cases other than what FILE holds: its seeds decide, and the profile's settings.
 CONFLICTS = ("seed", "seeds", "shard", "shard_times")
@@ -99,7 +99,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
-@pytest.hookimpl(trylast=True)  # after the run record is added (flowers.pytest_plugin.record)
+@pytest.hookimpl(trylast=True)  # after the run record is added (flowers.training.pytest_plugin.record)
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict[str, Any]) -> None:
     update = get(config)
     if update and update.run is None:

@@ -96,7 +96,7 @@ def record(model, variant, input_size: int, num_classes: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# In words (no Keras needed)
+# In words
 # --------------------------------------------------------------------------------------------
 
 
@@ -105,21 +105,3 @@ def display_value(v: Any) -> str:
     if isinstance(v, list) and v and all(x == v[0] for x in v):
         v = v[0]  # kernel_size [3, 3] -> 3
     return v if isinstance(v, str) else json.dumps(v)
-
-
-def weights_label(w: Any) -> str:
-    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or
-    ``random-calibrated v2 on 240 training images``."""
-    if not isinstance(w, dict):
-        return "not recorded"
-    source = str(w.get(schema.WEIGHTS_SOURCE, "?"))
-    if source == "imagenet":
-        return f"imagenet ({w.get(schema.WEIGHTS_FILE, '?')})"
-    if source == "file":
-        return f"{w.get(schema.WEIGHTS_FILE, '?')} sha256 {str(w.get(schema.WEIGHTS_SHA256, '?'))[:12]}"
-    if source == "random-calibrated":
-        return (
-            f"random-calibrated v{w.get(schema.WEIGHTS_VERSION, 1)} on {w.get(schema.WEIGHTS_IMAGES, '?')} "
-            "training images"
-        )
-    return source

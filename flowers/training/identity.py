@@ -7,7 +7,7 @@
 * ``head``: the layers after the backbone (all of them without one), each with its settings that
   differ from the defaults, ``"Dense(1000) activation=relu"``.
 * ``preprocessing``: the function the model applies to its input, found by behaviour
-  (:mod:`flowers.preprocessing`).
+  (:mod:`flowers.training.preprocessing`).
 
 Nothing here reads a weight: the record is the same on every CPU.  :mod:`flowers.facts` compares it.
 """
@@ -19,9 +19,10 @@ from typing import Any
 
 import keras
 
-from flowers import architecture, preprocessing, schema
-from flowers.models import declared_preprocessing
+from flowers import schema
 from flowers.registry import Variant, get_backbone
+from flowers.training import architecture, preprocessing
+from flowers.training.models import declared_preprocessing
 
 PRIMARY = ("units", "filters", "rate", "pool_size")  # the setting shown in a head layer's parentheses
 
@@ -47,7 +48,7 @@ def layer_fact(layer) -> str:
 
 def head_fact(layer) -> str:
     """``"Dense(1000) activation=relu"``: the class, its main setting and the others that differ
-    from the defaults (:func:`flowers.architecture.layer_entry`)."""
+    from the defaults (:func:`flowers.training.architecture.layer_entry`)."""
     entry = {k: v for k, v in architecture.layer_entry(layer).items() if k != schema.LAYER_FROZEN}
     cls = entry.pop(schema.LAYER_CLASS)
     primary = next((k for k in PRIMARY if k in entry), None)

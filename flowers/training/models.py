@@ -3,7 +3,7 @@
 Every model takes raw RGB images (0-255) and does its own backbone's ``preprocess_input`` as its
 first step, so a variant's data pipeline never needs to know which backbone it feeds.  A variant
 that starts with frozen layers names the last frozen layer (``frozen_until``); everything up to it
-runs in inference mode and is what :mod:`flowers.features` computes once and caches.
+runs in inference mode and is what :mod:`flowers.training.features` computes once and caches.
 
 The variants and backbones themselves (names, descriptions, specs) live in :mod:`flowers.registry`,
 which imports no Keras.
@@ -20,14 +20,15 @@ import keras
 import numpy as np
 from keras import layers
 
-from flowers import downloads, schema
+from flowers import schema
 from flowers.errors import DataError, DownloadError, OptionError, WeightsError
-from flowers.profiles import CALIBRATED, WEIGHT_MODES
-from flowers.progress import SILENT, Progress
 from flowers.registry import Variant, get_backbone, get_variant, load
 from flowers.text import one_line
+from flowers.training import downloads
+from flowers.training.profiles import CALIBRATED, WEIGHT_MODES
+from flowers.training.progress import SILENT, Progress
 
-# Weights (flowers.profiles.WEIGHT_MODES): random initialisation calibrated on training images is
+# Weights (flowers.training.profiles.WEIGHT_MODES): random initialisation calibrated on training images is
 # data-dependent initialisation, for the smoke profile.  A randomly initialised backbone keeps
 # BatchNorm's initial moving statistics (mean 0, variance 1), which do not match its activations,
 # so a frozen MobileNetV2 outputs near-constant features (std ~1e-12 across images); VGG16 has no

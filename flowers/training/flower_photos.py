@@ -27,7 +27,7 @@ trained and tested on the same examples.
 A data path is read this way (:func:`recognised`) when it is a ``.tgz`` / ``.tar.gz`` / ``.tar``
 archive, or a folder whose class sub-folders are exactly tf_flowers' five (:data:`CLASSES`), with or
 without ``LICENSE.txt``.  Any other folder of class sub-folders is split per class by
-:mod:`flowers.data`.
+:mod:`flowers.training.data`.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from flowers import data, schema, split
+from flowers import schema, split
 from flowers.errors import DataError
-from flowers.progress import SILENT, Progress
 from flowers.text import one_line
+from flowers.training import data
+from flowers.training.progress import SILENT, Progress
 
 CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")  # tf_flowers' class folders, sorted
 SALT = b"train"  # the split TFDS prepares tf_flowers as, whose name salts the hash of every key

@@ -1,7 +1,7 @@
 """Train and evaluate one variant on prepared data: plain Keras ``compile``/``fit``/``evaluate``.
 
 ``run()`` returns a plain dict of results (the benchmark records it as ``extra_info``).  With the
-feature cache on, a variant with frozen layers computes them once (:mod:`flowers.features`) and
+feature cache on, a variant with frozen layers computes them once (:mod:`flowers.training.features`) and
 fits only its trainable suffix; the batches, their order and the seeds are the same either way.
 """
 
@@ -17,27 +17,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from flowers import (
-    architecture,
-    cost,
-    distribute,
-    features,
-    identity,
-    interrupts,
-    measure,
-    schema,
-    tensorboard_log,
-    work,
-    xla,
-)
-from flowers.augment import augment
-from flowers.callbacks import BatchBar, EpochLog, StopOnSignal
-from flowers.data import Splits
+from flowers import cost, interrupts, schema
 from flowers.errors import TrainingFailed
-from flowers.models import create_model, get_variant, weights_identity
-from flowers.profiles import TrainConfig
-from flowers.progress import Progress, as_progress
 from flowers.schema import invalid_score
+from flowers.training import architecture, distribute, features, identity, measure, tensorboard_log, work, xla
+from flowers.training.augment import augment
+from flowers.training.callbacks import BatchBar, EpochLog, StopOnSignal
+from flowers.training.data import Splits
+from flowers.training.models import create_model, get_variant, weights_identity
+from flowers.training.profiles import TrainConfig
+from flowers.training.progress import Progress, as_progress
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -183,7 +172,7 @@ def run(
 ) -> dict:
     """Train variant ``name`` on ``splits`` and evaluate it on the test split.
 
-    ``progress`` gets a line per epoch and, on a terminal, live bars (:mod:`flowers.progress`);
+    ``progress`` gets a line per epoch and, on a terminal, live bars (:mod:`flowers.training.progress`);
     feature caches above ``cache_memory_limit`` bytes (default a quarter of RAM) are streamed from
     disk; ``tensorboard``: a folder for Keras' TensorBoard logs of this run (and its config as HParams).
     A Ctrl-C or SIGTERM during ``fit`` ends it at the next batch (:mod:`flowers.interrupts`) and

@@ -1,13 +1,13 @@
 """What a case did, counted while it ran (a result's ``work``), how it ran (``execution``), and the
 FLOPs per image of a model's parts.
 
-:class:`Counter` counts images as the input pipelines of :mod:`flowers.train` read them (training,
+:class:`Counter` counts images as the input pipelines of :mod:`flowers.training.train` read them (training,
 validation, test), as the feature cache is built and as a random backbone is calibrated (the
 weights' record); the optimizer's own ``iterations`` count its steps.  Whether the frozen layers
 ran on an image is read from the model that processed it (does it take images, or cached
 features?), not from the config, so a feature cache that the config asks for but the code skips
 shows: every pass then goes through the backbone.  FLOPs follow :mod:`flowers.cost` from the
-forward FLOPs per image counted on the model's graph (:func:`flowers.measure.forward_flops`).
+forward FLOPs per image counted on the model's graph (:func:`flowers.training.measure.forward_flops`).
 
 ``execution`` holds what depends on the machine (XLA as resolved, oneDNN, the dtype policy, the
 device kind and replicas): :mod:`flowers.facts` compares it only between cases of one kind of machine.
@@ -24,9 +24,10 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from flowers import architecture, cost, features, measure, schema, xla
-from flowers.models import create_model, get_variant
-from flowers.profiles import TrainConfig
+from flowers import cost, schema
+from flowers.training import architecture, features, measure, xla
+from flowers.training.models import create_model, get_variant
+from flowers.training.profiles import TrainConfig
 
 CACHE = "cache"  # Counter part: images through the frozen prefix while the feature cache was built
 CALIBRATION = "calibration"  # Counter part: training images a random backbone was calibrated on (the weights' record)

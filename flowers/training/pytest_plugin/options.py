@@ -2,11 +2,11 @@
 
 Each option has a parser that turns its text into a value or raises a one-line
 :class:`~flowers.errors.OptionError`; :func:`pytest_configure` parses them all, imports the
-``--variants-from`` files and resolves the session's settings (:func:`flowers.profiles.make_config`)
+``--variants-from`` files and resolves the session's settings (:func:`flowers.training.profiles.make_config`)
 before pytest collects anything, so a bad option is one ``ERROR:`` line and exit 4 (pytest's usage
 error), with no case run and no warning.  (argparse's own ``type=`` errors would print pytest's
 usage text too.)  What only collection knows, whether the image size suits every selected variant,
-is checked there (:mod:`flowers.pytest_plugin.collection`).  The help of the settings that profiles
+is checked there (:mod:`flowers.training.pytest_plugin.collection`).  The help of the settings that profiles
 set is made from the profiles themselves, so that it cannot drift.
 """
 
@@ -23,11 +23,12 @@ from typing import Any
 
 import pytest
 
-from flowers import profiles, shards
+from flowers import shards
 from flowers.errors import OptionError, UserError
-from flowers.profiles import DISTRIBUTE_CHOICES, PROFILES, WEIGHT_MODES, describe
-from flowers.pytest_plugin import state, update_baseline
 from flowers.text import one_line
+from flowers.training import profiles
+from flowers.training.profiles import DISTRIBUTE_CHOICES, PROFILES, WEIGHT_MODES, describe
+from flowers.training.pytest_plugin import state, update_baseline
 
 DEFAULT_PROFILE = "paper"
 BUILT_IN_DATA = ("tf_flowers", "synthetic")
@@ -75,7 +76,7 @@ def profile(flag: str, text: str) -> str:
 
 def data(flag: str, text: str) -> str:
     if text not in BUILT_IN_DATA:
-        from flowers.data import existing_data  # no TensorFlow; DataError names what is wrong
+        from flowers.training.data import existing_data  # no TensorFlow; DataError names what is wrong
 
         existing_data(text)
     return text
@@ -221,7 +222,8 @@ FLAGS = [
     ("--mixed-precision", "train in mixed float16 (GPU); default off"),
     (
         "--jit-compile",
-        "compile training steps with XLA (default: the profile's; smoke: auto for ResNet50V2, see flowers/xla.py)",
+        "compile training steps with XLA (default: the profile's; smoke: auto for ResNet50V2, "
+        "see flowers/training/xla.py)",
     ),
     ("--no-jit-compile", "never compile training steps with XLA"),
 ]

@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from flowers import schema
 from flowers.errors import OptionError
-from flowers.profiles import DISTRIBUTE_CHOICES
+from flowers.training.profiles import DISTRIBUTE_CHOICES
 
 CHOICES = DISTRIBUTE_CHOICES
 

@@ -10,21 +10,21 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from flowers.profiles import TrainConfig
-from flowers.pytest_plugin import state
+from flowers.training.profiles import TrainConfig
+from flowers.training.pytest_plugin import state
 
 if TYPE_CHECKING:
-    from flowers.data import Splits
-    from flowers.progress import Progress
+    from flowers.training.data import Splits
+    from flowers.training.progress import Progress
 
 LOADED_MAX = 4  # data sets kept decoded in one session (each variant and seed of one finds it loaded)
 
 
 @pytest.fixture
 def progress(request: pytest.FixtureRequest):
-    """A :class:`flowers.progress.Progress` that writes to the terminal while pytest captures output,
+    """A :class:`flowers.training.progress.Progress` that writes to the terminal while pytest captures output,
     so progress shows without -s: lines through pytest's terminal reporter, live bars on a terminal."""
-    from flowers.progress import Progress
+    from flowers.training.progress import Progress
 
     capman = request.config.pluginmanager.getplugin("capturemanager")
     reporter = request.config.pluginmanager.getplugin("terminalreporter")
@@ -53,8 +53,8 @@ class CaseInputs:
 
 @pytest.fixture
 def case_inputs(request: pytest.FixtureRequest, variant: str, seed: int, progress) -> CaseInputs:
-    from flowers.measure import peak_gflops
-    from flowers.pytest_plugin.options import DEFAULT_PROFILE
+    from flowers.training.measure import peak_gflops
+    from flowers.training.pytest_plugin.options import DEFAULT_PROFILE
 
     flowers = state.get(request.config)
     options, config = flowers.options, replace(flowers.config_for(variant), seed=seed)
@@ -72,7 +72,7 @@ def _load(
 ) -> tuple[Splits, bool]:
     """(Splits, whether they came from this session's cache): each image is decoded and resized
     once per session, whatever the number of variants and seeds."""
-    from flowers.data import load
+    from flowers.training.data import load
 
     key = (data, image_size, strict)
     if key in flowers.loaded:

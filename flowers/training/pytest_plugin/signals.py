@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 
 from flowers import interrupts
-from flowers.pytest_plugin import state
+from flowers.training.pytest_plugin import state
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

@@ -14,8 +14,8 @@ import pytest
 
 from flowers import schema, shards
 from flowers.errors import UserError
-from flowers.pytest_plugin import state
 from flowers.registry import get_backbone, get_variant, list_variants
+from flowers.training.pytest_plugin import state
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -75,8 +75,8 @@ def _check_image_size(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 def _check_downloads(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A usage error when the selected variant cases need tf_flowers or ImageNet weights that are not
-    on disk and cannot be downloaded (:mod:`flowers.downloads`: a few seconds' probe, once)."""
-    from flowers import downloads
+    on disk and cannot be downloaded (:mod:`flowers.training.downloads`: a few seconds' probe, once)."""
+    from flowers.training import downloads
 
     flowers = state.get(config)
     variants = dict.fromkeys(case[0] for case in map(variant_seed, items) if case)

@@ -23,6 +23,6 @@ A case uses :func:`.signals.measuring` around its measurement and reads the pars
 """
 
 pytest_plugins = [
-    f"flowers.pytest_plugin.{name}"
+    f"flowers.training.pytest_plugin.{name}"
     for name in ("options", "collection", "fixtures", "record", "signals", "summary", "update_baseline")
 ]

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from flowers.data import Splits
-    from flowers.profiles import TrainConfig
-    from flowers.pytest_plugin.options import Options
-    from flowers.pytest_plugin.update_baseline import Update
+    from flowers.training.data import Splits
+    from flowers.training.profiles import TrainConfig
+    from flowers.training.pytest_plugin.options import Options
+    from flowers.training.pytest_plugin.update_baseline import Update
 
 
 @dataclass
@@ -33,8 +33,8 @@ class FlowersSession:
 
     def config_for(self, variant: str) -> TrainConfig:
         """The settings of ``variant``'s cases (a profile may set some per variant), the first seed's."""
-        from flowers.profiles import make_config
-        from flowers.pytest_plugin.options import DEFAULT_PROFILE
+        from flowers.training.profiles import make_config
+        from flowers.training.pytest_plugin.options import DEFAULT_PROFILE
 
         return make_config(self.options.profile or DEFAULT_PROFILE, variant, **self.options.settings())
 
@@ -43,7 +43,7 @@ KEY = pytest.StashKey[FlowersSession]()
 
 
 def get(config: pytest.Config) -> FlowersSession:
-    """This session's state (made when pytest starts, by :mod:`flowers.pytest_plugin.options`)."""
+    """This session's state (made when pytest starts, by :mod:`flowers.training.pytest_plugin.options`)."""
     return config.stash[KEY]
 
 
