@@ -54,10 +54,10 @@ class TrainConfig:
 PROFILES: dict[str, dict] = {
     # The original experiment: tf_flowers at 160 px, ImageNet weights, Adam at 1e-4, batch 32.
     "paper": {"data": "tf_flowers", "image_size": 160, "weights": "imagenet", "epochs": 10, "batch_size": 32},
-    # 87-102 s on 2 AMD EPYC cores with AVX-512 (docs/running.md): the built-in synthetic set at 32 px (the backbones'
-    # minimum), random backbones calibrated on the training images (so that frozen ones carry
-    # signal), 8 epochs of batch 32 (ResNet50V2's fine-tune needs them: 6 left it below 0.6 test
-    # accuracy for 1 seed in 10).  docs/running.md: the smoke profile.
+    # A quick check that runs anywhere, offline: the built-in synthetic set at 32 px (the backbones'
+    # minimum) and random backbones calibrated on the training images, so that frozen ones carry
+    # signal; 8 epochs because ResNet50V2's fine-tune, from random weights, needs them to learn on
+    # every seed.  docs/running.md has its measured accuracies and time.
     "smoke": {
         "data": "synthetic",
         "image_size": 32,
@@ -82,22 +82,20 @@ PROFILES: dict[str, dict] = {
 # A profile's settings for one variant, over the profile's own (explicit options override both).
 VARIANT_SETTINGS: dict[str, dict[str, dict]] = {
     "smoke": {
-        # XLA by the "auto" rule (flowers.training.xla) only where it was measured faster: ResNet50V2's 22 M
-        # trainable parameters.  The other three train for seconds; with oneDNN and XLA restricted to
-        # AVX2 (how a CPU without AVX-512 runs them) they took 38-42 s with XLA, 11-14 s without
-        # (docs/speed.md), most of it XLA computing the frozen backbones' feature cache.
+        # XLA by the "auto" rule (flowers.training.xla) for ResNet50V2 only: its 22 M trainable
+        # parameters are where compiling pays.  The other variants train for seconds, and XLA costs
+        # them more than it saves, mostly in computing their frozen backbones' feature cache
+        # (docs/speed.md).
         "resnet50v2_finetune": {"jit_compile": xla.AUTO},
-        # The augmented variant trains on 5x the images per epoch: 3 epochs are 189 optimizer steps against
-        # resnet50v2_finetune's 104 in 8.  With 2 it learned too, but one seed in ten fell far below the
-        # rest (0.68 against 0.78-0.94), and such a tail made the gate's three-seed A/A comparisons fail
-        # 8.5% of the time; with 3 the ten seeds reach 0.80-0.98 (docs/running.md, docs/check.md).
+        # Each epoch holds 5x the images, so fewer epochs give as many optimizer steps.  With 2, a seed
+        # now and then lands far below the rest, and such a tail makes the gate's comparisons of
+        # unchanged code fail too often; 3 do not (docs/running.md, docs/check.md).
         "resnet50v2_finetune_aug": {"epochs": 3, "jit_compile": xla.AUTO},
     },
     "lite": {
         # ResNet50V2's 22 M trainable parameters are most of the profile's time, the augmented variant's
-        # five copies of every training image most of all: 2 epochs of the fine-tune (184 optimizer
-        # steps), 1 of the augmented one (460).  XLA stays off: on the AVX2 code path of a CPU without
-        # AVX-512 it made these steps slower, not faster (docs/running.md).
+        # five copies of every training image most of all: 2 epochs of the fine-tune, 1 of the augmented
+        # one.  XLA stays off: on a CPU without AVX-512 it makes these steps slower (docs/running.md).
         "resnet50v2_finetune": {"epochs": 2},
         "resnet50v2_finetune_aug": {"epochs": 1},
     },

@@ -19,12 +19,12 @@ session; this module makes the end of a session safe for that file:
   nothing to save is left out beside the one-line error.
 * pytest-benchmark makes its storage folder (``--benchmark-storage``, ``.benchmarks/``) when it
   starts, whether or not anything is saved there; one this session made and left empty is removed.
-* The process ends promptly after the session.  What held it were full garbage collections over
-  the millions of objects TensorFlow and Keras create on import (pytest's unraisable-exception
-  check runs two at the end, Python one at exit: each 0.4-2 s on 2 shared cores, ten times that
-  under load).  Those objects live as long as the process, so once the cases are collected (their
-  modules imported) they are moved out of the collector's sight (``gc.freeze``); at exit everything
-  left is, as no cycle needs collecting then.
+* The process ends promptly after the session.  pytest's unraisable-exception check runs two full
+  garbage collections at the end and Python one at exit, each walking the millions of objects
+  TensorFlow and Keras create on import (docs/failures.md: the time this saves).  Those objects
+  live as long as the process, so once the cases are collected (their modules imported) they are
+  moved out of the collector's sight (``gc.freeze``); at exit everything left is, as no cycle needs
+  collecting then.
 """
 
 from __future__ import annotations
