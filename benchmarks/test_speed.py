@@ -28,8 +28,8 @@ from flowers import cost
 from flowers.training import data, measure, train, work
 from flowers.training.models import create_model
 from flowers.training.profiles import TrainConfig
+from flowers.training.pytest_plugin.session import options
 from flowers.training.pytest_plugin.signals import measuring
-from flowers.training.pytest_plugin.state import options
 from flowers.training.synthetic import write_folder
 
 pytestmark = pytest.mark.speed

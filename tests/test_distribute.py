@@ -41,6 +41,6 @@ def test_mirrored_on_two_devices_matches_one_device(variant, learns):
 
 def test_unknown_strategy_is_a_one_line_error():
     with pytest.raises(OptionError, match=r"--distribute ring: unknown strategy; choose from none, mirrored"):
-        make_config("smoke", distribute="ring")
+        distribute.strategy("ring")
     assert make_config("smoke", distribute="mirrored").distribute == "mirrored"
     assert distribute.record("none", None) == {}

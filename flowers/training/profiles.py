@@ -1,13 +1,15 @@
 """A case's settings (:class:`TrainConfig`) and the benchmark profiles: named sets of them that
 explicit options override (:func:`make_config`).
 
-Imports no TensorFlow: ``pytest benchmarks --help`` describes the profiles from their own settings
-(:func:`describe`), and the options are checked when pytest starts, before anything trains.
+Imports no TensorFlow: ``pytest benchmarks --help`` describes the profiles and each setting's
+default from the profiles themselves (:func:`describe`, :func:`shown_default`), so that the help
+cannot drift from them, and the options are parsed when pytest starts, before anything trains.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from flowers import schema
 from flowers.errors import OptionError
@@ -51,7 +53,8 @@ class TrainConfig:
         return {schema.VARIANT: name, **record, schema.AUGMENT: variant.augment}
 
 
-PROFILES: dict[str, dict] = {
+DEFAULT_PROFILE = "paper"  # what a plain `pytest benchmarks` runs: the original experiment
+PROFILES: dict[str, dict[str, Any]] = {
     # The original experiment: tf_flowers at 160 px, ImageNet weights, Adam at 1e-4, batch 32.
     "paper": {"data": "tf_flowers", "image_size": 160, "weights": "imagenet", "epochs": 10, "batch_size": 32},
     # A quick check that runs anywhere, offline: the built-in synthetic set at 32 px (the backbones'
@@ -80,7 +83,7 @@ PROFILES: dict[str, dict] = {
     },
 }
 # A profile's settings for one variant, over the profile's own (explicit options override both).
-VARIANT_SETTINGS: dict[str, dict[str, dict]] = {
+VARIANT_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
         # XLA by the "auto" rule (flowers.training.xla) for ResNet50V2 only: its 22 M trainable
         # parameters are where compiling pays.  The other variants train for seconds, and XLA costs
@@ -132,25 +135,34 @@ def _value(value: object) -> object:
     return {True: "on", False: "off"}[value] if isinstance(value, bool) else value
 
 
-def make_config(profile: str, variant: str | None = None, **overrides) -> TrainConfig:
-    """The profile's config (for ``variant``, when given) with every override that is not None applied."""
-    if profile not in PROFILES:
-        raise OptionError(f"--profile {profile}: unknown profile; choose from {', '.join(PROFILES)}")
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise OptionError(f"unknown settings: {', '.join(sorted(unknown))}")
+def shown_default(setting: str) -> str:
+    """A setting's default in words, for the help: each profile's value (then its variants' own), or
+    TrainConfig's where no profile sets it."""
+    settings = [*PROFILES.values(), *(own for variants in VARIANT_SETTINGS.values() for own in variants.values())]
+    if not any(setting in s for s in settings):
+        return str(_value(getattr(TrainConfig(), setting)))
+    return "the profile's: " + ", ".join(_profile_value(profile, setting) for profile in PROFILES)
+
+
+def _profile_value(profile: str, setting: str) -> str:
+    """``smoke 8 (resnet50v2_finetune_aug 3)``: the profile's value of ``setting``, then its variants' own."""
+    own = [f"{v} {_value(s[setting])}" for v, s in VARIANT_SETTINGS.get(profile, {}).items() if setting in s]
+    shown = f"{profile} {_value(getattr(make_config(profile), setting))}"
+    return f"{shown} ({', '.join(own)})" if own else shown
+
+
+def parse_profile(name: str) -> str:
+    """``name`` if it is a profile; OptionError naming the profiles otherwise."""
+    if name not in PROFILES:
+        raise OptionError(f"--profile {name}: unknown profile; choose from {', '.join(PROFILES)}")
+    return name
+
+
+def make_config(profile: str, variant: str | None = None, **overrides: Any) -> TrainConfig:
+    """The profile's config (for ``variant``, when given) with every override that is not None applied.
+
+    The overrides are taken as they are: the command line's are checked when they are parsed
+    (:mod:`flowers.training.pytest_plugin.options`), a script's are its own."""
     own = VARIANT_SETTINGS.get(profile, {}).get(variant, {}) if variant else {}
-    config = TrainConfig(**{**PROFILES[profile], **own, **{k: v for k, v in overrides.items() if v is not None}})
-    if config.epochs < 1:
-        raise OptionError(f"--epochs {config.epochs}: must be at least 1")
-    if config.batch_size < 1:
-        raise OptionError(f"--batch-size {config.batch_size}: must be at least 1")
-    if config.distribute not in DISTRIBUTE_CHOICES:
-        raise OptionError(
-            f"--distribute {config.distribute}: unknown strategy; choose from {', '.join(DISTRIBUTE_CHOICES)}"
-        )
-    xla.check(config.jit_compile)
-    if config.image_size < 8:
-        raise OptionError(f"--image-size {config.image_size}: must be at least 8 (32 for the pretrained backbones)")
-    return config
+    given = {name: value for name, value in overrides.items() if value is not None}
+    return TrainConfig(**{**PROFILES[parse_profile(profile)], **own, **given})

@@ -15,16 +15,14 @@ import pytest
 from flowers import schema, shards
 from flowers.errors import UserError
 from flowers.registry import get_backbone, get_variant, list_variants
-from flowers.training.pytest_plugin import state
+from flowers.training.pytest_plugin.session import FlowersSession
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not {"variant", "seed"} <= set(metafunc.fixturenames):
         return
-    flowers = state.get(metafunc.config)
-    first, count = flowers.options.seed or 0, flowers.options.seeds or 1
-    seeds = flowers.update.seeds_for if flowers.update else lambda v: range(first, first + count)
-    cases = [(v, s) for v in list_variants() for s in seeds(v)]
+    flowers = FlowersSession.of(metafunc.config)
+    cases = [(v, s) for v in list_variants() for s in flowers.seeds_for(v)]
     metafunc.parametrize(("variant", "seed"), cases, ids=[f"{v}-seed={s}" for v, s in cases])
 
 
@@ -34,8 +32,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if "speed" not in (config.getoption("keyword") or "") + (config.getoption("markexpr") or ""):
         _deselect(config, items, [item for item in items if not item.get_closest_marker("speed")])
     _check_image_size(config, items)
-    if state.get(config).options.shard:
-        _select_shard(config, items)
+    shard = FlowersSession.of(config).options.shard
+    if shard:
+        _select_shard(config, items, *shard)
     if not config.getoption("collectonly"):
         _check_downloads(config, items)
 
@@ -61,7 +60,7 @@ def variant_seed(item: pytest.Item) -> tuple[str, int] | None:
 
 def _check_image_size(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A usage error when the image size is below what a selected variant needs."""
-    size = state.get(config).run_config.image_size
+    size = FlowersSession.of(config).run_config.image_size
     selected = dict.fromkeys(v for v in map(variant_of, items) if v)
     small = {v: get_variant(v).min_image_size for v in selected if size < get_variant(v).min_image_size}
     if small:
@@ -78,7 +77,7 @@ def _check_downloads(config: pytest.Config, items: list[pytest.Item]) -> None:
     on disk and cannot be downloaded (:mod:`flowers.training.downloads`: a few seconds' probe, once)."""
     from flowers.training import downloads
 
-    flowers = state.get(config)
+    flowers = FlowersSession.of(config)
     variants = dict.fromkeys(case[0] for case in map(variant_seed, items) if case)
     settings = {v: flowers.config_for(v) for v in variants}
     imagenet = {
@@ -94,16 +93,11 @@ def _check_downloads(config: pytest.Config, items: list[pytest.Item]) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
-def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+def _select_shard(config: pytest.Config, items: list[pytest.Item], k: int, n: int) -> None:
     """``--shard K/N``: keep this shard's variant cases (other tests stay in shard 1)."""
-    flowers = state.get(config)
-    run_config, options = flowers.run_config, flowers.options
-    try:
-        k, n = shards.parse(options.shard or "")
-        seconds = shards.previous_seconds(options.shard_times) if options.shard_times else None
-    except UserError as exc:  # checked when pytest started; a file changed since
-        raise pytest.UsageError(str(exc)) from None
-    cases = {item.name: variant_seed(item) for item in items if variant_seed(item)}
+    flowers = FlowersSession.of(config)
+    run_config, seconds = flowers.run_config, flowers.options.shard_times
+    cases = {item.name: case for item in items if (case := variant_seed(item))}
 
     @functools.cache
     def variant_cost(variant: str) -> float:

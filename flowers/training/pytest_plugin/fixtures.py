@@ -11,17 +11,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from flowers.training.profiles import TrainConfig
-from flowers.training.pytest_plugin import state
+from flowers.training.pytest_plugin.session import FlowersSession
 
 if TYPE_CHECKING:
     from flowers.training.data import Splits
     from flowers.training.progress import Progress
 
-LOADED_MAX = 4  # data sets kept decoded in one session (each variant and seed of one finds it loaded)
-
 
 @pytest.fixture
-def progress(request: pytest.FixtureRequest):
+def progress(request: pytest.FixtureRequest) -> Progress:
     """A :class:`flowers.training.progress.Progress` that writes to the terminal while pytest captures output,
     so progress shows without -s: lines through pytest's terminal reporter, live bars on a terminal."""
     from flowers.training.progress import Progress
@@ -52,32 +50,17 @@ class CaseInputs:
 
 
 @pytest.fixture
-def case_inputs(request: pytest.FixtureRequest, variant: str, seed: int, progress) -> CaseInputs:
+def case_inputs(request: pytest.FixtureRequest, variant: str, seed: int, progress: Progress) -> CaseInputs:
+    from flowers.training.data import load
     from flowers.training.measure import peak_gflops
-    from flowers.training.pytest_plugin.options import DEFAULT_PROFILE
 
-    flowers = state.get(request.config)
+    flowers = FlowersSession.of(request.config)
     options, config = flowers.options, replace(flowers.config_for(variant), seed=seed)
     peak_gflops()  # measured once per session, before any case's clock starts
 
     def load_data() -> tuple[Splits, bool]:
-        return _load(flowers, config.data, config.image_size, options.strict_data, progress)
+        key = (config.data, config.image_size, options.strict_data)
+        return flowers.data.get(key, lambda: load(config.data, config.image_size, strict=key[2], progress=progress))
 
-    tensorboard = Path(options.tensorboard) / request.node.callspec.id if options.tensorboard else None
-    return CaseInputs(config, options.profile or DEFAULT_PROFILE, load_data, options.cache_memory_limit, tensorboard)
-
-
-def _load(
-    flowers: state.FlowersSession, data: str, image_size: int, strict: bool, progress: Progress
-) -> tuple[Splits, bool]:
-    """(Splits, whether they came from this session's cache): each image is decoded and resized
-    once per session, whatever the number of variants and seeds."""
-    from flowers.training.data import load
-
-    key = (data, image_size, strict)
-    if key in flowers.loaded:
-        return flowers.loaded[key], True
-    if len(flowers.loaded) >= LOADED_MAX:
-        flowers.loaded.pop(next(iter(flowers.loaded)))
-    flowers.loaded[key] = load(data, image_size, strict=strict, progress=progress)
-    return flowers.loaded[key], False
+    tensorboard = options.tensorboard / request.node.callspec.id if options.tensorboard else None
+    return CaseInputs(config, options.profile, load_data, options.cache_memory_limit, tensorboard)

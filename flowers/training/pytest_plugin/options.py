@@ -1,13 +1,25 @@
-"""The suite's ``--`` options: declared by concern, parsed and checked when pytest starts.
+"""The suite's ``--`` options, each declared once: as a field of :class:`Options`.
 
-Each option has a parser that turns its text into a value or raises a one-line
-:class:`~flowers.errors.OptionError`; :func:`pytest_configure` parses them all, imports the
-``--variants-from`` files and resolves the session's settings (:func:`flowers.training.profiles.make_config`)
-before pytest collects anything, so a bad option is one ``ERROR:`` line and exit 4 (pytest's usage
-error), with no case run and no warning.  (argparse's own ``type=`` errors would print pytest's
-usage text too.)  What only collection knows, whether the image size suits every selected variant,
-is checked there (:mod:`flowers.training.pytest_plugin.collection`).  The help of the settings that profiles
-set is made from the profiles themselves, so that it cannot drift.
+A declaration (:func:`value` or :func:`switch`) gives the option's flag, its verb-named parser, its
+help and its default, which the help shows; the field it declares is where the parsed value is read
+(``flowers.options.epochs``).  The fields are grouped by concern, as pytest-benchmark's
+``plugin.py`` groups its options, and ``--help`` lists them in that order under "flowers-bench".
+
+A parser (``parse_*``) turns an option's text into its value and keeps argparse's ``type=``
+contract: a ``ValueError`` says why the text cannot be used (shown as ``--flag TEXT: why``); a
+:class:`~flowers.errors.UserError` from a check it delegates to (a data folder, a result file)
+already names what is wrong and is shown as it is.  They are not given to argparse as ``type=``,
+because pytest reports argparse's errors with its whole usage text: argparse only stores the text
+(None: not given), and :func:`parse` runs the parsers when pytest starts (the ``pytest_configure``
+of :mod:`.session`), before anything is collected.  So a bad option is one ``ERROR:`` line and exit
+4 (pytest's ``UsageError``), and an option given can be told from its default (``--update-baseline``
+refuses ``--seed 0``).
+
+Each check lives in one place: every option's text is checked here, once, by its parser, and the
+settings it gives are taken as they are by :func:`flowers.training.profiles.make_config`.  What only
+collection knows, whether the image size suits every selected variant, is checked there
+(:mod:`.collection`).  The help of a setting that profiles set is made from the profiles themselves
+(:func:`flowers.training.profiles.shown_default`), so that it cannot drift.
 """
 
 from __future__ import annotations
@@ -16,307 +28,350 @@ import importlib
 import importlib.util
 import math
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from flowers import shards
-from flowers.errors import OptionError, UserError
+from flowers.errors import OptionError, ResultsError
 from flowers.text import one_line
-from flowers.training import profiles
-from flowers.training.profiles import DISTRIBUTE_CHOICES, PROFILES, WEIGHT_MODES, describe
-from flowers.training.pytest_plugin import state, update_baseline
+from flowers.training.profiles import (
+    DEFAULT_PROFILE,
+    DISTRIBUTE_CHOICES,
+    PROFILES,
+    WEIGHT_MODES,
+    TrainConfig,
+    describe,
+    parse_profile,
+    shown_default,
+)
 
-DEFAULT_PROFILE = "paper"
+if TYPE_CHECKING:
+    from flowers.results import Run
+
 BUILT_IN_DATA = ("tf_flowers", "synthetic")
+OPTION = "flowers_option"  # the key of an Options field's metadata that holds its Option
 
 
-def whole(low: int) -> Callable[[str, str], int]:
-    """A parser of whole numbers of at least ``low``."""
-
-    def parse(flag: str, text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise OptionError(f"{flag} {text}: not a whole number") from None
-        if value < low:
-            raise OptionError(f"{flag} {text}: must be at least {low}")
-        return value
-
-    return parse
-
-
-def positive_number(flag: str, text: str) -> float:
+def _whole(text: str, low: int, why: str = "") -> int:
     try:
-        value = float(text)
+        number = int(text)
     except ValueError:
-        raise OptionError(f"{flag} {text}: not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise OptionError(f"{flag} {text}: must be a positive number, e.g. 1e-4")
-    return value
+        raise ValueError("not a whole number") from None
+    if number < low:
+        raise ValueError(f"must be at least {low}{why}")
+    return number
 
 
-def one_of(choices: tuple[str, ...] | dict) -> Callable[[str, str], str]:
-    def parse(flag: str, text: str) -> str:
-        if text not in choices:
-            raise OptionError(f"{flag} {text}: unknown; choose from {', '.join(choices)}")
-        return text
-
-    return parse
+def parse_count(text: str) -> int:
+    """A whole number of at least 1 (epochs, seeds, a batch)."""
+    return _whole(text, 1)
 
 
-def profile(flag: str, text: str) -> str:
-    if text not in PROFILES:
-        raise OptionError(f"{flag} {text}: unknown profile; choose from {', '.join(PROFILES)}")
+def parse_seed(text: str) -> int:
+    return _whole(text, 0)
+
+
+def parse_bytes(text: str) -> int:
+    return _whole(text, 0)
+
+
+def parse_rounds(text: str) -> int:
+    """At least 2 rounds: the speed group interleaves plain, suite, suite, plain."""
+    return _whole(text, 2)
+
+
+def parse_image_size(text: str) -> int:
+    return _whole(text, 8, " (32 for the pretrained backbones)")
+
+
+def parse_learning_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise ValueError("not a number") from None
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError("must be a positive number, e.g. 1e-4")
+    return rate
+
+
+def parse_distribute(text: str) -> str:
+    if text not in DISTRIBUTE_CHOICES:
+        raise ValueError(f"unknown strategy; choose from {', '.join(DISTRIBUTE_CHOICES)}")
     return text
 
 
-def data(flag: str, text: str) -> str:
+def parse_data(text: str) -> str:
+    """A built-in data set, a flower_photos archive or a folder (DataError naming what is wrong)."""
     if text not in BUILT_IN_DATA:
-        from flowers.training.data import existing_data  # no TensorFlow; DataError names what is wrong
+        from flowers.training.data import existing_data  # no TensorFlow
 
         existing_data(text)
     return text
 
 
-def weights(flag: str, text: str) -> str:
+def parse_weights(text: str) -> str:
     if text not in WEIGHT_MODES and not Path(text).expanduser().is_dir():
-        raise OptionError(f"{flag} {text}: not {', '.join(WEIGHT_MODES)} or an existing folder of weight files")
+        raise ValueError(f"not {', '.join(WEIGHT_MODES)} or an existing folder of weight files")
     return text
 
 
-def shard(flag: str, text: str) -> str:
-    shards.parse(text)
-    return text
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` as (K, N)."""
+    return shards.parse(text)
 
 
-def results_file(flag: str, text: str) -> str:
-    shards.previous_seconds(text)  # ResultsError naming the file when it cannot be read
-    return text
+def parse_shard_times(text: str) -> dict[str, float]:
+    """A result file's case times (ResultsError naming the file when it cannot be read)."""
+    return shards.previous_seconds(text)
 
 
-def text(flag: str, value: str) -> str:
-    return value
-
-
-def baseline_file(flag: str, value: str) -> str:
-    from flowers.errors import ResultsError
+def parse_baseline(text: str) -> Run:
     from flowers.results import load_run  # no TensorFlow
 
     try:
-        load_run(value)
+        return load_run(text)
     except ResultsError as exc:  # it names the file; say which option gave it
-        raise OptionError(f"{flag} {exc}") from None
-    return value
+        raise OptionError(f"--update-baseline {exc}") from None
 
 
 @dataclass(frozen=True)
 class Option:
+    """How one field of :class:`Options` is given on the command line."""
+
     flag: str
-    parse: Callable[[str, str], Any]
     help: str
+    shown: str  # the default in words, as the help shows it
+    parse: Callable[[str], Any] | None = None  # None: a switch, which takes no value
+    metavar: str | None = None
+    const: Any = True  # what a switch sets
+    negative: tuple[str, str] | None = None  # a switch's opposite (its flag and help), which sets ``not const``
+    repeat: bool = False  # may be given again; the value is the tuple of them all
 
-    @property
-    def dest(self) -> str:
-        return self.flag[2:].replace("-", "_")
+    def add_to(self, group: pytest.OptionGroup, name: str) -> None:
+        help_ = f"{self.help} (default: {self.shown})".replace("%", "%%")
+        if self.parse is None:
+            group.addoption(self.flag, dest=_dest(name), action="store_true", help=help_)
+        else:
+            action = "append" if self.repeat else "store"
+            group.addoption(self.flag, dest=_dest(name), metavar=self.metavar, action=action, help=help_)
+        if self.negative:
+            group.addoption(self.negative[0], dest=_dest(name, True), action="store_true", help=self.negative[1])
+
+    def read(self, getoption: Callable[[str], Any], name: str) -> tuple[str, Any] | None:
+        """(the flag given, its value), or None where the option was not given."""
+        given = getoption(_dest(name))
+        if self.negative and getoption(_dest(name, True)):
+            if given:
+                raise OptionError(f"{self.flag} and {self.negative[0]}: give one of them")
+            return self.negative[0], not self.const
+        if not given:
+            return None
+        if self.parse is None:
+            return self.flag, self.const
+        return self.flag, tuple(map(self._parsed, given)) if self.repeat else self._parsed(given)
+
+    def _parsed(self, text: str) -> Any:
+        assert self.parse is not None
+        try:
+            return self.parse(text)
+        except ValueError as exc:
+            raise OptionError(f"{self.flag} {text}: {exc}") from None
 
 
-def _from_profiles(setting: str, what: str) -> str:
-    """Help for a setting the profiles set, with each profile's value."""
-    return f"{what} (default: the profile's: {', '.join(f'{p} {PROFILES[p][setting]}' for p in PROFILES)})"
+def _dest(name: str, negative: bool = False) -> str:
+    return f"flowers_{'no_' * negative}{name}"
 
 
-# By concern: what runs, its settings, the data and weights, the run's shape, outputs.
-OPTIONS = [
-    Option(
-        "--profile", profile, f"settings profile: {'; or '.join(map(describe, PROFILES))}; default {DEFAULT_PROFILE}"
-    ),
-    Option(
-        "--variants-from",
-        text,
-        "a Python file (or importable module) that registers your own variants with "
-        "flowers.register; repeat for several",
-    ),
-    Option("--epochs", whole(1), _from_profiles("epochs", "training epochs")),
-    Option("--batch-size", whole(1), _from_profiles("batch_size", "batch size")),
-    Option(
-        "--image-size",
-        whole(8),
-        _from_profiles(
-            "image_size",
-            "images are resized to N x N pixels (each variant "
-            "needs its backbone's minimum, 32 px for the pretrained ones)",
-        ),
-    ),
-    Option(
-        "--learning-rate",
-        positive_number,
-        "Adam learning rate (default: each variant's own, 1e-4 for the original four)",
-    ),
-    Option("--seed", whole(0), "first seed (default 0)"),
-    Option("--seeds", whole(1), "run every variant with N seeds: seed, seed+1, ... (default 1)"),
-    Option(
-        "--data",
-        data,
-        _from_profiles(
-            "data",
-            "tf_flowers, synthetic, or a folder of images (class sub-folders, or train/ validation/ test/ splits)",
-        ),
-    ),
-    Option(
-        "--weights",
-        weights,
-        _from_profiles(
-            "weights",
-            "imagenet, none, random-calibrated (random, calibrated on "
-            "training images), or a folder of weight files (see docs/running.md)",
-        ),
-    ),
-    Option(
-        "--distribute",
-        one_of(DISTRIBUTE_CHOICES),
-        "none (default: one device) or mirrored "
-        "(tf.distribute.MirroredStrategy over the visible GPUs; "
-        "global batch = --batch-size)",
-    ),
-    Option(
-        "--cache-memory-limit",
-        whole(0),
-        "bytes of cached features kept in memory before streaming from disk (default: a quarter of RAM)",
-    ),
-    Option(
-        "--shard",
-        shard,
-        "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see docs/sharding.md)",
-    ),
-    Option(
-        "--shard-times",
-        results_file,
-        "a previous run's --benchmark-json whose case times balance --shard (default: a FLOPs estimate)",
-    ),
-    Option(
-        "--speed-rounds",
-        whole(2),
-        "speed group: rounds of each pipeline, interleaved plain, suite, suite, plain... (default 2)",
-    ),
-    Option(
-        "--update-baseline",
-        baseline_file,
-        "accept a change on purpose: run the selected variants (-k) with the seeds of FILE, a baseline "
-        "such as benchmarks/baselines/smoke-cpu.json, and when every case passed rewrite their cases "
-        "there (the other variants' as they were); the command flowers check prints when facts changed",
-    ),
-    Option(
-        "--tensorboard",
-        text,
-        "write each case's TensorBoard logs (per-epoch scalars, config as HParams) into "
-        "DIR/<variant>-seed=<k>/; default off",
-    ),
-]
-FLAGS = [
-    ("--no-feature-cache", "train every layer's forward pass each epoch instead of caching frozen-layer outputs"),
-    ("--strict-data", "fail on unreadable images instead of skipping them with a warning"),
-    ("--mixed-precision", "train in mixed float16 (GPU); default off"),
-    (
-        "--jit-compile",
-        "compile training steps with XLA (default: the profile's; smoke: auto for ResNet50V2, "
-        "see flowers/training/xla.py)",
-    ),
-    ("--no-jit-compile", "never compile training steps with XLA"),
-]
-SETTINGS = {f.name for f in fields(profiles.TrainConfig)}  # options that are TrainConfig settings
+def value(
+    flag: str,
+    parse: Callable[[str], Any],
+    metavar: str,
+    help: str,
+    *,
+    default: Any = None,
+    shown: str | None = None,
+    repeat: bool = False,
+) -> Any:
+    """An :class:`Options` field given as ``flag VALUE``; ``shown``: the default in words, where
+    ``default`` itself does not say it."""
+    option = Option(flag, help, str(default) if shown is None else shown, parse, metavar, repeat=repeat)
+    return field(default=default, metadata={OPTION: option})
+
+
+def switch(
+    flag: str,
+    help: str,
+    *,
+    default: bool | None = None,
+    const: bool = True,
+    negative: tuple[str, str] | None = None,
+    shown: str = "off",
+) -> Any:
+    """An :class:`Options` field given as a ``flag`` alone (or its ``negative``)."""
+    return field(default=default, metadata={OPTION: Option(flag, help, shown, const=const, negative=negative)})
+
+
+PROFILE_HELP = f"settings profile: {'; or '.join(map(describe, PROFILES))}"
+JIT_SHOWN = f"{shown_default('jit_compile')}; auto: on where XLA is faster, see docs/speed.md"
 
 
 @dataclass(frozen=True)
 class Options:
-    """The command line as parsed: None (False for a flag) where an option was not given."""
+    """The command line, parsed: one field per option, its default where the option was not given.
+    A setting's default is None: the profile's (or, where no profile sets it, TrainConfig's)."""
 
-    profile: str | None = None
-    variants_from: tuple[str, ...] = ()
-    epochs: int | None = None
-    batch_size: int | None = None
-    image_size: int | None = None
-    learning_rate: float | None = None
-    seed: int | None = None
-    seeds: int | None = None
-    data: str | None = None
-    weights: str | None = None
-    distribute: str | None = None
-    cache_memory_limit: int | None = None
-    shard: str | None = None
-    shard_times: str | None = None
-    speed_rounds: int | None = None
-    tensorboard: str | None = None
-    update_baseline: str | None = None
-    no_feature_cache: bool = False
-    strict_data: bool = False
-    mixed_precision: bool = False
-    jit_compile: bool = False
-    no_jit_compile: bool = False
+    # What runs: the profile, the variants, their seeds.
+    profile: str = value("--profile", parse_profile, "NAME", PROFILE_HELP, default=DEFAULT_PROFILE)
+    variants_from: tuple[str, ...] = value(
+        "--variants-from",
+        str,
+        "FILE",
+        "a Python file (or importable module) that registers your own variants with flowers.register; "
+        "repeat for several",
+        default=(),
+        shown="none",
+        repeat=True,
+    )
+    seed: int = value("--seed", parse_seed, "K", "first seed", default=0)
+    seeds: int = value("--seeds", parse_count, "N", "run every variant with N seeds: K, K+1, ...", default=1)
+
+    # The training settings (TrainConfig's fields).
+    epochs: int | None = value("--epochs", parse_count, "N", "training epochs", shown=shown_default("epochs"))
+    batch_size: int | None = value("--batch-size", parse_count, "N", "batch size", shown=shown_default("batch_size"))
+    image_size: int | None = value(
+        "--image-size",
+        parse_image_size,
+        "PX",
+        "images are resized to PX x PX pixels (each variant needs its backbone's minimum, 32 px for the "
+        "pretrained ones)",
+        shown=shown_default("image_size"),
+    )
+    learning_rate: float | None = value(
+        "--learning-rate", parse_learning_rate, "RATE", "Adam learning rate", shown="each variant's own"
+    )
+    jit_compile: bool | None = switch(
+        "--jit-compile",
+        "compile training steps with XLA",
+        negative=("--no-jit-compile", "never compile training steps with XLA"),
+        shown=JIT_SHOWN,
+    )
+    mixed_precision: bool | None = switch(
+        "--mixed-precision", "train in mixed float16 (GPU)", shown=shown_default("mixed_precision")
+    )
+    feature_cache: bool | None = switch(
+        "--no-feature-cache",
+        "compute the frozen layers' outputs every epoch instead of caching them once",
+        const=False,
+        shown="cached",
+    )
+    distribute: str | None = value(
+        "--distribute",
+        parse_distribute,
+        "STRATEGY",
+        "none: one device; mirrored: tf.distribute.MirroredStrategy over the visible GPUs, global batch = --batch-size",
+        shown=shown_default("distribute"),
+    )
+
+    # The data and the weights.
+    data: str | None = value(
+        "--data",
+        parse_data,
+        "DATA",
+        "tf_flowers, synthetic, the flower_photos archive, or a folder of images (class sub-folders, or "
+        "train/ validation/ test/ splits)",
+        shown=shown_default("data"),
+    )
+    weights: str | None = value(
+        "--weights",
+        parse_weights,
+        "WEIGHTS",
+        "imagenet, none, random-calibrated (random, calibrated on training images), or a folder of "
+        "weight files (see docs/running.md)",
+        shown=shown_default("weights"),
+    )
+    strict_data: bool = switch(
+        "--strict-data", "fail on unreadable images instead of skipping them with a warning", default=False
+    )
+    cache_memory_limit: int | None = value(
+        "--cache-memory-limit",
+        parse_bytes,
+        "BYTES",
+        "bytes of cached features kept in memory before streaming from disk",
+        shown="a quarter of RAM",
+    )
+
+    # Which of the selected cases run here, and the speed group's rounds.
+    shard: tuple[int, int] | None = value(
+        "--shard",
+        parse_shard,
+        "K/N",
+        "run shard K of N (e.g. 1/2) of the selected cases, balanced by expected cost (see docs/sharding.md)",
+        shown="all of them",
+    )
+    shard_times: Mapping[str, float] | None = value(
+        "--shard-times",
+        parse_shard_times,
+        "FILE",
+        "a previous run's --benchmark-json whose case times balance --shard",
+        shown="a FLOPs estimate",
+    )
+    speed_rounds: int = value(
+        "--speed-rounds",
+        parse_rounds,
+        "N",
+        "speed group: rounds of each pipeline, interleaved plain, suite, suite, plain...",
+        default=2,
+    )
+
+    # What the session writes besides pytest-benchmark's files.
+    tensorboard: Path | None = value(  # noqa: RUF009 - value() returns a dataclasses.field
+        "--tensorboard",
+        Path,
+        "DIR",
+        "write each case's TensorBoard logs (per-epoch scalars, config as HParams) into DIR/<variant>-seed=<k>/",
+        shown="off",
+    )
+    update_baseline: Run | None = value(  # noqa: RUF009 - value() returns a dataclasses.field
+        "--update-baseline",
+        parse_baseline,
+        "FILE",
+        "accept a change on purpose: run the selected variants (-k) with the seeds of FILE, a baseline "
+        "such as benchmarks/baselines/smoke-cpu.json, and when every case passed rewrite their cases "
+        "there (the other variants' as they were); the command flowers check prints when facts changed",
+        shown="off",
+    )
+
+    given: Mapping[str, str] = field(default_factory=dict)  # option -> the flag given, in the order declared
 
     def settings(self) -> dict[str, Any]:
-        """The TrainConfig settings given on the command line (the profile supplies the others)."""
-        given = {name: getattr(self, name) for name in SETTINGS if hasattr(self, name)}
-        given.update(
-            feature_cache=not self.no_feature_cache,
-            mixed_precision=self.mixed_precision or None,
-            jit_compile=True if self.jit_compile else False if self.no_jit_compile else None,
-        )
-        return given
+        """The TrainConfig settings as given (None where not given: the profile's)."""
+        return {name: getattr(self, name) for name in SETTINGS}
 
-    def given_settings(self) -> dict[str, Any]:
-        """The options given that set a TrainConfig setting (by option name, ``no_feature_cache`` for
-        ``--no-feature-cache``), so that the profile's value is not the one used."""
-        values = {name: getattr(self, name) for name in SETTINGS if hasattr(self, name)}
-        flags = {flag[2:].replace("-", "_") for flag, _ in FLAGS} - {"strict_data"}
-        values.update({name: getattr(self, name) for name in flags})
-        return {name: value for name, value in values.items() if value not in (None, False)}
+
+OPTIONS = {f.name: f.metadata[OPTION] for f in fields(Options) if OPTION in f.metadata}
+SETTINGS = tuple(name for name in OPTIONS if name in {f.name for f in fields(TrainConfig)})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("flowers", "flowers-bench")
-    for option in OPTIONS:
-        action = "append" if option.dest == "variants_from" else "store"
-        group.addoption(option.flag, dest=f"flowers_{option.dest}", default=None, action=action, help=option.help)
-    for flag, help_ in FLAGS:
-        group.addoption(
-            flag, dest=f"flowers_{flag[2:].replace('-', '_')}", action="store_true", default=False, help=help_
-        )
+    for name, option in OPTIONS.items():
+        option.add_to(group, name)
 
 
-def parse(config: pytest.Config) -> Options:
-    """Every option, parsed; OptionError (or another UserError) naming the first bad one."""
+def parse(getoption: Callable[[str], Any]) -> Options:
+    """The options as given (``config.getoption``), parsed; OptionError (or another UserError)
+    naming the first that cannot be used."""
+    given: dict[str, str] = {}
     values: dict[str, Any] = {}
-    for option in OPTIONS:
-        given = config.getoption(f"flowers_{option.dest}")
-        if given is None:
-            continue
-        if option.dest == "variants_from":
-            values[option.dest] = tuple(given)
-        else:
-            values[option.dest] = option.parse(option.flag, given)
-    for flag, _ in FLAGS:
-        dest = flag[2:].replace("-", "_")
-        values[dest] = bool(config.getoption(f"flowers_{dest}"))
-    if values["jit_compile"] and values["no_jit_compile"]:
-        raise OptionError("--jit-compile and --no-jit-compile: give one of them")
-    return Options(**values)
-
-
-@pytest.hookimpl(tryfirst=True)  # before any other plugin acts on a session that will not run
-def pytest_configure(config: pytest.Config) -> None:
-    try:
-        options = parse(config)
-        for source in options.variants_from:
-            import_variants(source)
-        run_config = profiles.make_config(options.profile or DEFAULT_PROFILE, **options.settings())
-        update = update_baseline.prepare(options, options.profile or DEFAULT_PROFILE)
-    except UserError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    config.stash[state.KEY] = state.FlowersSession(options, run_config, update=update)
+    for name, option in OPTIONS.items():
+        found = option.read(getoption, name)
+        if found is not None:
+            given[name], values[name] = found
+    return Options(**values, given=given)
 
 
 def import_variants(source: str) -> None:

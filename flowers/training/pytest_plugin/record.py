@@ -14,9 +14,8 @@ import pytest
 
 from flowers import schema
 from flowers.text import one_line
-from flowers.training.pytest_plugin import state
 from flowers.training.pytest_plugin.collection import variant_seed
-from flowers.training.pytest_plugin.options import DEFAULT_PROFILE
+from flowers.training.pytest_plugin.session import FlowersSession
 
 # Installed distributions that can change a result or the suite's behaviour; recorded per run so
 # that the report's history names the ones that changed.
@@ -38,12 +37,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     case = variant_seed(item)
     if case and (report.when == "call" or report.failed):
-        _record(state.get(item.config), item, call, report, case)
+        _record(FlowersSession.of(item.config), item, call, report, case)
     return report
 
 
 def _record(
-    flowers: state.FlowersSession,
+    flowers: FlowersSession,
     item: pytest.Item,
     call: pytest.CallInfo,
     report: pytest.TestReport,
@@ -113,9 +112,9 @@ def installed_versions(names) -> dict[str, str]:
 
 
 def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json: dict[str, Any]) -> None:
-    flowers = state.get(config)
+    flowers = FlowersSession.of(config)
     output_json[schema.RUN] = schema.run_record(
-        flowers.options.profile or DEFAULT_PROFILE,
+        flowers.options.profile,
         not flowers.interrupted,
         list(flowers.cases.values()),
         schema.config_hash(asdict(flowers.run_config)),

@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 
 from flowers import interrupts
-from flowers.training.pytest_plugin import state
+from flowers.training.pytest_plugin.session import KEY, FlowersSession
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -58,7 +58,7 @@ def measuring(benchmark):
 
 def pytest_configure(config):  # before pytest-benchmark's (trylast), which makes its storage folder
     folder = storage_folder(config)
-    state.get(config).new_storage = folder if folder and not folder.exists() else None
+    FlowersSession.of(config).new_storage = folder if folder and not folder.exists() else None
     # At exit only (a pytest run inside a longer-lived process keeps collecting); atexit handlers
     # registered earlier (weakref finalizers: temporary folders) still run after this one.
     atexit.unregister(gc.freeze)
@@ -84,7 +84,7 @@ def _ours_to_replace(signum) -> bool:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if _main_thread():
-        state.get(session.config).old_handlers = {
+        FlowersSession.of(session.config).old_handlers = {
             s: signal.signal(s, interrupts.handle) for s in HELD_SIGNALS if _ours_to_replace(s)
         }
 
@@ -93,14 +93,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.when == "call":
-        state.get(item.config).finished += 1
+        FlowersSession.of(item.config).finished += 1
     return report
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
     """Runs around pytest-benchmark's saving, which happens inside."""
-    flowers = state.get(session.config)
+    flowers = FlowersSession.of(session.config)
     flowers.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     json_path = session.config.getoption("benchmark_json", None)
     if flowers.interrupted and not flowers.finished:
@@ -145,7 +145,7 @@ def storage_folder(config: pytest.Config) -> Path | None:
 
 
 def pytest_unconfigure(config):
-    flowers = config.stash.get(state.KEY, None)  # none when an option stopped pytest at the start
+    flowers = config.stash.get(KEY, None)  # none when an option stopped pytest at the start
     if flowers is None:
         return
     if flowers.new_storage:

@@ -22,7 +22,7 @@ from flowers import registry, schema
 from flowers.schema import finite
 from flowers.stats import mean_ci95
 from flowers.text import one_line
-from flowers.training.pytest_plugin import state
+from flowers.training.pytest_plugin.session import FlowersSession
 
 WIDTH = 100  # columns the summary fits in
 NAME_WIDTH = 24  # a longer variant name is cut with …
@@ -66,7 +66,7 @@ def _ok(bench: Mapping[str, Any]) -> bool:
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's table, just before pytest's short summary
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    flowers = state.get(terminalreporter.config)
+    flowers = FlowersSession.of(terminalreporter.config)
     if flowers.cases:
         terminalreporter.ensure_newline()
         terminalreporter.write_line("")

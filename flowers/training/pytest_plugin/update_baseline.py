@@ -21,7 +21,6 @@ import copy
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,53 +28,45 @@ import pytest
 
 from flowers import atomic, facts, merge, schema
 from flowers.errors import OptionError, UserError
-from flowers.results import Run, load_run, parse_run, read_json
-from flowers.training.pytest_plugin import state
+from flowers.results import Run, parse_run, read_json
 from flowers.training.pytest_plugin.collection import variant_seed
+from flowers.training.pytest_plugin.options import SETTINGS, Options
+from flowers.training.pytest_plugin.session import KEY, FlowersSession, Update
 
 # Options that make cases other than what FILE holds: its seeds decide, and the profile's settings.
-CONFLICTS = ("seed", "seeds", "shard", "shard_times")
+CONFLICTS = ("seeds", "shard", "shard_times", *SETTINGS)
 
 
-@dataclass
-class Update:
-    """The baseline being updated, and the session's result JSON once pytest-benchmark made it."""
-
-    path: Path
-    seeds: dict[str, list[int]]  # each variant's seeds in the baseline
-    run: dict[str, Any] | None = None  # the session's --benchmark-json, as written
-    scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)  # for that JSON, if not asked for
-    lines: list[str] = field(default_factory=list)  # what the update did, shown at the end of the run
-
-    def seeds_for(self, variant: str) -> list[int]:
-        """The seeds ``variant`` runs with: its own in the baseline, else every seed the baseline has."""
-        return self.seeds.get(variant) or sorted({s for seeds in self.seeds.values() for s in seeds})
-
-
-def prepare(options, profile: str) -> Update | None:
+def prepare(options: Options) -> Update | None:
     """The update ``options`` ask for (None without ``--update-baseline``); OptionError when it cannot be."""
-    if not options.update_baseline:
+    baseline = options.update_baseline
+    if baseline is None:
         return None
-    flag = f"--update-baseline {options.update_baseline}"
-    given = [f"--{name.replace('_', '-')}" for name in CONFLICTS if getattr(options, name) is not None]
-    given += [f"--{name.replace('_', '-')}" for name, value in options.given_settings().items()]
-    if given:
+    flag = f"--update-baseline {baseline.source}"
+    drop = [given for name, given in options.given.items() if name in CONFLICTS]
+    if drop:
         raise OptionError(
-            f"{flag}: reruns with the baseline's seeds and the profile's settings; drop {', '.join(given)}"
+            f"{flag}: reruns with the baseline's seeds and the profile's settings; drop {', '.join(drop)}"
         )
-    baseline = load_run(options.update_baseline)  # ResultsError naming the file when it cannot be read
-    if baseline.profile and baseline.profile != profile:
+    if baseline.profile and baseline.profile != options.profile:
         raise OptionError(f"{flag}: the baseline is profile {baseline.profile!r}; add --profile {baseline.profile}")
     seeds = {v: sorted({c.seed for c in cases if c.seed is not None}) for v, cases in baseline.by_variant().items()}
-    return Update(Path(options.update_baseline), seeds)
+    return Update(Path(baseline.source), seeds)
 
 
 def get(config: pytest.Config) -> Update | None:
-    return state.get(config).update
+    flowers = config.stash.get(KEY, None)  # none when an option stopped pytest at the start
+    return flowers.update if flowers else None
 
 
-def pytest_configure(config: pytest.Config) -> None:  # before pytest-benchmark's (trylast) reads its options
-    update = get(config) if state.KEY in config.stash else None
+def pytest_configure(config: pytest.Config) -> None:
+    """After the session is made (tryfirst), before pytest-benchmark (trylast) reads ``--benchmark-json``:
+    the update's checks, and a scratch file for the run when no ``--benchmark-json`` is given."""
+    flowers = FlowersSession.of(config)
+    try:
+        flowers.update = update = prepare(flowers.options)
+    except UserError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if update and not config.getoption("benchmark_json", None):
         update.scratch = tempfile.TemporaryDirectory(prefix="flowers-update-")
         config.option.benchmark_json = Path(update.scratch.name) / "run.json"  # the run, to splice from
@@ -107,7 +98,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:  # after pytest-benchmark saved
-    update = get(session.config) if state.KEY in session.config.stash else None
+    update = get(session.config)
     if not update:
         return
     try:
@@ -124,7 +115,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:  # a
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter):
     """What the update did, last (after the run's summary), where it is seen."""
     yield
-    update = get(terminalreporter.config) if state.KEY in terminalreporter.config.stash else None
+    update = get(terminalreporter.config)
     for line in update.lines if update else ():
         terminalreporter.write_line(line)
 
