@@ -340,6 +340,10 @@ USAGE_ERRORS = {
         "--weights pretrained: not imagenet, none, random-calibrated or an existing folder of weight files",
     ),
     "shard beyond the count": (["--shard", "3/2"], "--shard 3/2: K must be between 1 and N (here N = 2)"),
+    "a switch and its opposite": (
+        ["--jit-compile", "--no-jit-compile"],
+        "--jit-compile and --no-jit-compile: give one of them",
+    ),
 }
 
 
