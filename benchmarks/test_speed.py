@@ -39,7 +39,6 @@ pytestmark = pytest.mark.speed
 # epochs: 1.24x), and the group trains a third as long as with those, which took over 28 minutes on
 # a 2-core AMD EPYC without AVX-512 (issue 17).
 IMAGES_PER_CLASS, IMAGE_SIZE, EPOCHS = 64, 96, 5
-ROUNDS = 2  # of each pipeline, by default
 NOISY_SPREAD = 0.25  # rounds of one pipeline further apart than this (max / min - 1): the ratio is noise
 STATS_KEYS = ("min", "max", "mean", "median", "iqr", "q1", "q3", "rounds")
 
@@ -64,13 +63,13 @@ def run_config(request):
         image_size=given.image_size or IMAGE_SIZE,
         epochs=given.epochs or EPOCHS,
         batch_size=given.batch_size or 32,
-        seed=given.seed or 0,
+        seed=given.seed,
     )
 
 
 @pytest.fixture(scope="module")
 def rounds(request):
-    return options(request.config).speed_rounds or ROUNDS  # at least 2, checked with the other options
+    return options(request.config).speed_rounds  # at least 2 (flowers.training.pytest_plugin.options)
 
 
 def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
