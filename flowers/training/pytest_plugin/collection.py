@@ -103,7 +103,7 @@ def _select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
         seconds = shards.previous_seconds(options.shard_times) if options.shard_times else None
     except UserError as exc:  # checked when pytest started; a file changed since
         raise pytest.UsageError(str(exc)) from None
-    cases = {item.name: variant_seed(item) for item in items if variant_seed(item)}
+    cases = {item.name: case for item in items if (case := variant_seed(item))}
 
     @functools.cache
     def variant_cost(variant: str) -> float:
