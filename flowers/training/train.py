@@ -36,7 +36,6 @@ from flowers.training.progress import Progress, as_progress
 from flowers.training.session import SessionCache
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # what a model reads of (train, validation, test)
-Count = Callable[[int], None]  # told the size of each batch as it is read (flowers.training.work.Counter.add)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -57,20 +56,24 @@ def index_batches(n: int, batch_size: int, seed: int, epochs: int) -> tf.data.Da
 
 
 def training_batches(
-    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int, count: Count | None = None
+    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int, count: features.Count | None = None
 ) -> tf.data.Dataset:
     """(x, y) batches in :func:`index_batches` order, read from arrays (in memory or memory-mapped);
     ``count`` is told the size of each batch as it is read."""
     return read_batches(x, y, index_batches(len(x), batch_size, seed, epochs), count)
 
 
-def ordered_batches(x: np.ndarray, y: np.ndarray, batch_size: int, count: Count | None = None) -> tf.data.Dataset:
+def ordered_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int, count: features.Count | None = None
+) -> tf.data.Dataset:
     """(x, y) batches in order (as ``evaluate(x, y, batch_size)`` takes them), counted like
     :func:`training_batches`; read anew each time it is iterated (each epoch's validation)."""
     return read_batches(x, y, tf.data.Dataset.range(len(x)).batch(batch_size), count)
 
 
-def read_batches(x: np.ndarray, y: np.ndarray, indices: tf.data.Dataset, count: Count | None) -> tf.data.Dataset:
+def read_batches(
+    x: np.ndarray, y: np.ndarray, indices: tf.data.Dataset, count: features.Count | None
+) -> tf.data.Dataset:
     """(x[index], y[index]) for each batch of ``indices``, telling ``count`` (when given) each batch's size."""
 
     def take(index):
