@@ -14,6 +14,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from flowers.training import augment, data, features, measure, train
+from flowers.training.case import Case
 from flowers.training.models import create_model
 from flowers.training.profiles import TrainConfig
 
@@ -34,7 +35,7 @@ with measure.PeakMemory() as memory:
         batch_size=BATCH,
         memory_limit=features.default_memory_limit(),
     ) as cache:
-        train.compile_model(suffix, config, config.for_variant(VARIANT)["learning_rate"])
+        Case.of(VARIANT, config).compile(suffix)
         suffix.fit(train.training_batches(cache.train, splits.y_train, BATCH, 0, 1), steps_per_epoch=5, verbose=0)
         info = cache.info()
 print(

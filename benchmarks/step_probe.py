@@ -99,13 +99,14 @@ def child(setting: str, profile: str, variants: list[str], epochs: int, given: d
     tf.config.threading.set_inter_op_parallelism_threads(inter)
     from flowers.training import data, train
     from flowers.training.profiles import make_config
+    from flowers.training.session import SessionCache
 
     overrides = {**given, **SETTINGS[setting]["config"]}
     configs = {name: make_config(profile, name, epochs=epochs, **overrides) for name in variants}
-    splits = data.load(configs[variants[0]].data, configs[variants[0]].image_size)
+    splits, session = data.load(configs[variants[0]].data, configs[variants[0]].image_size), SessionCache()
     for name in variants:
         start = time.perf_counter()
-        result = train.run(name, splits, configs[name])
+        result = train.run(name, splits, configs[name], cache=session)
         seconds = result["epoch_seconds"]
         print(
             json.dumps(

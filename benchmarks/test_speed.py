@@ -26,10 +26,12 @@ from pytest_benchmark.stats import Stats
 
 from flowers import cost
 from flowers.training import data, measure, train, work
+from flowers.training.case import Case
 from flowers.training.models import create_model
 from flowers.training.profiles import TrainConfig
 from flowers.training.pytest_plugin.session import options
 from flowers.training.pytest_plugin.signals import measuring
+from flowers.training.session import SessionCache
 from flowers.training.synthetic import write_folder
 
 pytestmark = pytest.mark.speed
@@ -100,7 +102,7 @@ def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
 
     n = len(files("train")[0])
     model = create_model(variant, len(names), config.image_size, config.weights)
-    train.compile_model(model, config, config.for_variant(variant)["learning_rate"])
+    Case.of(variant, config).compile(model)
     # The suite's order of training images, epoch by epoch; Keras reads on across epochs.
     fit = model.fit(
         dataset("train", train.index_batches(n, config.batch_size, config.seed, config.epochs)),
@@ -114,13 +116,13 @@ def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
     return {"history": fit.history, "test_loss": test_loss, "test_accuracy": test_accuracy}
 
 
-def suite_pipeline(variant: str, folder, config: TrainConfig) -> dict:
+def suite_pipeline(variant: str, folder, config: TrainConfig, session: SessionCache) -> dict:
     """The suite: files decoded once (flowers.training.data), frozen layers once (feature cache), train.run.
 
-    Each round compiles its own training step, as the plain pipeline does: without clearing, a
-    later round would reuse the first one's (train.compiled) and skip its tracing."""
-    train.clear_compiled()
-    return train.run(variant, data.load(str(folder), config.image_size), config)
+    Each round compiles its own training step, as the plain pipeline does: without forgetting, a
+    later round would reuse the first one's (flowers.training.reuse) and skip its tracing."""
+    session.forget_models()
+    return train.run(variant, data.load(str(folder), config.image_size), config, cache=session)
 
 
 def timed(pipeline, *args) -> tuple[float, dict]:
@@ -140,7 +142,9 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
     configs = {name: replace(run_config, feature_cache=name == "suite") for name in ("plain", "suite")}
     sizes = {split: len(list((folder / split).glob("*/*.png"))) for split in ("train", "validation", "test")}
     # Counted before any clock starts (and then cached, so no round pays for it), like the peak.
-    prefix, suffix = work.prefix_suffix_flops(variant, len(list((folder / "train").iterdir())), run_config.image_size)
+    session = SessionCache()
+    classes = len(list((folder / "train").iterdir()))
+    prefix, suffix = work.prefix_suffix_flops(variant, classes, run_config.image_size, session)
     measure.peak_gflops()
     plain, suite = [], []  # (seconds, result) per round, in the order run
 
@@ -158,7 +162,7 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
             run_plain()
 
     def suite_round():
-        seconds, result = timed(suite_pipeline, variant, folder, configs["suite"])
+        seconds, result = timed(suite_pipeline, variant, folder, configs["suite"], session)
         suite.append((seconds, result))
         progress(
             f"{variant}  round {len(suite)}  suite  {seconds:.1f}s  final loss {result['history']['loss'][-1]:.6f}"

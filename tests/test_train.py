@@ -11,6 +11,7 @@ from flowers.errors import OptionError, TrainingFailed
 from flowers.training import train, xla
 from flowers.training.data import load
 from flowers.training.profiles import make_config
+from flowers.training.session import SessionCache
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +107,9 @@ def test_same_seed_same_results_on_cpu(smoke_data):
 def test_a_reused_compiled_model_gives_the_results_of_a_fresh_one(tiny, first, second):
     """The augmented variant after the plain one (one trainable part), a second seed after the first
     (dropout's seed state too): trained on the compiled model of an earlier case, exactly as on their own."""
-    config = make_config("smoke", epochs=2)
-    train.clear_compiled()
-    train.run(first, tiny, config)
-    reused = train.run(second, tiny, dataclasses.replace(config, seed=1))
-    train.clear_compiled()
+    config, session = make_config("smoke", epochs=2), SessionCache()
+    train.run(first, tiny, config, cache=session)
+    reused = train.run(second, tiny, dataclasses.replace(config, seed=1), cache=session)
     fresh = train.run(second, tiny, dataclasses.replace(config, seed=1))
     assert reused["compiled_reused"] and not fresh["compiled_reused"]
     assert reused["history"] == fresh["history"]

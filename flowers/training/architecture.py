@@ -1,12 +1,11 @@
-"""What a model is, as data: a fingerprint and a compact architecture record, and records in words.
+"""What a model is, as data: a fingerprint and a compact architecture record.
 
 :func:`record` reads a built Keras model (through its public ``layers``, ``operations`` and
 ``get_config()``) and returns what a result keeps: ``model_fingerprint`` (a hash of every layer and
 operation's class and config in order, the trainable flags, input size and class count; not the
 weights) and ``architecture`` (backbone, frozen cut, and the layers of the trainable part with only
-their non-default settings, so that the JSON stays small).  :func:`weights_label` and
-:func:`display_value` put records into words for reports and checks (:mod:`flowers.facts`); they
-import nothing heavy.
+their non-default settings, so that the JSON stays small).  :func:`display_value` puts a setting
+into words (:mod:`flowers.training.identity`).
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import math
 from typing import Any
 
 from flowers import schema
+from flowers.registry import Variant
 
 # Layer config keys that are bookkeeping rather than architecture (the dtype policy follows
 # --mixed-precision, which the config already records).
@@ -72,7 +72,7 @@ def fingerprint(model, input_size: int, num_classes: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def record(model, variant, input_size: int, num_classes: int) -> dict[str, Any]:
+def record(model, variant: Variant, input_size: int, num_classes: int) -> dict[str, Any]:
     """The ``model_fingerprint`` and ``architecture`` a result keeps for ``model`` of ``variant``."""
     layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     frozen = 0

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import keras
 
 from flowers import interrupts, schema
-from flowers.training.progress import Progress
+from flowers.training.progress import Bar, Progress
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -59,13 +59,15 @@ class BatchBar(keras.callbacks.Callback):
     def __init__(self, progress: Progress, name: str, epochs: int, steps: int):
         super().__init__()
         self.progress, self.name, self.epochs, self.steps = progress, name, epochs, steps
-        self.bar = None
+        self.bar: Bar | None = None  # the running epoch's
 
     def on_epoch_begin(self, epoch, logs=None):
         self.bar = self.progress.bar(self.steps, f"{self.name} epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.update()
+        if self.bar is not None:
+            self.bar.update()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()

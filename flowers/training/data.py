@@ -27,7 +27,7 @@ from flowers import schema, split
 from flowers.errors import DataError, DownloadError
 from flowers.text import one_line
 from flowers.training import downloads, synthetic
-from flowers.training.progress import SILENT, Progress
+from flowers.training.progress import SILENT, Bar, Progress
 
 SPLIT_SEED = 1234  # fixed seed of every split this module makes; independent of the training seed
 TFDS_SPLITS = split.tfds_slices()  # the original experiment's split
@@ -138,7 +138,7 @@ def load_tfds(image_size: int, progress: Progress | None = None) -> Splits:
     return splits_from_parts(arrays, names, fingerprint, image_size, skipped=[])
 
 
-def dataset_to_arrays(dataset, image_size: int, bar=None) -> tuple[np.ndarray, np.ndarray]:
+def dataset_to_arrays(dataset, image_size: int, bar: Bar | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Images (resized like folder images) and int32 labels of a supervised tf.data dataset;
     ``bar`` (tqdm) advanced per image and closed at the end."""
     images, labels = [], []
@@ -286,7 +286,7 @@ def list_class_files(folder: Path, names: list[str]) -> list[tuple[int, Path]]:
 
 def readable_arrays(files, decoded, groups: dict[str, Path], names: list[str], image_size: int) -> dict:
     """``{group: (images, labels)}`` of the images that decoded; no class may be left empty."""
-    kept = {group: ([], []) for group in groups}
+    kept: dict[str, tuple[list[np.ndarray], list[int]]] = {group: ([], []) for group in groups}
     for (group, label, _), (_, result) in zip(files, decoded):
         if not isinstance(result, str):
             kept[group][0].append(result)
@@ -302,7 +302,7 @@ def readable_arrays(files, decoded, groups: dict[str, Path], names: list[str], i
     }
 
 
-def decode_all(paths: list[Path], image_size: int, bar=None) -> list[tuple[str, np.ndarray | str]]:
+def decode_all(paths: list[Path], image_size: int, bar: Bar | None = None) -> list[tuple[str, np.ndarray | str]]:
     """:func:`decode_file` over ``paths`` in a thread pool, results in order; ``bar`` (tqdm) advanced per image."""
     results = []
     with ThreadPoolExecutor(max_workers=DECODE_THREADS) as pool:
@@ -372,7 +372,7 @@ def relative(path: Path, root: Path) -> str:
 
 def resize(image: Image.Image, image_size: int) -> np.ndarray:
     """An RGB PIL image as uint8 (S, S, 3), bilinear, aspect ratio not kept."""
-    return np.asarray(image.resize((image_size, image_size), Image.BILINEAR), dtype=np.uint8)
+    return np.asarray(image.resize((image_size, image_size), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
 def stack_images(images: list[np.ndarray], image_size: int) -> np.ndarray:
@@ -388,7 +388,7 @@ def split_stratified(labels: np.ndarray, fractions) -> list[np.ndarray]:
     rest; every part's indices are shuffled (with the same seed) so classes are mixed.
     """
     rng = np.random.default_rng(SPLIT_SEED)
-    parts = [[] for _ in fractions]
+    parts: list[list[int]] = [[] for _ in fractions]
     for label in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == label))
         sizes = [int(len(members) * f + 0.5) for f in fractions[1:]]

@@ -1,7 +1,7 @@
 """Downloads a case may start: a TensorFlow Datasets data set and Keras' ImageNet weights.
 
-Both libraries retry a download that cannot succeed for minutes (TFDS tried tf_flowers 10 times
-with back-off: 205 s on a machine without network), and each case would retry on its own.  So
+Both libraries retry a download that cannot succeed for minutes (TFDS tries tf_flowers 10 times,
+with back-off), and each case would retry on its own.  So
 before either downloads, :func:`check_reachable` opens one TCP connection to the download host (or
 to the proxy the environment names for it) with a :data:`PROBE_SECONDS` timeout, and keeps the
 outcome for the process: offline, the first case fails within seconds and every later one at once,

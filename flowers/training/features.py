@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
@@ -23,7 +25,9 @@ import psutil
 import tensorflow as tf
 
 from flowers import schema
+from flowers.training.progress import Bar
 
+Count = Callable[[int], None]  # told the number of images of each batch (flowers.training.work.Counter.add)
 DISTRIBUTED_CHUNK_BATCHES = 64  # batches per predict() call under a strategy: memory-bounded, few calls
 
 
@@ -56,7 +60,7 @@ class Cache:
     def bytes(self) -> int:
         return int(self.train.nbytes + self.val.nbytes + self.test.nbytes)
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         return {
             schema.ENABLED: True,
             schema.LAYER: self.layer,
@@ -66,7 +70,7 @@ class Cache:
         }
 
     def close(self) -> None:
-        self.train = self.val = self.test = None  # drop memmaps before removing their files
+        self.train = self.val = self.test = np.empty(0, np.float32)  # drop memmaps before removing their files
         if self._tmp is not None:
             self._tmp.cleanup()
 
@@ -74,7 +78,9 @@ class Cache:
 DISABLED = {schema.ENABLED: False, schema.LAYER: None, schema.BYTES: 0, schema.SECONDS: 0.0, schema.STORAGE: None}
 
 
-def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_size: int, bar, count) -> np.ndarray:
+def _predict_into(
+    prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_size: int, bar: Bar | None, count: Count | None
+) -> np.ndarray:
     # Under a tf.distribute strategy (--distribute mirrored) predict_on_batch gives every replica the
     # whole batch and returns their outputs stacked; predict() splits each batch across the replicas.
     chunk = batch_size * (DISTRIBUTED_CHUNK_BATCHES if tf.distribute.has_strategy() else 1)
@@ -95,23 +101,23 @@ def _predict_into(prefix: keras.Model, x: np.ndarray, out: np.ndarray, batch_siz
 def build(
     prefix: keras.Model,
     cut_layer: str,
-    x_train,
-    x_val,
-    x_test,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    x_test: np.ndarray,
     *,
     batch_size: int,
     memory_limit: int,
-    bar=None,
+    bar: Bar | None = None,
     jit_compile: bool = False,
-    count=None,
-):
+    count: Count | None = None,
+) -> Iterator[Cache]:
     """Compute the prefix's outputs for every split; yields a :class:`Cache`, removed on exit.
 
     ``bar``: a tqdm-like progress bar (``update(n)``, ``close()``) advanced per image, closed when built;
     ``count``: told the number of images of each batch the prefix ran on (:class:`flowers.training.work.Counter`).
     ``jit_compile``: compute them with XLA, as the whole model's frozen layers are computed when it
-    trains with XLA (TensorFlow's own kernels round differently: on 32 images, ResNet50V2's losses
-    then drifted 3% from the uncached run's by epoch 3, against under 1e-3 with both in XLA).
+    trains with XLA (TensorFlow's own kernels round differently, and ResNet50V2's losses drift away
+    from the uncached run's epoch by epoch).
     """
     if jit_compile:
         prefix.compile(jit_compile=True)  # no loss or optimizer: predict only
@@ -129,9 +135,9 @@ def build(
         outputs.append(_predict_into(prefix, x, out, batch_size, bar, count))
     if bar is not None:
         bar.close()
-    cache = Cache(
-        cut_layer, *outputs, seconds=time.perf_counter() - start, storage="memory" if tmp is None else "disk", _tmp=tmp
-    )
+    train, val, test = outputs
+    storage = "memory" if tmp is None else "disk"
+    cache = Cache(cut_layer, train, val, test, time.perf_counter() - start, storage, _tmp=tmp)
     try:
         yield cache
     finally:

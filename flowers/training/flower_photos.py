@@ -46,7 +46,7 @@ from flowers import schema, split
 from flowers.errors import DataError
 from flowers.text import one_line
 from flowers.training import data
-from flowers.training.progress import SILENT, Progress
+from flowers.training.progress import SILENT, Bar, Progress
 
 CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")  # tf_flowers' class folders, sorted
 SALT = b"train"  # the split TFDS prepares tf_flowers as, whose name salts the hash of every key
@@ -150,10 +150,11 @@ def load(text: str, image_size: int, *, strict: bool = False, progress: Progress
         raise DataError(f"unreadable image: {path / key} ({reason}); remove it or run without --strict-data")
     if bad:
         data.warn_skipped(path, [(path / key, reason) for key, reason in bad])
-    parts = [[key for key in keys if not isinstance(decoded[key][1], str)] for keys in split_keys(list(decoded))]
+    images = {key: result for key, (_, result) in decoded.items() if not isinstance(result, str)}
+    parts = [[key for key in keys if key in images] for keys in split_keys(list(decoded))]
     arrays = [
         (
-            data.stack_images([decoded[key][1] for key in keys], image_size),
+            data.stack_images([images[key] for key in keys], image_size),
             np.asarray([names.index(key.partition("/")[0]) for key in keys], np.int32),
         )
         for keys in parts
@@ -174,13 +175,13 @@ def load(text: str, image_size: int, *, strict: bool = False, progress: Progress
     return data.splits_from_parts(arrays, names, fingerprint, image_size, [key for key, _ in bad], path)
 
 
-def decode_folder(root: Path, image_size: int, bar) -> dict[str, tuple[str, np.ndarray | str]]:
+def decode_folder(root: Path, image_size: int, bar: Bar) -> dict[str, tuple[str, np.ndarray | str]]:
     """``{key: (sha256, image or why not)}`` of a folder's examples."""
     files = folder_files(root)
     return dict(zip(files, data.decode_all(list(files.values()), image_size, bar)))
 
 
-def decode_archive(path: Path, image_size: int, bar) -> dict[str, tuple[str, np.ndarray | str]]:
+def decode_archive(path: Path, image_size: int, bar: Bar) -> dict[str, tuple[str, np.ndarray | str]]:
     """``{key: (sha256, image or why not)}`` of an archive's examples, decoded in a thread pool while
     the archive is read; an interrupt cancels the images not started."""
     futures: dict[str, Future] = {}

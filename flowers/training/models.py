@@ -100,6 +100,11 @@ def resolve_weights(backbone: str, weights: str) -> str | None:
         return "imagenet"
     if weights in ("none", CALIBRATED, None):
         return None
+    return weights_file(backbone, weights)
+
+
+def weights_file(backbone: str, weights: str) -> str:
+    """The path of ``backbone``'s weights in the folder ``weights``."""
     folder = Path(weights)
     if not folder.is_dir():
         raise WeightsError(f"--weights {weights}: not {', '.join(WEIGHT_MODES)} or an existing folder of weight files")
@@ -143,7 +148,7 @@ def weights_identity(name: str, weights: str, calibration_images: int = 0) -> di
         }
     if weights == "imagenet":
         return {schema.WEIGHTS_SOURCE: "imagenet", schema.WEIGHTS_FILE: get_backbone(variant.backbone).files[1]}
-    path = resolve_weights(variant.backbone, weights)
+    path = weights_file(variant.backbone, weights)
     return {
         schema.WEIGHTS_SOURCE: "file",
         schema.WEIGHTS_FILE: Path(path).name,
@@ -226,10 +231,10 @@ def calibrate(model: keras.Model, images: np.ndarray, count: Callable[[int], Non
         count(len(images))
 
 
-def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Progress):
-    spec = get_backbone(variant.backbone)
-    source = resolve_weights(variant.backbone, weights)
-    what, offline = f"ImageNet weights for {variant.backbone}", f" holding {spec.files[0]}"
+def _backbone(backbone: str, x, image_size: int, weights: str, progress: Progress):
+    spec = get_backbone(backbone)
+    source = resolve_weights(backbone, weights)
+    what, offline = f"ImageNet weights for {backbone}", f" holding {spec.files[0]}"
     download = False
     if source == "imagenet":
         try:  # offline: fails within seconds, once per process, instead of Keras' own retries
@@ -249,9 +254,7 @@ def _backbone(variant: Variant, x, image_size: int, weights: str, progress: Prog
             raise WeightsError(
                 f"{what} could not be downloaded ({reason}); {downloads.WEIGHTS_HINT}{offline}"
             ) from None
-        raise WeightsError(
-            f"{source}: not {variant.backbone} weights ({reason}); use the file for this backbone"
-        ) from None
+        raise WeightsError(f"{source}: not {backbone} weights ({reason}); use the file for this backbone") from None
 
 
 def create_model(
@@ -278,7 +281,7 @@ def create_model(
     inputs = keras.Input((image_size, image_size, 3), name="image")
     x = preprocess(variant, inputs)
     if variant.backbone:
-        base = _backbone(variant, x, image_size, weights, progress or SILENT)
+        base = _backbone(variant.backbone, x, image_size, weights, progress or SILENT)
         if weights == CALIBRATED:
             if calibration is None or not len(calibration):
                 raise OptionError(f"--weights {CALIBRATED}: needs training images to calibrate on")

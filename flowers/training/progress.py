@@ -20,10 +20,19 @@ import shutil
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
+from typing import Protocol
 
 from tqdm import tqdm
 
 REDRAW_SECONDS = 0.2  # tqdm's mininterval: how often a live bar is redrawn at most
+
+
+class Bar(Protocol):
+    """What a bar of :meth:`Progress.bar` offers the work it follows (tqdm's own methods)."""
+
+    def update(self, n: int = 1) -> object: ...
+
+    def close(self) -> None: ...
 
 
 class TerminalFile:
@@ -69,7 +78,7 @@ class Progress:
         if self.write_line:
             self.write_line(line)
 
-    def bar(self, total: int | None, label: str, unit: str = "batch") -> tqdm:
+    def bar(self, total: int | None, label: str, unit: str = "batch") -> Bar:
         """A bar for ``total`` units of work (disabled, at the cost of a no-op, when not live)."""
         width = None
         if self.live:

@@ -63,7 +63,7 @@ def background(size: int, rng: np.random.Generator) -> np.ndarray:
     grey = rng.uniform(20, 110)
     field = grey + rng.normal(0, 25, (4, 4, 1)) + rng.normal(0, 8, (4, 4, 3))
     small = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8))
-    return np.asarray(small.resize((size, size), Image.BILINEAR), dtype=np.float64)
+    return np.asarray(small.resize((size, size), Image.Resampling.BILINEAR), dtype=np.float64)
 
 
 def shape_mask(name: str, size: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,8 +1,11 @@
 """Train and evaluate one variant on prepared data: plain Keras ``compile``/``fit``/``evaluate``.
 
-``run()`` returns a plain dict of results (the benchmark records it as ``extra_info``).  With the
-feature cache on, a variant with frozen layers computes them once (:mod:`flowers.training.features`) and
-fits only its trainable suffix; the batches, their order and the seeds are the same either way.
+``run()`` returns the case's result as the benchmark records it (``extra_info``, keyed by
+:mod:`flowers.schema`'s names).  Its steps pass typed values: the case's settings resolved once
+(:class:`~flowers.training.case.Case`), a :class:`Context` of what they share, and the
+:class:`Outcome` of fitting and evaluating.  With the feature cache on, a variant with frozen layers
+computes them once (:mod:`flowers.training.features`) and fits only its trainable suffix; the
+batches, their order and the seeds are the same either way.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import contextlib
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -20,13 +25,17 @@ import tensorflow as tf
 from flowers import cost, interrupts, schema
 from flowers.errors import TrainingFailed
 from flowers.schema import invalid_score
-from flowers.training import architecture, distribute, features, identity, measure, tensorboard_log, work, xla
+from flowers.training import architecture, distribute, features, identity, measure, reuse, tensorboard_log, work
 from flowers.training.augment import augment
 from flowers.training.callbacks import BatchBar, EpochLog, StopOnSignal
+from flowers.training.case import Case
 from flowers.training.data import Splits
-from flowers.training.models import create_model, get_variant, weights_identity
+from flowers.training.models import create_model, weights_identity
 from flowers.training.profiles import TrainConfig
 from flowers.training.progress import Progress, as_progress
+from flowers.training.session import SessionCache
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # what a model reads of (train, validation, test)
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
@@ -47,7 +56,7 @@ def index_batches(n: int, batch_size: int, seed: int, epochs: int) -> tf.data.Da
 
 
 def training_batches(
-    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int, count: Callable[[int], None] | None = None
+    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs: int, count: features.Count | None = None
 ) -> tf.data.Dataset:
     """(x, y) batches in :func:`index_batches` order, read from arrays (in memory or memory-mapped);
     ``count`` is told the size of each batch as it is read."""
@@ -55,14 +64,16 @@ def training_batches(
 
 
 def ordered_batches(
-    x: np.ndarray, y: np.ndarray, batch_size: int, count: Callable[[int], None] | None = None
+    x: np.ndarray, y: np.ndarray, batch_size: int, count: features.Count | None = None
 ) -> tf.data.Dataset:
     """(x, y) batches in order (as ``evaluate(x, y, batch_size)`` takes them), counted like
     :func:`training_batches`; read anew each time it is iterated (each epoch's validation)."""
     return read_batches(x, y, tf.data.Dataset.range(len(x)).batch(batch_size), count)
 
 
-def read_batches(x: np.ndarray, y: np.ndarray, indices: tf.data.Dataset, count) -> tf.data.Dataset:
+def read_batches(
+    x: np.ndarray, y: np.ndarray, indices: tf.data.Dataset, count: features.Count | None
+) -> tf.data.Dataset:
     """(x[index], y[index]) for each batch of ``indices``, telling ``count`` (when given) each batch's size."""
 
     def take(index):
@@ -77,74 +88,49 @@ def read_batches(x: np.ndarray, y: np.ndarray, indices: tf.data.Dataset, count) 
     return indices.map(read).prefetch(2)
 
 
-def compile_model(model: keras.Model, config: TrainConfig, learning_rate: float) -> None:
-    """The suite's optimizer, loss and metrics (also used by the plain speed baseline)."""
-    model.compile(
-        optimizer=keras.optimizers.get({"class_name": config.optimizer, "config": {"learning_rate": learning_rate}}),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=xla.resolve(config.jit_compile)[0],
-    )
+@dataclass(frozen=True)
+class Context:
+    """What the steps of one run share besides its model and data."""
+
+    case: Case
+    progress: Progress
+    clock: Stopwatch
+    cache: SessionCache  # the session's compiled models and FLOP counts
+    memory_limit: int  # bytes of frozen layers' features kept in memory; a larger cache streams from disk
+    tensorboard: Path | None  # a folder for Keras' TensorBoard logs of this run
 
 
-# (variant's head, trainable part's fingerprint, input shape, optimizer, learning rate, XLA, dtype policy)
-# -> (a compiled model, its optimizer's variables as built): see compiled().
-_COMPILED: dict[tuple, tuple[keras.Model, list[np.ndarray]]] = {}
+@dataclass(frozen=True)
+class Outcome:
+    """What fitting and evaluating a case gave."""
+
+    history: dict[str, list[float]]  # per epoch, schema.HISTORY_KEYS
+    epoch_seconds: list[float]  # each epoch, validation included
+    epoch_step_seconds: list[float]  # each epoch's training steps alone
+    train_seconds: float  # the feature cache's build and fit
+    eval_seconds: float
+    test_loss: float
+    test_accuracy: float
+    feature_cache: dict[str, Any]  # its record (features.DISABLED when the model read images)
+    peak_memory_bytes: int
+    compiled_reused: bool  # trained an earlier case's compiled model (flowers.training.reuse)
+    work: dict[str, int]  # counted while it ran (flowers.training.work.record)
+    flops: tuple[int, int]  # forward FLOPs per image of (frozen prefix, trainable suffix)
+
+    def scores(self) -> dict[str, float]:
+        """The test scores by their names in a result."""
+        return {schema.TEST_ACCURACY: self.test_accuracy, schema.TEST_LOSS: self.test_loss}
 
 
-def compiled(trainee: keras.Model, variant, config: TrainConfig, learning_rate: float) -> tuple[keras.Model, bool]:
-    """A compiled model with ``trainee``'s architecture and variables and a fresh optimizer, and
-    whether it is one that an earlier case of this session compiled (and traced) already.
-
-    Tracing and optimising the training and evaluation steps is most of the first epoch's overhead
-    (ResNet50V2's trainable part: several seconds per case).  A case whose trainable part has the
-    same architecture and settings as an earlier one (resnet50v2_finetune_aug after
-    resnet50v2_finetune; every seed after the first) takes the earlier compiled model: its variables
-    (weights, BatchNorm statistics, dropout seeds) are set to ``trainee``'s and its optimizer's to
-    their values as built, so the results are those of a fresh compile to the last digit
-    (tests/test_train.py).  Under a distribution strategy (one per run) every case compiles its own.
-    """
-    if config.distribute != "none":
-        compile_model(trainee, config, learning_rate)
-        return trainee, False
-    key = (
-        str(variant.head),
-        architecture.fingerprint(trainee, 0, 0),
-        tuple(trainee.inputs[0].shape),
-        config.optimizer,
-        learning_rate,
-        xla.resolve(config.jit_compile)[0],
-        keras.config.dtype_policy().name,
-    )
-    if key not in _COMPILED:
-        compile_model(trainee, config, learning_rate)
-        trainee.optimizer.build(trainee.trainable_variables)
-        _COMPILED[key] = (trainee, [variable.numpy() for variable in trainee.optimizer.variables])
-        return trainee, False
-    shared, optimizer_state = _COMPILED[key]
-    copy_variables(trainee, shared)
-    for variable, value in zip(shared.optimizer.variables, optimizer_state, strict=True):
-        variable.assign(value)
-    return shared, True
+def _check_size(splits: Splits, config: TrainConfig) -> None:
+    """The images must have the size the config says (the models are built for it)."""
+    if splits.x_train.shape[1:3] != (config.image_size, config.image_size):
+        raise ValueError(
+            f"images are {splits.x_train.shape[1]} px but the config says {config.image_size}; load them at that size"
+        )
 
 
-def copy_variables(source: keras.Model, target: keras.Model) -> None:
-    """Every layer's variables (weights, non-trainable statistics, random seed states) from ``source``
-    into ``target``, a model of the same architecture."""
-    pairs = [(a.variables, b.variables) for a, b in zip(source.layers, target.layers, strict=False)]
-    if len(source.layers) != len(target.layers) or any([v.shape for v in s] != [v.shape for v in t] for s, t in pairs):
-        raise ValueError(f"models {source.name} and {target.name} differ in architecture; cannot copy variables")
-    for variables, targets in pairs:
-        for value, variable in zip(variables, targets, strict=True):
-            variable.assign(value)
-
-
-def clear_compiled() -> None:
-    """Forget the compiled models kept for reuse (the next case of each architecture compiles anew)."""
-    _COMPILED.clear()
-
-
-def _check_finite(history: dict) -> None:
+def _check_finite(history: dict[str, list[float]]) -> None:
     """TerminateOnNaN stops at the first non-finite batch loss; say where."""
     losses = history[schema.LOSS]
     for epoch, loss in enumerate(losses, start=1):
@@ -169,27 +155,27 @@ def run(
     progress: Progress | Callable[[str], None] | None = None,
     cache_memory_limit: int | None = None,
     tensorboard: str | Path | None = None,
-) -> dict:
-    """Train variant ``name`` on ``splits`` and evaluate it on the test split.
+    cache: SessionCache | None = None,
+) -> dict[str, Any]:
+    """Train variant ``name`` on ``splits`` and evaluate it on the test split; its result as recorded.
 
     ``progress`` gets a line per epoch and, on a terminal, live bars (:mod:`flowers.training.progress`);
     feature caches above ``cache_memory_limit`` bytes (default a quarter of RAM) are streamed from
-    disk; ``tensorboard``: a folder for Keras' TensorBoard logs of this run (and its config as HParams).
-    A Ctrl-C or SIGTERM during ``fit`` ends it at the next batch (:mod:`flowers.interrupts`) and
-    raises ``KeyboardInterrupt`` from here.
+    disk; ``tensorboard``: a folder for Keras' TensorBoard logs of this run (and its config as HParams);
+    ``cache``: the session's compiled models and FLOP counts, reused by every call given the same one
+    (default: a new one, this call's alone).  A Ctrl-C or SIGTERM during ``fit`` ends it at the next
+    batch (:mod:`flowers.interrupts`) and raises ``KeyboardInterrupt`` from here.
     """
-    variant = get_variant(name)
-    if splits.x_train.shape[1:3] != (config.image_size, config.image_size):
-        raise ValueError(
-            f"images are {splits.x_train.shape[1]} px but the config says {config.image_size}; load them at that size"
-        )
-    clock = Stopwatch()
+    case = Case.of(name, config)
+    _check_size(splits, config)
+    memory_limit = cache_memory_limit or features.default_memory_limit()
+    logs = Path(tensorboard) if tensorboard else None
+    context = Context(case, as_progress(progress), Stopwatch(), cache or SessionCache(), memory_limit, logs)
     keras.utils.set_random_seed(config.seed)
     keras.config.set_dtype_policy("mixed_float16" if config.mixed_precision else "float32")
-    if variant.augment:
+    if case.variant.augment:
         splits = augment(splits, config.seed)
     strategy = distribute.strategy(config.distribute)
-    record = {**config.for_variant(name), **distribute.record(config.distribute, strategy)}
     calibrated = work.Counter()
     with strategy.scope():  # variables mirrored on every replica (the default strategy: one device)
         model = create_model(
@@ -198,127 +184,116 @@ def run(
             config.image_size,
             config.weights,
             calibration=splits.x_train,
-            progress=as_progress(progress),
+            progress=context.progress,
             count=calibrated.add(work.CALIBRATION),
         )
-        clock.lap(schema.SETUP)
-        outcome = _train_and_evaluate(
-            model,
-            variant,
-            splits,
-            config,
-            record[schema.LEARNING_RATE],
-            clock,
-            as_progress(progress),
-            cache_memory_limit,
-            tensorboard,
-        )
-    if tensorboard:
-        tensorboard_log.write_hparams(tensorboard, record, {key: outcome[key] for key in schema.SCORES})
-    outcome[work.CALIBRATION] = calibrated.images[work.CALIBRATION]
+        context.clock.lap(schema.SETUP)
+        outcome = _train_and_evaluate(model, splits, context)
+    recorded = {**case.recorded, **distribute.record(config.distribute, strategy)}
+    if logs:
+        tensorboard_log.write_hparams(logs, recorded, outcome.scores())
     result = {
-        **_record(model, variant, splits, config, outcome),
-        schema.CONFIG: record,
-        schema.CONFIG_HASH: schema.config_hash(record),
-        schema.EXECUTION: work.execution(config, strategy),
+        **_record(model, splits, context, outcome, calibrated.images[work.CALIBRATION]),
+        schema.CONFIG: recorded,
+        schema.CONFIG_HASH: schema.config_hash(recorded),
+        schema.EXECUTION: work.execution(case, strategy),
     }
-    clock.lap(schema.BOOKKEEPING)
-    return {**result, schema.BREAKDOWN: clock.laps}
+    context.clock.lap(schema.BOOKKEEPING)
+    return {**result, schema.BREAKDOWN: context.clock.laps}
 
 
-def _train_and_evaluate(
-    model: keras.Model,
-    variant,
-    splits: Splits,
-    config: TrainConfig,
-    learning_rate: float,
-    clock: Stopwatch,
-    progress: Progress,
-    cache_memory_limit: int | None,
-    tensorboard: str | Path | None,
-) -> dict:
+def _train_and_evaluate(model: keras.Model, splits: Splits, context: Context) -> Outcome:
     """Fit (only the trainable suffix, on cached features, when the variant has frozen layers) and
-    evaluate; laps ``feature_cache``, ``first_epoch``, ``later_epochs`` and ``evaluation`` on ``clock``."""
+    evaluate; laps ``feature_cache``, ``first_epoch``, ``later_epochs`` and ``evaluation`` on the clock."""
+    case, clock = context.case, context.clock
     start, counter = time.perf_counter(), work.Counter()
     with contextlib.ExitStack() as stack:
         memory = stack.enter_context(measure.PeakMemory())
-        trainee, data, cache_info = model, (splits.x_train, splits.x_val, splits.x_test), dict(features.DISABLED)
-        if config.feature_cache and variant.frozen_until:
-            prefix, trainee = features.split(model, variant.frozen_until)
-            cache = stack.enter_context(
-                features.build(
-                    prefix,
-                    variant.frozen_until,
-                    *data,
-                    batch_size=config.batch_size,
-                    memory_limit=cache_memory_limit or features.default_memory_limit(),
-                    bar=progress.bar(sum(map(len, data)), f"{variant.name} feature cache", unit="image"),
-                    jit_compile=xla.resolve(config.jit_compile)[0],
-                    count=counter.add(work.CACHE),
-                )
-            )
-            data, cache_info = (cache.train, cache.val, cache.test), cache.info()
-        fitted, reused = compiled(trainee, variant, config, learning_rate)
+        trainee, data, cache_record = _inputs(model, splits, context, stack, counter)
+        fitted, reused = reuse.compiled(trainee, case, context.cache)
         clock.lap(schema.FEATURE_CACHE_BUILD)
-        log = EpochLog(variant.name, config.epochs, progress)
-        history = _fit(fitted, data[0], data[1], splits, config, log, progress, tensorboard, counter)
+        log = EpochLog(case.variant.name, case.config.epochs, context.progress)
+        history = _fit(fitted, data, splits, context, log, counter)
         train_seconds = time.perf_counter() - start
         clock.lap(schema.FIRST_EPOCH, until=log.ends[0] if log.ends else None)
         clock.lap(schema.LATER_EPOCHS)
         eval_start = time.perf_counter()
-        test = ordered_batches(data[2], splits.y_test, config.batch_size, counter.add(schema.TEST))
-        test_loss, test_accuracy = fitted.evaluate(test, verbose=0)
+        test = ordered_batches(data[2], splits.y_test, case.config.batch_size, counter.add(schema.TEST))
+        test_loss, test_accuracy = (float(score) for score in fitted.evaluate(test, verbose=0))
         eval_seconds = time.perf_counter() - eval_start
-        done = work.record(counter, fitted, model, work.forward_flops(model, variant))
+        flops = work.forward_flops(model, case.variant, context.cache)
+        done = work.record(counter, fitted, model, flops)
         if reused:  # the case's own model (prefix + trainable part) ends up the trained one, as unshared
-            copy_variables(fitted, trainee)
+            reuse.copy_variables(fitted, trainee)
         clock.lap(schema.EVALUATION)
-    _check_scores(float(test_loss), float(test_accuracy))
-    return {
-        schema.WORK: done,
-        schema.HISTORY: history,
-        "log": log,
-        schema.TRAIN_SECONDS: train_seconds,
-        schema.EVAL_SECONDS: eval_seconds,
-        schema.TEST_LOSS: float(test_loss),
-        schema.TEST_ACCURACY: float(test_accuracy),
-        "cache_info": cache_info,
-        schema.PEAK_MEMORY_BYTES: memory.bytes,
-        schema.COMPILED_REUSED: reused,
-    }
+    _check_scores(test_loss, test_accuracy)
+    return Outcome(
+        history,
+        log.seconds,
+        log.step_seconds,
+        train_seconds,
+        eval_seconds,
+        test_loss,
+        test_accuracy,
+        cache_record,
+        memory.bytes,
+        reused,
+        done,
+        flops,
+    )
+
+
+def _inputs(
+    model: keras.Model, splits: Splits, context: Context, stack: contextlib.ExitStack, counter: work.Counter
+) -> tuple[keras.Model, Arrays, dict[str, Any]]:
+    """What trains, what it reads and the feature cache's record: the whole model on the images, or,
+    when the variant has frozen layers and the feature cache is on, its trainable suffix on their
+    outputs (computed now, removed when ``stack`` closes)."""
+    case, images = context.case, (splits.x_train, splits.x_val, splits.x_test)
+    cut = case.variant.frozen_until
+    if not (case.config.feature_cache and cut):
+        return model, images, dict(features.DISABLED)
+    prefix, trainee = features.split(model, cut)
+    cached = stack.enter_context(
+        features.build(
+            prefix,
+            cut,
+            *images,
+            batch_size=case.config.batch_size,
+            memory_limit=context.memory_limit,
+            bar=context.progress.bar(sum(map(len, images)), f"{case.variant.name} feature cache", unit="image"),
+            jit_compile=case.jit_compile,
+            count=counter.add(work.CACHE),
+        )
+    )
+    return trainee, (cached.train, cached.val, cached.test), cached.info()
 
 
 def _fit(
-    trainee: keras.Model,
-    x,
-    xv,
-    splits: Splits,
-    config: TrainConfig,
-    log: EpochLog,
-    progress: Progress,
-    tensorboard: str | Path | None,
-    counter: work.Counter,
+    fitted: keras.Model, data: Arrays, splits: Splits, context: Context, log: EpochLog, counter: work.Counter
 ) -> dict[str, list[float]]:
     """``fit`` in :func:`index_batches` order, the images read counted in ``counter``; the per-epoch
     history, checked finite."""
-    steps = math.ceil(len(x) / config.batch_size)
+    config = context.case.config
+    steps = math.ceil(len(data[0]) / config.batch_size)
     # The bar is closed (erased) before the epoch's line is written: Keras calls callbacks in order.
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         StopOnSignal(),
-        BatchBar(progress, log.name, config.epochs, steps),
+        BatchBar(context.progress, log.name, config.epochs, steps),
         log,
     ]
-    if tensorboard:
-        callbacks.append(tensorboard_log.callback(tensorboard))
+    if context.tensorboard:
+        callbacks.append(tensorboard_log.callback(context.tensorboard))
+    train = training_batches(
+        data[0], splits.y_train, config.batch_size, config.seed, config.epochs, counter.add(schema.TRAIN)
+    )
     with interrupts.training():
-        fit = trainee.fit(
-            training_batches(
-                x, splits.y_train, config.batch_size, config.seed, config.epochs, counter.add(schema.TRAIN)
-            ),
+        fit = fitted.fit(
+            train,
             steps_per_epoch=steps,
             shuffle=False,  # the order is index_batches'; Keras must not reorder
-            validation_data=ordered_batches(xv, splits.y_val, config.batch_size, counter.add(schema.VALIDATION)),
+            validation_data=ordered_batches(data[1], splits.y_val, config.batch_size, counter.add(schema.VALIDATION)),
             epochs=config.epochs,
             callbacks=callbacks,
             verbose=0,
@@ -328,46 +303,55 @@ def _fit(
     return history
 
 
-def _record(model: keras.Model, variant, splits: Splits, config: TrainConfig, outcome: dict) -> dict:
-    """The case's results as recorded (``extra_info``), config aside."""
-    history, log, seconds = outcome[schema.HISTORY], outcome["log"], outcome[schema.TRAIN_SECONDS]
-    epochs_run, n_train = len(history[schema.LOSS]), len(splits.y_train)
-    n_cached = (
-        len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome["cache_info"][schema.ENABLED] else 0
-    )
-    prefix, suffix = work.forward_flops(model, variant)
-    flops_per_image = cost.step_flops(prefix, suffix, cached=bool(n_cached))
-    cache_flops = cost.cache_flops(prefix, n_cached)
+def _record(
+    model: keras.Model, splits: Splits, context: Context, outcome: Outcome, calibration_images: int
+) -> dict[str, Any]:
+    """The case's results as recorded (``extra_info``), its config and execution aside."""
+    variant, config = context.case.variant, context.case.config
+    epochs_run, n_train, seconds = len(outcome.history[schema.LOSS]), len(splits.y_train), outcome.train_seconds
     model_record = architecture.record(model, variant, config.image_size, splits.num_classes)
     return {
         schema.VARIANT: variant.name,
         schema.STATUS: schema.OK,
         schema.ERROR: None,
         schema.SEED: config.seed,
-        schema.TEST_LOSS: outcome[schema.TEST_LOSS],
-        schema.TEST_ACCURACY: outcome[schema.TEST_ACCURACY],
-        schema.HISTORY: history,
+        schema.TEST_LOSS: outcome.test_loss,
+        schema.TEST_ACCURACY: outcome.test_accuracy,
+        schema.HISTORY: outcome.history,
         schema.EPOCHS: epochs_run,
         schema.TRAIN_SECONDS: seconds,
-        schema.EPOCH_SECONDS: log.seconds,
-        schema.EPOCH_STEP_SECONDS: log.step_seconds,
-        schema.EVAL_SECONDS: outcome[schema.EVAL_SECONDS],
+        schema.EPOCH_SECONDS: outcome.epoch_seconds,
+        schema.EPOCH_STEP_SECONDS: outcome.epoch_step_seconds,
+        schema.EVAL_SECONDS: outcome.eval_seconds,
         schema.TRAIN_THROUGHPUT: n_train * epochs_run / seconds,
-        schema.STEADY_THROUGHPUT: steady_throughput(n_train, log.step_seconds),
+        schema.STEADY_THROUGHPUT: steady_throughput(n_train, outcome.epoch_step_seconds),
         schema.PARAMS_TOTAL: model_record[schema.ARCHITECTURE][schema.PARAMS_TOTAL],
         schema.PARAMS_TRAINABLE: model_record[schema.ARCHITECTURE][schema.PARAMS_TRAINABLE],
         schema.DESCRIPTION: variant.description,
         **model_record,
-        schema.WEIGHTS_IDENTITY: weights_identity(variant.name, config.weights, outcome[work.CALIBRATION]),
+        schema.WEIGHTS_IDENTITY: weights_identity(variant.name, config.weights, calibration_images),
         schema.DATASET: splits.fingerprint,
-        schema.FEATURE_CACHE: outcome["cache_info"],
-        schema.FLOPS_PER_IMAGE: flops_per_image,
-        schema.ACHIEVED_GFLOPS: (flops_per_image * n_train * epochs_run + cache_flops) / seconds / 1e9,
-        schema.PEAK_GFLOPS: measure.peak_gflops(),
-        schema.PEAK_MEMORY_BYTES: outcome[schema.PEAK_MEMORY_BYTES],
-        schema.COMPILED_REUSED: outcome[schema.COMPILED_REUSED],
+        schema.FEATURE_CACHE: outcome.feature_cache,
+        **_efficiency(splits, outcome, epochs_run),
+        schema.COMPILED_REUSED: outcome.compiled_reused,
         schema.IDENTITY: identity.record(model, variant),
-        schema.WORK: outcome[schema.WORK],
+        schema.WORK: outcome.work,
+    }
+
+
+def _efficiency(splits: Splits, outcome: Outcome, epochs_run: int) -> dict[str, Any]:
+    """FLOPs per training image, GFLOP/s achieved and the device's peak, and the peak memory."""
+    prefix, suffix = outcome.flops
+    n_cached = (
+        len(splits.y_train) + len(splits.y_val) + len(splits.y_test) if outcome.feature_cache[schema.ENABLED] else 0
+    )
+    flops_per_image = cost.step_flops(prefix, suffix, cached=bool(n_cached))
+    total = flops_per_image * len(splits.y_train) * epochs_run + cost.cache_flops(prefix, n_cached)
+    return {
+        schema.FLOPS_PER_IMAGE: flops_per_image,
+        schema.ACHIEVED_GFLOPS: total / outcome.train_seconds / 1e9,
+        schema.PEAK_GFLOPS: measure.peak_gflops(),
+        schema.PEAK_MEMORY_BYTES: outcome.peak_memory_bytes,
     }
 
 
@@ -383,7 +367,7 @@ def steady_throughput(n_train: int, step_seconds: list[float]) -> float | None:
 class Stopwatch:
     """Consecutive named intervals (``laps``, seconds) from its creation: they add up to the whole."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.laps: dict[str, float] = {}
         self._last = time.perf_counter()
 

@@ -25,9 +25,11 @@ import keras
 import tensorflow as tf
 
 from flowers import cost, schema
-from flowers.training import architecture, features, measure, xla
+from flowers.registry import Variant
+from flowers.training import architecture, features, measure
+from flowers.training.case import Case
 from flowers.training.models import create_model, get_variant
-from flowers.training.profiles import TrainConfig
+from flowers.training.session import SessionCache
 
 CACHE = "cache"  # Counter part: images through the frozen prefix while the feature cache was built
 CALIBRATION = "calibration"  # Counter part: training images a random backbone was calibrated on (the weights' record)
@@ -84,10 +86,10 @@ def onednn() -> str:
     return ("on" if on else "off") + (f", max ISA {isa}" if on and isa else "")
 
 
-def execution(config: TrainConfig, strategy: tf.distribute.Strategy) -> dict[str, Any]:
+def execution(case: Case, strategy: tf.distribute.Strategy) -> dict[str, Any]:
     """The ``execution`` record: how the case ran on this machine."""
     return {
-        schema.XLA: xla.resolve(config.jit_compile)[0],
+        schema.XLA: case.jit_compile,
         schema.ONEDNN: onednn(),
         schema.MIXED_PRECISION: keras.config.dtype_policy().name,
         schema.DEVICE: "gpu" if tf.config.list_logical_devices("GPU") else "cpu",
@@ -95,23 +97,24 @@ def execution(config: TrainConfig, strategy: tf.distribute.Strategy) -> dict[str
     }
 
 
-_FORWARD_FLOPS: dict[tuple, tuple[int, int]] = {}  # architecture -> (frozen prefix, trainable suffix)
-
-
-def forward_flops(model: keras.Model, variant) -> tuple[int, int]:
+def forward_flops(model: keras.Model, variant: Variant, cache: SessionCache) -> tuple[int, int]:
     """Forward FLOPs per image of the model's frozen prefix (0 when nothing is frozen) and of its
-    trainable suffix; counted once per architecture."""
+    trainable suffix; counted once per architecture in ``cache``'s session."""
     key = (architecture.fingerprint(model, 0, 0), variant.frozen_until)
-    if key not in _FORWARD_FLOPS:
+    if key not in cache.flops:
         whole = measure.forward_flops(model)
         suffix = (
             measure.forward_flops(features.split(model, variant.frozen_until)[1]) if variant.frozen_until else whole
         )
-        _FORWARD_FLOPS[key] = (whole - suffix, suffix)
-    return _FORWARD_FLOPS[key]
+        cache.flops[key] = (whole - suffix, suffix)
+    return cache.flops[key]
 
 
-def prefix_suffix_flops(name: str, num_classes: int, image_size: int) -> tuple[int, int]:
+def prefix_suffix_flops(
+    name: str, num_classes: int, image_size: int, cache: SessionCache | None = None
+) -> tuple[int, int]:
     """Forward FLOPs per image of variant ``name``'s frozen prefix and of its trainable suffix
-    (the whole model's when nothing is frozen: prefix 0), counted once per architecture."""
-    return forward_flops(create_model(name, num_classes, image_size, "none"), get_variant(name))
+    (the whole model's when nothing is frozen: prefix 0); counted once per architecture in
+    ``cache``'s session (None: counted now)."""
+    model = create_model(name, num_classes, image_size, "none")
+    return forward_flops(model, get_variant(name), cache or SessionCache())

@@ -1,18 +1,16 @@
 """Whether training steps are compiled with XLA: ``--jit-compile`` on, off, or ``"auto"`` by this rule.
 
-XLA's gain depends on the CPU, and in both directions (``python benchmarks/step_probe.py --settings
-default,xla``; figures in docs/speed.md): ResNet50V2's trainable part at 32 px trained
-2.4x faster with XLA on a 2-core AMD EPYC without AVX-512 (issue 17: 48.0 against 19.8 images/s),
-and 3.4x slower on a 2-core AMD EPYC with AVX-512, where TensorFlow's own kernels (oneDNN) are
-fast; the Intel Xeon with AVX-512 the first baseline was made on was slower with XLA too.  So
-``"auto"`` compiles with XLA on an x86-64 CPU without AVX-512 and nowhere else (not on a GPU, where
-the paper profile's baseline was made without it).  The smoke profile asks for it only for the two
-ResNet50V2 cases (flowers.training.profiles): the other variants train for seconds, and XLA made them slower.
-The rule rests on those machines alone: rerun the probe on a new CPU kind or TensorFlow release,
-and set ``--jit-compile`` or ``--no-jit-compile`` where it chooses wrong.
+XLA's gain depends on the CPU, and in both directions: it speeds up ResNet50V2's training steps on
+an x86-64 CPU without AVX-512 and slows them down on one with AVX-512, where TensorFlow's own kernels
+(oneDNN) are fast.  So ``"auto"`` compiles with XLA on an x86-64 CPU without AVX-512 and nowhere
+else (not on a GPU either, where the paper profile's baseline was made without it).  The rule rests
+on the machines measured (docs/speed.md: the figures, and the probe that measures them): rerun the
+probe on a new kind of CPU or TensorFlow release, and set ``--jit-compile`` or ``--no-jit-compile``
+where it chooses wrong.  A profile asks for ``"auto"`` per variant (:mod:`flowers.training.profiles`).
 
 XLA changes the numerics, so a result records the choice in its config: ``jit_compile`` (what was
-used) and, when the rule chose, ``jit_compile_auto`` (why).
+used) and, when the rule chose, ``jit_compile_auto`` (why).  A case resolves it once
+(:class:`flowers.training.case.Case`).
 """
 
 from __future__ import annotations
