@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from flowers import __version__, cli
+from flowers import __version__, cli, display
 from flowers import report as rp
 from flowers.errors import ResultsError
 from flowers.registry import original
@@ -398,9 +398,9 @@ def test_hostile_json_is_text_in_html_and_markdown(tmp_path):
 
 
 def test_md_escape():
-    assert rp.md_escape("basic_cnn") == "basic_cnn"
-    assert rp.md_escape("_x_ a*b `c` <d> [e] |f| &g; ~h~ $m$") == r"\_x\_ a\*b \`c\` \<d\> \[e\] \|f\| \&g; \~h\~ \$m\$"
-    assert rp.md_escape("two\nlines") == "two lines"
+    assert display.md_escape("basic_cnn") == "basic_cnn"
+    assert display.md_escape("_x_ a*b `c` <d> [e] |f| &g; ~h~ $m$") == r"\_x\_ a\*b \`c\` \<d\> \[e\] \|f\| \&g; \~h\~ \$m\$"
+    assert display.md_escape("two\nlines") == "two lines"
 
 
 # ------------------------------------------------------------------------------------------------
