@@ -3,7 +3,8 @@
 rendered, matplotlib never: the graphs' modules bring it).
 
 * Display strings: numbers, sizes, durations, dates, commits and JSON values, each formatted one
-  way for every table (``fmt_*``; :data:`NONE` where there is no value).  Markup is not made here.
+  way for every table (``fmt_*``; :data:`NONE` where there is no value), as plain text: the
+  templates add the markup.
 * Markdown and HTML: :func:`md_escape` shows text from a result file as literal Markdown text;
   :func:`environment` is the Jinja2 environment over the templates in ``flowers/templates/``
   (inside the package, so that a wheel carries them): HTML autoescaped, Markdown with every value

@@ -15,7 +15,8 @@ FLOPs the registry records for each built-in variant (:class:`flowers.registry.F
 size by :func:`flowers.cost.forward_flops`).  A variant without them (a user's) is counted on its
 built model by the ``count`` function the caller passes: the pytest plugin passes the training
 side's, so this module builds no model and imports no Keras.  Both are pure functions of the
-variant and the image size, so every shard still computes the same split.
+variant and the image size (a count also of the TensorFlow version, which the shards of one run
+share), so every shard computes the same split.
 """
 
 from __future__ import annotations
