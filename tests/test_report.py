@@ -29,6 +29,7 @@ import pytest
 
 from flowers import __version__, cli
 from flowers import report as rp
+from flowers.display import md_escape
 from flowers.errors import ResultsError
 from flowers.registry import original
 from flowers.results import load_run, load_runs
@@ -398,9 +399,9 @@ def test_hostile_json_is_text_in_html_and_markdown(tmp_path):
 
 
 def test_md_escape():
-    assert rp.md_escape("basic_cnn") == "basic_cnn"
-    assert rp.md_escape("_x_ a*b `c` <d> [e] |f| &g; ~h~ $m$") == r"\_x\_ a\*b \`c\` \<d\> \[e\] \|f\| \&g; \~h\~ \$m\$"
-    assert rp.md_escape("two\nlines") == "two lines"
+    assert md_escape("basic_cnn") == "basic_cnn"
+    assert md_escape("_x_ a*b `c` <d> [e] |f| &g; ~h~ $m$") == r"\_x\_ a\*b \`c\` \<d\> \[e\] \|f\| \&g; \~h\~ \$m\$"
+    assert md_escape("two\nlines") == "two lines"
 
 
 # ------------------------------------------------------------------------------------------------

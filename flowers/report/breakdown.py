@@ -5,9 +5,9 @@ graph."""
 from __future__ import annotations
 
 from flowers import schema
+from flowers.display import figure, fmt_rate, fmt_seconds
 from flowers.report.cases import mean, mean_of
-from flowers.report.format import fmt_rate, fmt_seconds
-from flowers.report.model import Breakdown, BreakdownRow, figure
+from flowers.report.model import Breakdown, BreakdownRow
 from flowers.results import Case
 from flowers.schema import finite
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 
 from flowers import schema
+from flowers.display import Figure, figure
 from flowers.effects import binomial_interval
 from flowers.report.cases import status
-from flowers.report.model import Figure, figure
 from flowers.results import Case
 from flowers.schema import finite
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from flowers import facts, registry, schema
-from flowers.report.cases import model_cases, ordered, seeds, variant_configs
-from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_value
+from flowers.display import NONE, fmt_commit, fmt_date, fmt_value
+from flowers.registry import ordered
+from flowers.report.cases import model_cases, seeds, variant_configs
 from flowers.report.model import Details
 from flowers.results import Case, Run
 

@@ -3,16 +3,14 @@
 Every function takes plain lists and strings (no result objects) and returns the PNG file's bytes.
 The same input gives the same bytes (no timestamps or version strings in the PNG), so a report can
 name each graph by a hash of its content.  Labels come from result files: they are drawn as plain
-text, never parsed as mathtext.
+text, never parsed as mathtext (:func:`flowers.display.graph_label`).  The style, colors and PNG
+bytes are :mod:`flowers.display`'s, shared with ``flowers trends``.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -22,68 +20,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from flowers import schema
-from flowers.text import printable
+from flowers.display import PLOTTABLE, STYLE, color, graph_label, png
 
-if TYPE_CHECKING:
-    from matplotlib.typing import RcKeyType  # matplotlib's names of its settings (3.10+; only for type checks)
-
-PALETTE = [
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-]
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#d62728"
-DPI = 110
-PLOTTABLE = 1e300  # larger magnitudes overflow matplotlib's axis arithmetic (limits, margins, ticks)
-STYLE: dict[RcKeyType, Any] = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "legend.fontsize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-}
-
-
-def color(index: int) -> str:
-    return PALETTE[index % len(PALETTE)]
-
-
-def text(label: str, limit: int = 40) -> str:
-    """A label from a result file, made safe for matplotlib: no mathtext, no hidden legend entries,
-    control characters shown as their escapes (:func:`flowers.text.printable`)."""
-    label = printable(" ".join(str(label).split()))
-    if len(label) > limit:
-        label = label[: limit - 1] + "…"
-    label = label.replace("$", r"\$")
-    if label.startswith("_"):  # matplotlib hides legend labels that start with "_"
-        label = "\u200b" + label
-    return label
 
 
 def _finite(values: Sequence[float | None]) -> list[float]:
     """The values to draw: a gap (NaN) for each that is not a number matplotlib can place on an axis."""
     return [float(v) if isinstance(v, (int, float)) and abs(v) <= PLOTTABLE else math.nan for v in values]
-
-
-def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes; a label's character the font lacks is drawn as a box, without
-    matplotlib's warning (with its source line) in the terminal."""
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
 
 
 def _new(width: float, height: float, rows: int = 1, cols: int = 1, top: float = 0.4, hspace: float = 0.25):
@@ -166,7 +111,7 @@ def curves(
             (ax_acc, schema.ACCURACY, schema.VAL_ACCURACY),
         ):
             for r, (label, series) in enumerate(runs):
-                _run_curves(ax, series, (metric, val_metric), text(label, 16) if several else "", color(r))
+                _run_curves(ax, series, (metric, val_metric), graph_label(label, 16) if several else "", color(r))
             ax.set_title(metric)
             longest = max((len(s["mean"]) for _, ser in runs for s in ser.values() if s.get("mean")), default=1)
             _epochs_axis(ax, longest)
@@ -174,9 +119,9 @@ def curves(
                 ax.legend(loc="best")
         _accuracy_axis(ax_acc, accuracy_span)
         if several:
-            _top_legend(fig, ax_loss, text(title, 70), height, cols)
+            _top_legend(fig, ax_loss, graph_label(title, 70), height, cols)
         else:
-            fig.suptitle(text(title, 60), fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
+            fig.suptitle(graph_label(title, 60), fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
         return png(fig)
 
 
@@ -203,10 +148,17 @@ def overlay(lines: list[tuple[str, list[float], int]], title: str = "Validation 
         fig, (ax,) = _new(7.6, height, top=0.5 + 0.24 * rows)
         for label, values, index in lines:
             values = _finite(values)
-            ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, color=color(index), label=text(label))
+            ax.plot(
+                range(1, len(values) + 1),
+                values,
+                marker="o",
+                markersize=3,
+                color=color(index),
+                label=graph_label(label),
+            )
         ax.set_ylabel(schema.VAL_ACCURACY)
         _epochs_axis(ax, max((len(v) for _, v, _ in lines), default=1))
-        _top_legend(fig, ax, text(title, 70), height, cols)
+        _top_legend(fig, ax, graph_label(title, 70), height, cols)
         return png(fig)
 
 
@@ -234,7 +186,7 @@ def trend(run_labels: list[str], accuracy: list[Line], seconds: list[Line], chan
         x = list(range(1, n + 1))
         for ax, lines, ylabel in ((ax_acc, accuracy, schema.TEST_ACCURACY), (ax_time, seconds, "train time (s)")):
             for label, values, index, lows, highs in lines:
-                ax.plot(x, _finite(values), marker="o", markersize=3, color=color(index), label=text(label))
+                ax.plot(x, _finite(values), marker="o", markersize=3, color=color(index), label=graph_label(label))
                 if lows and highs:
                     _error_bars(ax, x, _finite(values), _finite(lows), _finite(highs), color(index))
             for i in changed:
@@ -260,7 +212,7 @@ def breakdown(parts: list[str], bars: list[tuple[str, list[float]]]) -> bytes:
     with matplotlib.rc_context(STYLE):
         fig, (ax, share) = _new(9.6, height, cols=2, top=0.5 + 0.24 * rows)
         fig.subplots_adjust(left=2.2 / 9.6)
-        labels = [text(label, 30) for label, _ in bars][::-1]
+        labels = [graph_label(label, 30) for label, _ in bars][::-1]
         seconds = [[0.0 if math.isnan(s) else max(0.0, s) for s in _finite(sec)] for _, sec in bars][::-1]
         totals = [sum(row) for row in seconds]
         left, start = [0.0] * len(bars), [0.0] * len(bars)

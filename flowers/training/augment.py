@@ -9,9 +9,8 @@ import numpy as np
 
 from flowers import schema
 from flowers.errors import DataError
+from flowers.registry import AUGMENT_FACTOR
 from flowers.training.data import Splits
-
-AUGMENT_FACTOR = 5  # the original and 4 copies
 
 
 def augment(splits: Splits, seed: int) -> Splits:

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowers.check.metrics import METRICS
-from flowers.check.settings import Config
+from flowers.check import METRICS, Config
 from flowers.results import Run
 from flowers.trends.noise import from_scale, night_sigma, to_scale
 from flowers.trends.series import Trend, trends

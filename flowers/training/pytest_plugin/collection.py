@@ -93,6 +93,17 @@ def _check_downloads(config: pytest.Config, items: list[pytest.Item]) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
+def count_flops(variant: str, image_size: int) -> tuple[int, int]:
+    """Forward FLOPs of a variant whose registry entry has no counts (a user's), on its built model."""
+    import keras
+
+    from flowers.training import work
+
+    flops = work.prefix_suffix_flops(variant, 5, image_size)  # 5 classes, as the registry's counts
+    keras.backend.clear_session()
+    return flops
+
+
 def _select_shard(config: pytest.Config, items: list[pytest.Item], k: int, n: int) -> None:
     """``--shard K/N``: keep this shard's variant cases (other tests stay in shard 1)."""
     flowers = FlowersSession.of(config)
@@ -102,7 +113,7 @@ def _select_shard(config: pytest.Config, items: list[pytest.Item], k: int, n: in
     @functools.cache
     def variant_cost(variant: str) -> float:
         epochs = flowers.config_for(variant).epochs  # a profile may set a variant's own
-        return shards.estimate_flops(variant, run_config.image_size, epochs, run_config.feature_cache)
+        return shards.estimate_flops(variant, run_config.image_size, epochs, run_config.feature_cache, count_flops)
 
     costs = shards.case_costs(((name, case[0]) for name, case in cases.items()), variant_cost, seconds)
     owner = shards.shard_of(costs, n)
