@@ -342,7 +342,7 @@ def test_a_baseline_of_one_seed_is_named_in_the_rows(tmp_path):
 
 
 def test_every_crafted_regression_is_caught_on_the_committed_baseline(capsys):
-    crafted = importlib.import_module("benchmarks.crafted_regressions")
+    crafted = importlib.import_module("scripts.crafted_regressions")
     assert crafted.main([]) == 0, capsys.readouterr().out
     assert "MISSED" not in capsys.readouterr().out
 

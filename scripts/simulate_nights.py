@@ -1,10 +1,10 @@
 """Play nights of the nightly benchmark into a history store, with steps injected on known nights,
 and check that ``flowers trends`` flags every injected step and nothing else.
 
-    python benchmarks/simulate_nights.py STORE [--nights 40] [--seed 1]    # play, detect, score
-    python benchmarks/simulate_nights.py STORE --nights 300 --trends DIR   # ...and time flowers trends
-    python benchmarks/simulate_nights.py --calibrate 200 [--nights 40]     # rates over 200 draws, no files
-    python benchmarks/simulate_nights.py STORE --picture docs/trends.png   # the picture in docs/nightly.md
+    python scripts/simulate_nights.py STORE [--nights 40] [--seed 1]    # play, detect, score
+    python scripts/simulate_nights.py STORE --nights 300 --trends DIR   # ...and time flowers trends
+    python scripts/simulate_nights.py --calibrate 200 [--nights 40]     # rates over 200 draws, no files
+    python scripts/simulate_nights.py STORE --picture docs/trends.png   # the picture in docs/nightly.md
 
 Each night is a result file shaped like a real one: the committed smoke baseline
 (benchmarks/baselines/smoke-cpu.json) with every variant run for SEEDS seeds, a new commit and date,

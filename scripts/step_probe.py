@@ -1,9 +1,9 @@
 """Training speed of each variant under candidate settings, side by side (not a timed test).
 
-    python benchmarks/step_probe.py          # smoke profile, every variant, default vs XLA, 2 rounds
-    python benchmarks/step_probe.py --variants resnet50v2_finetune --settings default,avx2,avx2-xla,batch64
-    python benchmarks/step_probe.py --list   # the candidate settings
-    python benchmarks/step_probe.py --profile lite --data synthetic --weights none \
+    python scripts/step_probe.py          # smoke profile, every variant, default vs XLA, 2 rounds
+    python scripts/step_probe.py --variants resnet50v2_finetune --settings default,avx2,avx2-xla,batch64
+    python scripts/step_probe.py --list   # the candidate settings
+    python scripts/step_probe.py --profile lite --data synthetic --weights none \
         --variants resnet50v2_finetune --settings avx2-xla-32,avx2-xla-48,avx2-xla-64 --epochs 3
 
 The first command took 11 minutes on 2 shared AMD EPYC cores (load average 1-3.5), most of it in

@@ -1,6 +1,6 @@
 """Craft each regression that issue 16 found passing the gate from a real run, and check each fails.
 
-    python benchmarks/crafted_regressions.py [BASELINE]     # default: benchmarks/baselines/smoke-cpu.json
+    python scripts/crafted_regressions.py [BASELINE]     # default: benchmarks/baselines/smoke-cpu.json
 
 The current run of every case is one seed of BASELINE itself (nothing changed: must pass), then
 altered one way at a time; each must make ``flowers check BASELINE CURRENT`` exit 1 naming the
