@@ -15,8 +15,9 @@ import pytest
 
 from flowers import check
 from flowers.effects import LOSS_OFFSET
+from flowers.resultedit import edit
 from flowers.results import load_run
-from tests.factory import ROOT, VARIANTS, compared, make_run, rows, seeded, set_info, standard, write
+from tests.factory import ROOT, VARIANTS, compared, make_run, rows, seeded, standard, write
 
 # Ten seeds of resnet50v2_finetune on the smoke profile swing like this between seeds (and CPUs).
 SWINGY = [0.767, 0.733, 0.700, 0.800, 0.667, 0.733, 0.767, 0.700, 0.633, 0.733]
@@ -149,13 +150,13 @@ def test_a_loss_near_zero_is_not_a_large_ratio(tmp_path, seeds):
 def timed(run, factor=1.0, steps=(1.0, 0.1, 0.1, 0.1), train=1.8, wall=2.5):
     """Every ok case timed like the smoke profile's small variants: epochs 2+ over 0.3 s, training
     1.8 s, the whole case 2.5 s; ``factor`` slows everything down."""
-    return set_info(
-        copy.deepcopy(run),
+    return edit(
+        run,
         epoch_step_seconds=[s * factor for s in steps],
         train_seconds=train * factor,
         wall_seconds=wall * factor,
-        steady_images_per_second=lambda i: 480.0 / factor,
-        train_images_per_second=lambda i: 400.0 / factor,
+        steady_images_per_second=480.0 / factor,
+        train_images_per_second=400.0 / factor,
     )
 
 
@@ -251,7 +252,7 @@ def test_a_time_gate_between_devices_is_undecided_and_fails_naming_the_fix(tmp_p
 def test_time_is_gated_only_when_asked(tmp_path, check_cli, monkeypatch):
     """A 1-seed run against itself, 30% slower: plain ``flowers check`` gates accuracy and loss only."""
     base = write(tmp_path, "base.json", standard())
-    slower = write(tmp_path, "slower.json", set_info(standard(), train_images_per_second=154.8 * 0.7))
+    slower = write(tmp_path, "slower.json", edit(standard(), train_images_per_second=154.8 * 0.7))
     code, out, _ = check_cli(base, slower)
     assert code == 0, out
     assert "gates:    test_accuracy, test_loss (not checked: train_images_per_second)" in out
