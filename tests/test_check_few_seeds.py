@@ -41,7 +41,7 @@ def test_a_clearly_worse_three_seed_run_fails_and_an_unchanged_one_passes_saying
     assert "too few seeds" not in out and "e+" not in out  # every limit is one a change can reach
 
 
-def test_the_issue_one_seed_false_alarms_pass(tmp_path, check_cli):
+def test_one_seed_loss_and_time_noise_passes(tmp_path, check_cli):
     """One seed each: test loss 0.03 -> 0.046 and 25% fewer images/s are seed and timing noise."""
     base = write(tmp_path, "base.json", seeded({"basic_cnn": [1.0]}, {"basic_cnn": [0.030]}, n_test=50))
     cur = seeded({"basic_cnn": [1.0]}, {"basic_cnn": [0.046]}, n_test=50)

@@ -1,7 +1,8 @@
 """``flowers check``'s gates: noise measured from the baseline's seeds, worst seeds, time figures
 chosen by the baseline, machines compared case by case, the false-alarm budget, and --calibrate.
 
-Each crafted regression of issue 16 has a test here that fails it with exit 1 naming the variant.
+Each regression scripts/crafted_regressions.py crafts from the committed baseline has a test here that
+fails it with exit 1 naming the variant.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def test_a_swingy_variant_gets_a_wide_limit_and_a_steady_one_a_tight_one(tmp_pat
 
 
 def test_another_cpus_trajectory_is_not_a_regression(tmp_path):
-    """The issue's false alarm: resnet50v2_finetune 0.767 on the baseline's CPU, 0.600 on another."""
+    """The same smoke case trains differently on another CPU: resnet50v2_finetune 0.767 on an Intel Xeon,
+    0.600 on an AMD EPYC, and a check between them is no regression."""
     base = seeded({"resnet50v2_finetune": SWINGY})
     assert compared(tmp_path, base, seeded({"resnet50v2_finetune": [0.600]})).regressed is False
     assert compared(tmp_path, base, seeded({"resnet50v2_finetune": [0.300]})).regressed is True
@@ -73,7 +75,7 @@ def test_tolerance_is_a_floor_whatever_the_noise(tmp_path):
 
 
 def test_partial_collapse_of_seeds_is_caught(tmp_path, check_cli):
-    """The issue's case: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gave p = 0.106), against a
+    """Two seeds of three collapse: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gives p = 0.106), against a
     baseline of ten seeds like the first three.  Against those three alone the few-seed rule lets it
     pass, and says so first: on 30 test images, three seeds cannot tell it from a variant whose
     seeds have a long tail, as smoke vgg16_transfer's do (docs/check.md)."""
