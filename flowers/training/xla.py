@@ -1,6 +1,6 @@
 """Whether training steps are compiled with XLA: ``--jit-compile`` on, off, or ``"auto"`` by this rule.
 
-XLA's gain depends on the CPU, and in both directions (``python benchmarks/step_probe.py --settings
+XLA's gain depends on the CPU, and in both directions (``python scripts/step_probe.py --settings
 default,xla``; figures in docs/speed.md): ResNet50V2's trainable part at 32 px trained
 2.4x faster with XLA on a 2-core AMD EPYC without AVX-512 (issue 17: 48.0 against 19.8 images/s),
 and 3.4x slower on a 2-core AMD EPYC with AVX-512, where TensorFlow's own kernels (oneDNN) are
