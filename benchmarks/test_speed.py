@@ -38,8 +38,7 @@ pytestmark = pytest.mark.speed
 
 # 5 classes x 64 synthetic images: 260 to train on (52 per class), 30 + 30 to validate and test; 5
 # epochs.  The feature cache's ideal gain for ResNet50V2 stays 1.20x (96 images a class and 10
-# epochs: 1.24x), and the group trains a third as long as with those, which took over 28 minutes on
-# a 2-core AMD EPYC without AVX-512 (issue 17).
+# epochs: 1.24x), and the group trains a third as long as with those (docs/speed.md: their time).
 IMAGES_PER_CLASS, IMAGE_SIZE, EPOCHS = 64, 96, 5
 NOISY_SPREAD = 0.25  # rounds of one pipeline further apart than this (max / min - 1): the ratio is noise
 STATS_KEYS = ("min", "max", "mean", "median", "iqr", "q1", "q3", "rounds")

@@ -84,6 +84,7 @@ MEAN = "mean"
 # of commit_info
 COMMIT_ID = "id"
 COMMIT_DIRTY = "dirty"
+COMMIT_TIME = "time"
 COMMIT_BRANCH = "branch"
 # of machine_info
 NODE = "node"
@@ -154,6 +155,8 @@ WALL_SECONDS = "wall_seconds"
 TRAIN_THROUGHPUT = "train_images_per_second"  # training images of every epoch over train_seconds
 STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s in the steps of epochs 2 and later
 CASE_THROUGHPUT = "case_images_per_second"  # never written: derived by readers over the case's wall time
+# the timings of a case, in seconds: a number or a list of one per epoch (BREAKDOWN's parts are seconds too)
+TIMINGS = (TRAIN_SECONDS, EPOCH_SECONDS, EPOCH_STEP_SECONDS, EVAL_SECONDS, WALL_SECONDS)
 PARAMS_TOTAL = "params_total"
 PARAMS_TRAINABLE = "params_trainable"
 MODEL_FINGERPRINT = "model_fingerprint"

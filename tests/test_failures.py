@@ -5,14 +5,14 @@ processes, as a user or CI runs them.
   left truncated (``flowers/training/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only),
   and a partial run is flagged ``"complete": false``.
 * A variant whose loss becomes NaN fails alone; the others' results are saved; report and check show it.
-* Bad image folders (acceptance command of issue 6) and bad options: a one-line error.
+* Bad image folders (a folder without class sub-folders, unreadable images) and bad options: a one-line error.
 * Unusable JSON: ``flowers report`` and ``flowers check`` exit 2 with one stderr line naming the file.
 * Hostile JSON: nothing is executed or unpickled, nothing written outside ``-o DIR`` (audit hooks).
 
 Covered elsewhere, not repeated here: each bad-data case in tests/test_data.py; a NaN loss in
 tests/test_train.py; profiles mixed in one report history (a warning, rows kept apart:
 tests/test_report.py::test_mixed_profiles_warn_and_are_not_mixed) and in check (exit 2:
-tests/test_check.py::test_profiles_must_match); two reports written into one folder at once
+tests/test_check_cli.py::test_profiles_must_match); two reports written into one folder at once
 (tests/test_report.py::test_two_reports_into_one_folder_at_once_stay_consistent); HTML escaping
 (tests/test_report.py::test_hostile_json_is_text_in_html_and_markdown).
 
@@ -282,7 +282,7 @@ def test_nan_loss_fails_that_variant_and_the_others_run(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------
-# Bad data folder (issue 6 acceptance) and bad options
+# Bad data folder and bad options
 # ------------------------------------------------------------------------------------------------
 
 

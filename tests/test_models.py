@@ -9,7 +9,7 @@ from flowers.registry import get_backbone, get_variant
 from flowers.training import downloads
 from flowers.training.models import create_model, preprocess, resolve_weights
 
-# From the original experiment's model summaries, at 160 px (DEVELOPERS.md).
+# From the original experiment's model summaries, at 160 px.
 PARAMS = {  # total, trainable
     "basic_cnn": (13_133_861, 13_133_861),
     "vgg16_transfer": (15_232_693, 518_005),

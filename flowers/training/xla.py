@@ -4,7 +4,7 @@ XLA's gain depends on the CPU, and in both directions: it speeds up ResNet50V2's
 an x86-64 CPU without AVX-512 and slows them down on one with AVX-512, where TensorFlow's own kernels
 (oneDNN) are fast.  So ``"auto"`` compiles with XLA on an x86-64 CPU without AVX-512 and nowhere
 else (not on a GPU either, where the paper profile's baseline was made without it).  The rule rests
-on the machines measured (docs/speed.md: the figures, and the probe that measures them): rerun the
+on the machines measured (docs/speed.md: the figures, and ``python scripts/step_probe.py`` that measures them): rerun the
 probe on a new kind of CPU or TensorFlow release, and set ``--jit-compile`` or ``--no-jit-compile``
 where it chooses wrong.  A profile asks for ``"auto"`` per variant (:mod:`flowers.training.profiles`).
 

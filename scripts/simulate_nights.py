@@ -1,10 +1,10 @@
 """Play nights of the nightly benchmark into a history store, with steps injected on known nights,
 and check that ``flowers trends`` flags every injected step and nothing else.
 
-    python benchmarks/simulate_nights.py STORE [--nights 40] [--seed 1]    # play, detect, score
-    python benchmarks/simulate_nights.py STORE --nights 300 --trends DIR   # ...and time flowers trends
-    python benchmarks/simulate_nights.py --calibrate 200 [--nights 40]     # rates over 200 draws, no files
-    python benchmarks/simulate_nights.py STORE --picture docs/trends.png   # the picture in docs/nightly.md
+    python scripts/simulate_nights.py STORE [--nights 40] [--seed 1]    # play, detect, score
+    python scripts/simulate_nights.py STORE --nights 300 --trends DIR   # ...and time flowers trends
+    python scripts/simulate_nights.py --calibrate 200 [--nights 40]     # rates over 200 draws, no files
+    python scripts/simulate_nights.py STORE --picture docs/trends.png   # the picture in docs/nightly.md
 
 Each night is a result file shaped like a real one: the committed smoke baseline
 (benchmarks/baselines/smoke-cpu.json) with every variant run for SEEDS seeds, a new commit and date,
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
-import json
 import sys
 import tempfile
 import time
@@ -33,6 +32,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
+
+from flowers.resultedit import dated, load, recorded, save, scaled
+from flowers.schema import config_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
@@ -121,35 +123,27 @@ def _config(variant: str, night: int, nights: int, base: dict) -> dict:
 
 def _case(bench: dict, seed: int, values: dict[str, float], config: dict) -> dict:
     case = copy.deepcopy(bench)
-    info = case["extra_info"]
-    variant = info["variant"]
+    variant = case["extra_info"]["variant"]
     case["name"] = f"test_variant[{variant}-seed={seed}]"
     case["fullname"] = f"benchmarks/test_variants.py::{case['name']}"
     case["params"] = {"variant": variant, "seed": seed}
     # A slower or faster night is so for the whole case: every throughput figure and timing moves alike.
-    speed = float(values["time"]) / info["steady_images_per_second"]
+    info = scaled(case["extra_info"], case["extra_info"]["steady_images_per_second"] / float(values["time"]))
     info.update(
         seed=seed,
         config={**config, "seed": seed},
+        config_hash=config_hash(config),
         test_accuracy=float(values["accuracy"]),
         test_loss=float(values["loss"]),
         steady_images_per_second=float(values["time"]),
-        train_images_per_second=info["train_images_per_second"] * speed,
-        train_seconds=info["train_seconds"] / speed,
-        wall_seconds=info["wall_seconds"] / speed,
-        epoch_step_seconds=[t / speed for t in info["epoch_step_seconds"]],
     )
-    info["config_hash"] = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    case["extra_info"] = info
     return case
 
 
 def night_run(template: dict, drawn: dict, night: int, nights: int) -> dict:
     """Night ``night`` as a result file's JSON."""
-    run = copy.deepcopy({k: v for k, v in template.items() if k != "benchmarks"})
-    run["datetime"] = (START + timedelta(days=night, seconds=night % 60)).isoformat()
-    commit = hashlib.sha1(f"night {night}".encode()).hexdigest()
-    run["commit_info"].update(id=commit, time=run["datetime"], dirty=False)
-    run["benchmarks"] = []
+    cases = []
     for bench in per_variant(template):
         variant = bench["extra_info"]["variant"]
         config = _config(
@@ -157,31 +151,22 @@ def night_run(template: dict, drawn: dict, night: int, nights: int) -> dict:
         )
         for seed in range(SEEDS):
             values = {m: drawn[variant][m][night, seed] for m in ("accuracy", "loss", "time")}
-            run["benchmarks"].append(_case(bench, seed, values, config))
-    run["flowers"]["cases"] = [
-        {
-            "name": b["name"],
-            "variant": b["extra_info"]["variant"],
-            "seed": b["extra_info"]["seed"],
-            "status": "ok",
-            "error": None,
-        }
-        for b in run["benchmarks"]
-    ]
-    return run
+            cases.append(_case(bench, seed, values, config))
+    when = (START + timedelta(days=night, seconds=night % 60)).isoformat()
+    commit = hashlib.sha1(f"night {night}".encode()).hexdigest()
+    run = {**{k: v for k, v in template.items() if k != "benchmarks"}, "benchmarks": cases}
+    return recorded(dated(run, when, commit))
 
 
 def play(store: Path, nights: int, seed: int) -> None:
     """Write ``nights`` nights into ``store`` through ``flowers store add``."""
     from flowers import store as history
 
-    template = json.loads(TEMPLATE.read_text())
+    template = load(TEMPLATE)
     drawn = draw(template, nights, np.random.default_rng(seed))
     with tempfile.TemporaryDirectory() as tmp:
         for night in range(nights):
-            path = Path(tmp) / "out.json"
-            path.write_text(json.dumps(night_run(template, drawn, night, nights)))
-            history.add(store, [path])
+            history.add(store, [save(Path(tmp) / "out.json", night_run(template, drawn, night, nights))])
 
 
 @dataclass
@@ -225,7 +210,7 @@ def calibrate(draws: int, nights: int) -> Score:
     from flowers.trends.series import Trend
     from flowers.trends.steps import detect
 
-    template = json.loads(TEMPLATE.read_text())
+    template = load(TEMPLATE)
     th, expected, n = Config().defaults, step_nights(nights), n_test(template)
     score = Score(nights=nights)
     for seed in range(draws):

@@ -1,6 +1,6 @@
 """The accuracy-time curve the lite profile's image size and epochs were chosen from (docs/running.md).
 
-    python benchmarks/lite_curve.py curve-32.json curve-64.json ... --picture docs/lite_curve.png
+    python scripts/lite_curve.py curve-32.json curve-64.json ... --picture docs/lite_curve.png
 
 Each file is one run of ``basic_cnn`` and ``mobilenet_v2_transfer`` at one image size, for E epochs
 and a few seeds, e.g. ``pytest benchmarks -k "basic_cnn or mobilenet" --data PHOTOS --weights DIR

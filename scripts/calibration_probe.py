@@ -1,6 +1,6 @@
 """How much class information a random, calibrated MobileNetV2 carries to its last features.
 
-    python benchmarks/calibration_probe.py [SEEDS]     # default 4 seeds; about a minute on 2 cores
+    python scripts/calibration_probe.py [SEEDS]     # default 4 seeds; about a minute on 2 cores
 
 For each seed, builds ``mobilenet_v2_transfer`` at 32 px on the synthetic set with random weights,
 calibrated two ways: BatchNorm statistics alone (version 1 of the ``random-calibrated`` recipe) and
@@ -8,8 +8,8 @@ the whole recipe of :func:`flowers.training.models.calibrate` (version 2).  Prin
 ridge-regression linear probe on the pooled features (chance 0.2).
 """
 
+import argparse
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -59,4 +59,6 @@ def main(seeds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seeds", nargs="?", type=int, default=4, help="how many seeds to probe (default: 4)")
+    main(parser.parse_args().seeds)

@@ -1,6 +1,6 @@
 """The smallest drop in test accuracy (and rise in test loss) the gate flags, for a nightly's shape.
 
-    python benchmarks/gate_power.py RUN.json --gates 10 --current-seeds 1,3,5 [--n-test 367]
+    python scripts/gate_power.py RUN.json --gates 10 --current-seeds 1,3,5 [--n-test 367]
 
 ``flowers check --calibrate RUN`` prints the same figures, sharing the 2% false-alarm budget over the
 gates of RUN itself; a run of two variants has 4 accuracy and loss gates where the lite nightly has 10

@@ -1,8 +1,8 @@
 """How much a fresh install of each role takes on disk: a new virtual environment per role, pip
 installing this checkout into it, then the size of the whole environment.
 
-    python benchmarks/install_size.py            # report-only (the package) and training (.[cpu])
-    python benchmarks/install_size.py "[gpu]"    # any extras, e.g. the GPU build
+    python scripts/install_size.py            # report-only (the package) and training (.[cpu])
+    python scripts/install_size.py "[gpu]"    # any extras, e.g. the GPU build
 
 Prints one line per role: the extras, the environment's size in MB (what ``du`` counts: every file's
 bytes), and whether TensorFlow is in it.  Needs the package index; takes minutes (TensorFlow's wheel).
@@ -10,8 +10,8 @@ bytes), and whether TensorFlow is in it.  Needs the package index; takes minutes
 
 from __future__ import annotations
 
+import argparse
 import subprocess
-import sys
 import tempfile
 import venv
 from pathlib import Path
@@ -52,4 +52,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "extras", nargs="*", help='extras to install, e.g. "[gpu]" (default: none, then "[cpu]": both roles)'
+    )
+    raise SystemExit(main(parser.parse_args().extras))

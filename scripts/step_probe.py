@@ -1,13 +1,13 @@
 """Training speed of each variant under candidate settings, side by side (not a timed test).
 
-    python benchmarks/step_probe.py          # smoke profile, every variant, default vs XLA, 2 rounds
-    python benchmarks/step_probe.py --variants resnet50v2_finetune --settings default,avx2,avx2-xla,batch64
-    python benchmarks/step_probe.py --list   # the candidate settings
-    python benchmarks/step_probe.py --profile lite --data synthetic --weights none \
+    python scripts/step_probe.py          # smoke profile, every variant, default vs XLA, 2 rounds
+    python scripts/step_probe.py --variants resnet50v2_finetune --settings default,avx2,avx2-xla,batch64
+    python scripts/step_probe.py --list   # the candidate settings
+    python scripts/step_probe.py --profile lite --data synthetic --weights none \
         --variants resnet50v2_finetune --settings avx2-xla-32,avx2-xla-48,avx2-xla-64 --epochs 3
 
-The first command took 11 minutes on 2 shared AMD EPYC cores (load average 1-3.5), most of it in
-XLA's slow ResNet50V2 steps there; ``--variants`` and ``--settings`` narrow it.
+The first command runs for minutes on a 2-core CPU (docs/speed.md gives its time and figures), most of
+it in ResNet50V2's steps with XLA; ``--variants`` and ``--settings`` narrow it.
 
 Each (round, setting) is a fresh Python process (thread counts and oneDNN's environment variables act
 only before TensorFlow starts) that runs ``flowers.training.train.run`` on the profile's data for the chosen

@@ -1,6 +1,6 @@
 """What the live progress bars cost training: per batch, against the time of a training batch.
 
-    python benchmarks/progress_overhead.py [UPDATES]
+    python scripts/progress_overhead.py [UPDATES]
 
 Prints (a) the cost of one bar update when the bar is live (drawn to a terminal stand-in, at most
 every flowers.training.progress.REDRAW_SECONDS, as in a case) and when it is off (output not a terminal), per
@@ -10,9 +10,9 @@ A batch makes one update, so (c) is the slowdown of training by the bars; larger
 only make it smaller.
 """
 
+import argparse
 import contextlib
 import os
-import sys
 import time
 
 from flowers.training import train
@@ -69,4 +69,6 @@ def main(updates: int = 100_000) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("updates", nargs="?", type=int, default=100_000, help="bar updates to time (default: 100000)")
+    main(parser.parse_args().updates)

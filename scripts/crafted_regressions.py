@@ -1,19 +1,22 @@
-"""Craft each regression that issue 16 found passing the gate from a real run, and check each fails.
+"""Craft regressions from a real run, each of a kind a gate could let pass, and check that each fails.
 
-    python benchmarks/crafted_regressions.py [BASELINE]     # default: benchmarks/baselines/smoke-cpu.json
+    python scripts/crafted_regressions.py [BASELINE]     # default: benchmarks/baselines/smoke-cpu.json
 
 The current run of every case is one seed of BASELINE itself (nothing changed: must pass), then
-altered one way at a time; each must make ``flowers check BASELINE CURRENT`` exit 1 naming the
-variant (or 2 naming the file, for an unreadable newest run).  A change of what a variant is (its
-preprocessing, a feature cache skipped, layers unfrozen, its head, learning rate, epochs or
-weights) must fail with accuracy and loss unchanged and only ``--metrics accuracy`` asked for, on a
-``CHANGED`` row naming the fact.  Prints one line per case and exits 1 when any is not caught.
-tests/test_check_gates.py, tests/test_facts.py and tests/test_results_robust.py test the same
-classes on made-up runs; this shows them on real numbers.
+altered one way at a time (with :mod:`flowers.resultedit`): a score that is not a valid number, a
+small variant 20 times slower (alone, and in a run merged from parts), two of three seeds
+collapsing, each change of what a variant is.  Each must make ``flowers check BASELINE CURRENT``
+exit 1 naming the variant (or 2 naming the file, for an unreadable newest run).  A change of what a
+variant is (its preprocessing, a feature cache skipped, layers unfrozen, its head, learning rate,
+epochs or weights) must fail with accuracy and loss unchanged and only ``--metrics accuracy`` asked
+for, on a ``CHANGED`` row naming the fact.  Prints one line per case and exits 1 when any is not
+caught.  tests/test_check_gates.py, tests/test_facts.py and tests/test_results_robust.py test the
+same kinds on made-up runs; this shows them on real numbers.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import copy
 import io
@@ -23,8 +26,10 @@ import tempfile
 from pathlib import Path
 
 from flowers import cli
+from flowers.resultedit import edit, infos, keep_seeds, load, save, slower
 
 ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
 SMALL = ("basic_cnn", "vgg16_transfer", "mobilenet_v2_transfer")  # timed over a fraction of a second
 
 
@@ -37,37 +42,6 @@ def check(*argv: object) -> tuple[int, str, str]:
     return code, text.splitlines()[-1], text
 
 
-def seeds(run: dict, keep: set[int]) -> dict:
-    """``run`` with only the cases of seeds ``keep`` (and its run-level record to match)."""
-    run = copy.deepcopy(run)
-    run["benchmarks"] = [b for b in run["benchmarks"] if b["extra_info"]["seed"] in keep]
-    run["flowers"]["cases"] = [c for c in run["flowers"]["cases"] if c["seed"] in keep]
-    return run
-
-
-def edit(run: dict, variant: str, **values) -> dict:
-    """``run`` with ``extra_info`` keys of ``variant``'s cases set (a value may be a function of the old one)."""
-    run = copy.deepcopy(run)
-    for b in run["benchmarks"]:
-        info = b["extra_info"]
-        if info["variant"] == variant:
-            info.update({k: v(info[k]) if callable(v) else v for k, v in values.items()})
-    return run
-
-
-def slower(run: dict, variant: str, factor: float) -> dict:
-    """Every timing of ``variant`` ``factor`` times longer, every throughput as much lower."""
-    return edit(
-        run,
-        variant,
-        train_seconds=lambda s: s * factor,
-        wall_seconds=lambda s: s * factor,
-        epoch_step_seconds=lambda steps: [s * factor for s in steps],
-        train_images_per_second=lambda r: r / factor,
-        steady_images_per_second=lambda r: r / factor,
-    )
-
-
 def merged(run: dict) -> dict:
     """``run`` as ``flowers merge`` writes parts from runners of different names."""
     run = copy.deepcopy(run)
@@ -77,14 +51,9 @@ def merged(run: dict) -> dict:
     return run
 
 
-def facts_of(run: dict, variant: str) -> dict:
-    """The extra_info of ``variant``'s first case in ``run``."""
-    return next(b["extra_info"] for b in run["benchmarks"] if b["extra_info"]["variant"] == variant)
-
-
 def changed_facts(run: dict) -> list[tuple[str, dict, str]]:
     """(what, current run, the words its CHANGED row must hold): each a change no score shows."""
-    vgg16, resnet = facts_of(run, "vgg16_transfer"), facts_of(run, "resnet50v2_finetune")
+    vgg16, resnet = infos(run, "vgg16_transfer")[0], infos(run, "resnet50v2_finetune")[0]
     work = vgg16["work"]
     through = work["train_images"] + work["validation_images"] + work["test_images"]
     frozen = "block5_conv3 Conv2D frozen"
@@ -146,7 +115,7 @@ def changed_facts(run: dict) -> list[tuple[str, dict, str]]:
 
 def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str, str]]:
     """(what, current run, check options, variant the verdict must name, words it must print)."""
-    one = seeds(run, {0})
+    one = keep_seeds(run, {0})
     out = [("unchanged, one seed", one, (), "", "")]
     for key, bad in [
         ("test_accuracy", float("nan")),
@@ -161,17 +130,17 @@ def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str, str]]:
             (f"ok case with {key} = {bad!r}", edit(one, "vgg16_transfer", **{key: bad}), (), "vgg16_transfer", "")
         )
     for variant in SMALL:
-        out.append((f"{variant} 20x slower", slower(one, variant, 20), ("--metrics", "time"), variant, ""))
+        out.append((f"{variant} 20x slower", slower(one, 20, variant), ("--metrics", "time"), variant, ""))
     out.append(
         (
             "merged parts of runners with other names, mobilenet 20x slower",
-            merged(slower(one, "mobilenet_v2_transfer", 20)),
+            merged(slower(one, 20, "mobilenet_v2_transfer")),
             ("--metrics", "time"),
             "mobilenet_v2_transfer",
             "",
         )
     )
-    three = seeds(run, {0, 1, 2})
+    three = keep_seeds(run, {0, 1, 2})
     collapsed = copy.deepcopy(three)
     for b in collapsed["benchmarks"]:
         if b["extra_info"]["variant"] == "basic_cnn" and b["extra_info"]["seed"] != 1:
@@ -185,20 +154,19 @@ def cases(run: dict) -> list[tuple[str, dict, tuple[str, ...], str, str]]:
 
 
 def main(argv: list[str]) -> int:
-    baseline = Path(argv[0]) if argv else ROOT / "benchmarks" / "baselines" / "smoke-cpu.json"
-    run, failures = json.loads(baseline.read_text()), 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("baseline", nargs="?", type=Path, default=BASELINE, help=f"a result file (default: {BASELINE})")
+    baseline = parser.parse_args(argv).baseline
+    run, failures = load(baseline), 0
     with tempfile.TemporaryDirectory() as tmp:
         for what, current, options, variant, words in cases(run):
-            path = Path(tmp) / "current.json"
-            path.write_text(json.dumps(current))
-            code, last, text = check(baseline, path, *options)
+            code, last, text = check(baseline, save(Path(tmp) / "current.json", current), *options)
             caught = code == 0 if not variant else code == 1 and variant in last and words in text
             failures += not caught
             print(f"{'ok    ' if caught else 'MISSED'} exit {code}  {what}: {last}")
         folder = Path(tmp) / "runs"
-        folder.mkdir()
-        (folder / "0001_old.json").write_text(json.dumps(seeds(run, {0})))
-        (folder / "0002_new.json").write_text(json.dumps(seeds(run, {0}))[:5000])  # truncated
+        save(folder / "0001_old.json", keep_seeds(run, {0}))
+        (folder / "0002_new.json").write_text(json.dumps(keep_seeds(run, {0}))[:5000])  # truncated
         code, last, _ = check(baseline, folder)
         caught = code == 2 and "0002_new.json" in last
         failures += not caught
