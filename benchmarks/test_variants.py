@@ -44,6 +44,7 @@ def test_variant(benchmark, variant, seed, case_inputs, progress):
                 progress,
                 cache_memory_limit=inputs.cache_memory_limit,
                 tensorboard=inputs.tensorboard,
+                cache=inputs.cache,
             )
         except TrainingFailed as exc:
             return {schema.STATUS: schema.FAILED, schema.ERROR: str(exc), schema.FAILED_EPOCH: exc.epoch}

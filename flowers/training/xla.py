@@ -4,9 +4,10 @@ XLA's gain depends on the CPU, and in both directions: it speeds up ResNet50V2's
 an x86-64 CPU without AVX-512 and slows them down on one with AVX-512, where TensorFlow's own kernels
 (oneDNN) are fast.  So ``"auto"`` compiles with XLA on an x86-64 CPU without AVX-512 and nowhere
 else (not on a GPU either, where the paper profile's baseline was made without it).  The rule rests
-on the machines measured (docs/speed.md: the figures, and ``python scripts/step_probe.py`` that measures them): rerun the
-probe on a new kind of CPU or TensorFlow release, and set ``--jit-compile`` or ``--no-jit-compile``
-where it chooses wrong.  A profile asks for ``"auto"`` per variant (:mod:`flowers.training.profiles`).
+on the machines measured (their figures in docs/speed.md, measured by ``python
+scripts/step_probe.py``): rerun the probe on a new kind of CPU or TensorFlow release, and set
+``--jit-compile`` or ``--no-jit-compile`` where it chooses wrong.  A profile asks for ``"auto"`` per
+variant (:mod:`flowers.training.profiles`).
 
 XLA changes the numerics, so a result records the choice in its config: ``jit_compile`` (what was
 used) and, when the rule chose, ``jit_compile_auto`` (why).  A case resolves it once

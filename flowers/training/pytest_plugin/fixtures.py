@@ -1,5 +1,6 @@
 """The fixtures a case uses: ``progress`` (lines and live bars past pytest's capture) and
-``case_inputs`` (the case's settings, its data loader, the cache limit and its TensorBoard folder)."""
+``case_inputs`` (the case's settings, its data loader, the cache limit, its TensorBoard folder and
+the session's cache of compiled models)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from flowers.training.profiles import TrainConfig
 from flowers.training.pytest_plugin.session import FlowersSession
+from flowers.training.session import SessionCache
 
 if TYPE_CHECKING:
     from flowers.training.data import Splits
@@ -47,6 +49,7 @@ class CaseInputs:
     load_data: Callable[[], tuple[Splits, bool]]
     cache_memory_limit: int | None
     tensorboard: Path | None
+    cache: SessionCache  # the session's compiled models and FLOP counts, for train.run
 
 
 @pytest.fixture
@@ -63,4 +66,4 @@ def case_inputs(request: pytest.FixtureRequest, variant: str, seed: int, progres
         return flowers.data.get(key, lambda: load(config.data, config.image_size, strict=key[2], progress=progress))
 
     tensorboard = options.tensorboard / request.node.callspec.id if options.tensorboard else None
-    return CaseInputs(config, options.profile, load_data, options.cache_memory_limit, tensorboard)
+    return CaseInputs(config, options.profile, load_data, options.cache_memory_limit, tensorboard, flowers.cache)

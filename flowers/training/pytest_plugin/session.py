@@ -20,6 +20,7 @@ import pytest
 from flowers.errors import UserError
 from flowers.training.profiles import TrainConfig, make_config
 from flowers.training.pytest_plugin.options import Options, import_variants, parse
+from flowers.training.session import SessionCache
 
 if TYPE_CHECKING:
     from flowers.training.data import Splits
@@ -67,6 +68,7 @@ class FlowersSession:
     options: Options  # the command line, parsed and checked
     run_config: TrainConfig  # the session's settings (the first seed's), before any variant's own
     data: LoadedData = field(default_factory=LoadedData)  # the data sets loaded so far
+    cache: SessionCache = field(default_factory=SessionCache)  # compiled models and FLOP counts the cases reuse
     update: Update | None = None  # --update-baseline FILE: the baseline and, at the end, the run to splice
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)  # nodeid -> the run record's case entry
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # nodeid -> a variant case's extra_info
