@@ -1,6 +1,6 @@
 """The package's shape: the reading side apart from the training side, no import circle, check,
-report and trends that use one another's public names only and one way, and the benchmark cases'
-conftest that only loads the plugin.
+report and trends that use one another's public names only and one way, the benchmark cases'
+conftest that only loads the plugin, and no module of 450 lines or more.
 
 What counts, read from the source with ``ast`` (nothing is imported):
 
@@ -265,3 +265,9 @@ def test_the_benchmarks_conftest_only_loads_the_plugin():
     assert len(conftest.read_text().splitlines()) < 40
     assert not [n for n in ast.walk(parsed) if isinstance(n, ast.FunctionDef)]  # no hooks or fixtures of its own
     assert 'pytest_plugins = ["flowers.training.pytest_plugin"]' in conftest.read_text()
+
+
+def test_every_module_stays_under_450_lines():
+    sources = [p for folder in ("flowers", "tests", "scripts", "benchmarks") for p in (ROOT / folder).rglob("*.py")]
+    long = {str(p.relative_to(ROOT)): n for p in sources if (n := len(p.read_text().splitlines())) >= 450}
+    assert not long, f"split these modules (450 lines at most): {long}"
