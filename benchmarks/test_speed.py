@@ -24,21 +24,22 @@ import pytest
 import tensorflow as tf
 from pytest_benchmark.stats import Stats
 
-from flowers import cost, data, measure, train, work
-from flowers.models import create_model
-from flowers.profiles import TrainConfig
-from flowers.pytest_plugin.signals import measuring
-from flowers.pytest_plugin.state import options
-from flowers.synthetic import write_folder
+from flowers import cost
+from flowers.training import data, measure, train, work
+from flowers.training.case import Case
+from flowers.training.models import create_model
+from flowers.training.profiles import TrainConfig
+from flowers.training.pytest_plugin.session import options
+from flowers.training.pytest_plugin.signals import measuring
+from flowers.training.session import SessionCache
+from flowers.training.synthetic import write_folder
 
 pytestmark = pytest.mark.speed
 
 # 5 classes x 64 synthetic images: 260 to train on (52 per class), 30 + 30 to validate and test; 5
 # epochs.  The feature cache's ideal gain for ResNet50V2 stays 1.20x (96 images a class and 10
-# epochs: 1.24x), and the group trains a third as long as with those, which took over 28 minutes on
-# a 2-core AMD EPYC without AVX-512 (issue 17).
+# epochs: 1.24x), and the group trains a third as long as with those (docs/speed.md: their time).
 IMAGES_PER_CLASS, IMAGE_SIZE, EPOCHS = 64, 96, 5
-ROUNDS = 2  # of each pipeline, by default
 NOISY_SPREAD = 0.25  # rounds of one pipeline further apart than this (max / min - 1): the ratio is noise
 STATS_KEYS = ("min", "max", "mean", "median", "iqr", "q1", "q3", "rounds")
 
@@ -63,13 +64,13 @@ def run_config(request):
         image_size=given.image_size or IMAGE_SIZE,
         epochs=given.epochs or EPOCHS,
         batch_size=given.batch_size or 32,
-        seed=given.seed or 0,
+        seed=given.seed,
     )
 
 
 @pytest.fixture(scope="module")
 def rounds(request):
-    return options(request.config).speed_rounds or ROUNDS  # at least 2, checked with the other options
+    return options(request.config).speed_rounds  # at least 2 (flowers.training.pytest_plugin.options)
 
 
 def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
@@ -100,7 +101,7 @@ def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
 
     n = len(files("train")[0])
     model = create_model(variant, len(names), config.image_size, config.weights)
-    train.compile_model(model, config, config.for_variant(variant)["learning_rate"])
+    Case.of(variant, config).compile(model)
     # The suite's order of training images, epoch by epoch; Keras reads on across epochs.
     fit = model.fit(
         dataset("train", train.index_batches(n, config.batch_size, config.seed, config.epochs)),
@@ -114,13 +115,13 @@ def plain_pipeline(variant: str, folder, config: TrainConfig) -> dict:
     return {"history": fit.history, "test_loss": test_loss, "test_accuracy": test_accuracy}
 
 
-def suite_pipeline(variant: str, folder, config: TrainConfig) -> dict:
-    """The suite: files decoded once (flowers.data), frozen layers once (feature cache), train.run.
+def suite_pipeline(variant: str, folder, config: TrainConfig, session: SessionCache) -> dict:
+    """The suite: files decoded once (flowers.training.data), frozen layers once (feature cache), train.run.
 
-    Each round compiles its own training step, as the plain pipeline does: without clearing, a
-    later round would reuse the first one's (train.compiled) and skip its tracing."""
-    train.clear_compiled()
-    return train.run(variant, data.load(str(folder), config.image_size), config)
+    Each round compiles its own training step, as the plain pipeline does: without forgetting, a
+    later round would reuse the first one's (flowers.training.reuse) and skip its tracing."""
+    session.forget_models()
+    return train.run(variant, data.load(str(folder), config.image_size), config, cache=session)
 
 
 def timed(pipeline, *args) -> tuple[float, dict]:
@@ -140,7 +141,9 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
     configs = {name: replace(run_config, feature_cache=name == "suite") for name in ("plain", "suite")}
     sizes = {split: len(list((folder / split).glob("*/*.png"))) for split in ("train", "validation", "test")}
     # Counted before any clock starts (and then cached, so no round pays for it), like the peak.
-    prefix, suffix = work.prefix_suffix_flops(variant, len(list((folder / "train").iterdir())), run_config.image_size)
+    session = SessionCache()
+    classes = len(list((folder / "train").iterdir()))
+    prefix, suffix = work.prefix_suffix_flops(variant, classes, run_config.image_size, session)
     measure.peak_gflops()
     plain, suite = [], []  # (seconds, result) per round, in the order run
 
@@ -158,7 +161,7 @@ def test_speed(benchmark, variant, folder, run_config, rounds, progress):
             run_plain()
 
     def suite_round():
-        seconds, result = timed(suite_pipeline, variant, folder, configs["suite"])
+        seconds, result = timed(suite_pipeline, variant, folder, configs["suite"], session)
         suite.append((seconds, result))
         progress(
             f"{variant}  round {len(suite)}  suite  {seconds:.1f}s  final loss {result['history']['loss'][-1]:.6f}"

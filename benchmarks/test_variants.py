@@ -8,10 +8,11 @@ import time
 import pytest
 import tensorflow as tf
 
-from flowers import schema, train
+from flowers import schema
 from flowers.errors import TrainingFailed, UserError
-from flowers.pytest_plugin.signals import measuring
 from flowers.registry import get_variant
+from flowers.training import train
+from flowers.training.pytest_plugin.signals import measuring
 
 
 def test_variant(benchmark, variant, seed, case_inputs, progress):
@@ -43,6 +44,7 @@ def test_variant(benchmark, variant, seed, case_inputs, progress):
                 progress,
                 cache_memory_limit=inputs.cache_memory_limit,
                 tensorboard=inputs.tensorboard,
+                cache=inputs.cache,
             )
         except TrainingFailed as exc:
             return {schema.STATUS: schema.FAILED, schema.ERROR: str(exc), schema.FAILED_EPOCH: exc.epoch}

@@ -1,7 +1,8 @@
 """flowers-bench: reproducible transfer-learning benchmarks on tf_flowers.
 
-Data flows one way: ``data`` -> ``models`` -> ``train`` -> result JSON (pytest-benchmark)
--> ``results`` -> ``report`` / ``check``.  ``report`` and ``check`` never import TensorFlow.
+Data flows one way: :mod:`flowers.training` (``data`` -> ``models`` -> ``train``, run as pytest-benchmark
+cases) -> result JSON (its keys in ``schema``) -> ``results`` -> ``report``, ``check``, ``trends``.  The reading
+side never imports the training side, nor TensorFlow.
 ``from flowers import Variant, register`` adds your own variants (see :mod:`flowers.registry`).
 """
 

@@ -5,8 +5,8 @@ the parameter counts, the preprocessing it applies), its weights, its config (se
 and the work it did, counted while it ran (images through the frozen backbone, optimizer steps,
 images trained on and evaluated, FLOPs per training step and in total, whether the feature cache
 was used).  Each is a function of the code, the settings and the data alone: no weight value, no
-timing, no number a training computed (:mod:`flowers.identity`, :mod:`flowers.preprocessing` and
-:mod:`flowers.work` record them so).  So two runs of unchanged code agree on them exactly, on any
+timing, no number a training computed (:mod:`flowers.training.identity`, :mod:`flowers.training.preprocessing` and
+:mod:`flowers.training.work` record them so).  So two runs of unchanged code agree on them exactly, on any
 CPU and whatever the seed, and a fact that differs is a change: no noise model is needed, and no
 tolerance is given.
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from flowers import architecture, schema
+from flowers import schema
 from flowers.results import Case
 
 MAX_LAYER_CHANGES = 6  # layer differences listed before "… N more"
@@ -158,7 +158,7 @@ def _data(a: Case, b: Case) -> list[Difference]:
 def _weights(a: Case, b: Case) -> list[Difference]:
     if a.weights is None or b.weights is None or a.weights == b.weights:
         return []
-    return [Difference("weights", architecture.weights_label(a.weights), architecture.weights_label(b.weights))]
+    return [Difference("weights", weights_label(a.weights), weights_label(b.weights))]
 
 
 def _preprocessing(a: Case, b: Case) -> list[Difference]:
@@ -311,3 +311,21 @@ def unrecorded(base: Sequence[Case], cur: Sequence[Case], same_machine: bool) ->
 def is_setting(difference: Difference) -> bool:
     """Whether ``difference`` is of the config or the data (which a report lists by setting, across variants)."""
     return difference.fact == DATA or difference.fact.startswith(CONFIG)
+
+
+def weights_label(w: Any) -> str:
+    """``none``, ``imagenet (vgg16_…_notop.h5)``, ``file.h5 sha256 0123456789ab`` or
+    ``random-calibrated v2 on 240 training images``."""
+    if not isinstance(w, dict):
+        return "not recorded"
+    source = str(w.get(schema.WEIGHTS_SOURCE, "?"))
+    if source == "imagenet":
+        return f"imagenet ({w.get(schema.WEIGHTS_FILE, '?')})"
+    if source == "file":
+        return f"{w.get(schema.WEIGHTS_FILE, '?')} sha256 {str(w.get(schema.WEIGHTS_SHA256, '?'))[:12]}"
+    if source == "random-calibrated":
+        return (
+            f"random-calibrated v{w.get(schema.WEIGHTS_VERSION, 1)} on {w.get(schema.WEIGHTS_IMAGES, '?')} "
+            "training images"
+        )
+    return source

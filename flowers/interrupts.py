@@ -3,13 +3,13 @@ while a command writes its files (raise at the next safe point).
 
 Raised straight from a signal handler, ``KeyboardInterrupt`` unwinds through ``model.fit`` while
 tf.data's threads are still reading batches through ``tf.numpy_function`` (Python code on
-TensorFlow's threads); tearing that down mid-step can crash the process (CI saw a SIGSEGV once while
-pytest was ending such a run).  So while :func:`training` is active the first signal is only noted:
-Keras ends ``fit`` at the next batch (``flowers.callbacks.StopOnSignal`` asks it to), ``fit`` shuts its
+TensorFlow's threads); tearing that down mid-step can crash the process (a SIGSEGV while pytest
+ends the run).  So while :func:`training` is active the first signal is only noted:
+Keras ends ``fit`` at the next batch (``flowers.training.callbacks.StopOnSignal`` asks it to), ``fit`` shuts its
 pipeline down as it always does, and :func:`training` raises ``KeyboardInterrupt`` afterwards.  A
 second signal, or one outside training (loading data, building the feature cache), raises at once.
 
-:func:`handle` is installed as the SIGINT/SIGTERM handler by :mod:`flowers.pytest_plugin`, in
+:func:`handle` is installed as the SIGINT/SIGTERM handler by :mod:`flowers.training.pytest_plugin`, in
 flowers-bench sessions only; without it :func:`training` changes nothing.
 
 A command such as ``flowers trends`` runs in :func:`deferred`, which installs :func:`handle` itself:

@@ -3,8 +3,13 @@
 Like timm's registry this module imports nothing heavy (no Keras, no TensorFlow), so ``flowers
 report`` and ``flowers check`` read the same registry as the benchmark cases.  A variant is a small
 declarative :class:`Variant`; its backbone a :class:`Backbone` named by key; building either lives
-in :mod:`flowers.models`.  Code is referenced as ``"module:attr"`` strings (a head may also be a
+in :mod:`flowers.training.models`.  Code is referenced as ``"module:attr"`` strings (a head may also be a
 callable), imported only when a model is built (:func:`load`).
+
+A variant also carries the forward FLOPs of its model counted at two image sizes (:class:`Flops`), so
+that :mod:`flowers.shards` can balance shards by expected cost without building a model
+(:func:`flowers.cost.forward_flops` reads any size off them; a variant without them is counted on its
+built model by the training side).
 
 Adding a built-in variant touches one place: a ``register(Variant(...))`` call below.  User code adds
 its own the same way (``from flowers import Variant, register``), see docs/variants.md.  The registry's
@@ -21,7 +26,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Backbone:
-    """A ``keras.applications`` backbone as plain data (built by :func:`flowers.models.create_model`)."""
+    """A ``keras.applications`` backbone as plain data (built by :func:`flowers.training.models.create_model`)."""
 
     name: str
     constructor: str  # "module:attr", called with include_top=False, weights, input_tensor, input_shape
@@ -54,6 +59,21 @@ class Original:
 
 
 @dataclass(frozen=True)
+class Flops:
+    """Forward FLOPs per image (5 classes) of a variant's frozen prefix and trainable suffix, as
+    :func:`flowers.training.measure.forward_flops` counts them at two image sizes; the test suite
+    recounts them (tests/test_shards.py), so they cannot go stale."""
+
+    sizes: tuple[int, int]  # the image sizes counted at, in pixels
+    prefix: tuple[int, int]  # the frozen prefix's count at each size (0, 0 when nothing is frozen)
+    suffix: tuple[int, int]  # the trainable suffix's count at each size
+
+    def __post_init__(self) -> None:
+        if not 0 < self.sizes[0] < self.sizes[1]:
+            raise ValueError(f"Flops sizes {self.sizes}: two image sizes, the smaller first")
+
+
+@dataclass(frozen=True)
 class Variant:
     name: str
     description: str
@@ -63,6 +83,7 @@ class Variant:
     learning_rate: float = 1e-4
     augment: bool = False
     original: Original | None = None  # the model in the original experiment, when there was one
+    flops: Flops | None = None  # the model's counted forward FLOPs; None: counted when shards are balanced
 
     @property
     def min_image_size(self) -> int:
@@ -109,7 +130,9 @@ _BACKBONES: dict[str, Backbone] = {
         ),
     )
 }
-_VARIANTS: dict[str, Variant] = {}
+_VARIANTS: dict[str, Variant] = {}  # name -> variant, in registration order (built-ins first)
+
+AUGMENT_FACTOR = 5  # offline augmentation (Variant.augment): each training image and 4 altered copies
 
 
 def get_backbone(name: str) -> Backbone:
@@ -145,6 +168,11 @@ def list_variants() -> list[str]:
     return list(_VARIANTS)
 
 
+def ordered(names: list[str]) -> list[str]:
+    """Registered variants in registry order, then the others in first-seen order."""
+    return [v for v in _VARIANTS if v in names] + [v for v in dict.fromkeys(names) if v not in _VARIANTS]
+
+
 def original(name: str) -> Original | None:
     """The original experiment's model and numbers for variant ``name``, if it had one."""
     variant = _VARIANTS.get(name)
@@ -160,8 +188,9 @@ register(
     Variant(
         name="basic_cnn",
         description="small CNN: Conv16-Pool-Conv32-Pool-Conv64-Pool-Flatten-Dense512-Dense",
-        head="flowers.models:small_cnn_head",
+        head="flowers.training.models:small_cnn_head",
         original=Original("1", test_loss=0.7827, test_accuracy=0.6948),
+        flops=Flops((32, 160), prefix=(0, 0), suffix=(6_721_054, 167_890_462)),
     )
 )
 register(
@@ -170,7 +199,7 @@ register(
         description="VGG16 (frozen) + GAP + Dense1000 + Dense",
         backbone="vgg16",
         frozen_until="block5_pool",  # the whole backbone
-        head="flowers.models:vgg16_head",
+        head="flowers.training.models:vgg16_head",
         original=Original(
             "2",
             test_loss=0.8474,
@@ -182,16 +211,20 @@ register(
                 "keras.applications preprocess_input, which is why its VGG16 row is far above 0.41.",
             ),
         ),
+        flops=Flops((32, 160), prefix=(626_797_568, 15_669_939_200), suffix=(1_035_542, 1_047_830)),
     )
 )
+# The two ResNet50V2 variants share one model (augmentation changes the data, not the model).
+_RESNET_FINETUNE_FLOPS = Flops((32, 160), prefix=(61_097_088, 1_526_883_456), suffix=(81_796_254, 2_038_967_454))
 register(
     Variant(
         name="resnet50v2_finetune",
         description="ResNet50V2, layers[:86] frozen (to conv3_block4_out) + GAP + Dense32 + BN + Dense32 + Dense",
         backbone="resnet50v2",
         frozen_until="conv3_block4_out",
-        head="flowers.models:resnet_head",
+        head="flowers.training.models:resnet_head",
         original=Original("3.1", test_loss=0.3708, test_accuracy=0.8801),
+        flops=_RESNET_FINETUNE_FLOPS,
     )
 )
 register(
@@ -200,9 +233,10 @@ register(
         description="resnet50v2_finetune + offline augmentation (x5: flips, brightness, contrast)",
         backbone="resnet50v2",
         frozen_until="conv3_block4_out",
-        head="flowers.models:resnet_head",
+        head="flowers.training.models:resnet_head",
         augment=True,
         original=Original("3.2", test_loss=0.3177, test_accuracy=0.9101),
+        flops=_RESNET_FINETUNE_FLOPS,
     )
 )
 register(
@@ -211,7 +245,8 @@ register(
         description="MobileNetV2 1.0 (frozen) + GAP + Dropout0.2 + Dense",
         backbone="mobilenet_v2",
         frozen_until="out_relu",  # the whole backbone
-        head="flowers.models:mobilenet_head",
+        head="flowers.training.models:mobilenet_head",
         learning_rate=1e-3,  # only a linear classifier trains: 1e-4 needs many more epochs to converge
+        flops=Flops((32, 160), prefix=(12_609_728, 312_787_136), suffix=(14_110, 44_830)),
     )
 )

@@ -1,10 +1,10 @@
 """The result format, in one place: every key of a result file, the run record, the config hash,
 the schema version and the migration of older files.  Plain constants and functions; no Keras.
 
-Writers (:mod:`flowers.train`, the pytest plugin, :mod:`flowers.merge`, and the records of
-:mod:`flowers.data`, :mod:`flowers.features`, :mod:`flowers.architecture`, :mod:`flowers.models`)
-and readers (:mod:`flowers.results`, and through it report, check, store and trends) name every
-key from here.  A result file is what ``pytest benchmarks --benchmark-json FILE`` (or
+Writers (:mod:`flowers.training.train`, the pytest plugin, :mod:`flowers.merge`, and the records of
+:mod:`flowers.training.data`, :mod:`~flowers.training.features`, :mod:`~flowers.training.architecture`,
+:mod:`~flowers.training.models`) and readers (:mod:`flowers.results`, and through it report, check,
+store and trends) name every key from here.  A result file is what ``pytest benchmarks --benchmark-json FILE`` (or
 ``--benchmark-autosave``) writes: pytest-benchmark's JSON with flowers-bench's parts in it.
 
 * ``machine_info`` (pytest-benchmark's), with ``machine_info["flowers"]`` (:data:`ENVIRONMENT`) =
@@ -42,9 +42,9 @@ key from here.  A result file is what ``pytest benchmarks --benchmark-json FILE`
   preprocessing{function, mode, channels, mean, std, range, digest}}`` (the model as built:
   ``"name Class trainable|frozen"`` per layer, auto-numbered names without their number; the head's
   layers as ``"Dense(512) activation=relu"``; the preprocessing found by a probe image,
-  :mod:`flowers.preprocessing`), ``work{backbone_images, optimizer_steps, train_images,
+  :mod:`flowers.training.preprocessing`), ``work{backbone_images, optimizer_steps, train_images,
   validation_images, test_images, step_flops, total_flops}`` (counted while the case ran,
-  :mod:`flowers.work`) and ``execution{xla, onednn, mixed_precision, device, replicas}`` (how it ran,
+  :mod:`flowers.training.work`) and ``execution{xla, onednn, mixed_precision, device, replicas}`` (how it ran,
   which depends on the machine).
   Keys added over time (the model record, the breakdown, steady throughput, the facts...) are
   optional to readers, so older files still load.
@@ -84,6 +84,7 @@ MEAN = "mean"
 # of commit_info
 COMMIT_ID = "id"
 COMMIT_DIRTY = "dirty"
+COMMIT_TIME = "time"
 COMMIT_BRANCH = "branch"
 # of machine_info
 NODE = "node"
@@ -154,6 +155,8 @@ WALL_SECONDS = "wall_seconds"
 TRAIN_THROUGHPUT = "train_images_per_second"  # training images of every epoch over train_seconds
 STEADY_THROUGHPUT = "steady_images_per_second"  # training images/s in the steps of epochs 2 and later
 CASE_THROUGHPUT = "case_images_per_second"  # never written: derived by readers over the case's wall time
+# the timings of a case, in seconds: a number or a list of one per epoch (BREAKDOWN's parts are seconds too)
+TIMINGS = (TRAIN_SECONDS, EPOCH_SECONDS, EPOCH_STEP_SECONDS, EVAL_SECONDS, WALL_SECONDS)
 PARAMS_TOTAL = "params_total"
 PARAMS_TRAINABLE = "params_trainable"
 MODEL_FINGERPRINT = "model_fingerprint"
@@ -164,7 +167,7 @@ FLOPS_PER_IMAGE = "flops_per_image"
 ACHIEVED_GFLOPS = "achieved_gflops"
 PEAK_GFLOPS = "peak_gflops"
 PEAK_MEMORY_BYTES = "peak_memory_bytes"
-COMPILED_REUSED = "compiled_reused"  # the case trained an earlier case's compiled model (flowers.train.compiled)
+COMPILED_REUSED = "compiled_reused"  # the case trained an earlier case's compiled model (flowers.training.reuse)
 DATA_CACHED = "data_cached"
 BREAKDOWN = "breakdown"
 LOSS = "loss"
@@ -176,7 +179,7 @@ HISTORY_KEYS = (LOSS, ACCURACY, VAL_LOSS, VAL_ACCURACY)  # per-epoch curves kept
 BREAKDOWN_PARTS = ("data_load", "setup", "feature_cache", "first_epoch", "later_epochs", "evaluation", "bookkeeping")
 DATA_LOAD, SETUP, FEATURE_CACHE_BUILD, FIRST_EPOCH, LATER_EPOCHS, EVALUATION, BOOKKEEPING = BREAKDOWN_PARTS
 
-# CONFIG: the TrainConfig settings (flowers.profiles.TrainConfig's fields), resolved for the variant
+# CONFIG: the TrainConfig settings (flowers.training.profiles.TrainConfig's fields), resolved for the variant
 # (VARIANT; AUGMENT; LEARNING_RATE its own unless set), DISTRIBUTE and REPLICAS only when distributed
 AUGMENT = "augment"
 LEARNING_RATE = "learning_rate"
@@ -185,9 +188,9 @@ REPLICAS = "replicas"
 DATA = "data"  # the data setting: tf_flowers, synthetic or a folder (the data itself: DATASET)
 WEIGHTS = "weights"  # the weights setting (the weights themselves: WEIGHTS_IDENTITY)
 JIT_COMPILE = "jit_compile"  # whether training steps were compiled with XLA (True/False, as used)
-JIT_COMPILE_AUTO = "jit_compile_auto"  # only when the "auto" rule chose: its reason (flowers.xla)
+JIT_COMPILE_AUTO = "jit_compile_auto"  # only when the "auto" rule chose: its reason (flowers.training.xla)
 
-# DATASET: the data set's fingerprint (flowers.data)
+# DATASET: the data set's fingerprint (flowers.training.data)
 SOURCE = "source"
 LAYOUT = "layout"
 PATH = "path"
@@ -198,7 +201,7 @@ SPLITS = "splits"
 CLASS_NAMES = "class_names"
 SPLIT_SEED = "split_seed"
 TFDS_SPLIT = "tfds_split"
-SPLIT_KEYS = "split_keys"  # tf_flowers' split (flowers.flower_photos): {split: {count, sha256 of its keys}}
+SPLIT_KEYS = "split_keys"  # tf_flowers' split (flowers.training.flower_photos): {split: {count, sha256 of its keys}}
 KEYS_COUNT = "count"
 KEYS_SHA256 = "sha256"
 CARVED = "validation_carved_from_train"
@@ -215,21 +218,21 @@ TRAIN = "train"
 VALIDATION = "validation"
 TEST = "test"
 
-# FEATURE_CACHE (flowers.features): on or off, the cached layer, its size, build time and storage
+# FEATURE_CACHE (flowers.training.features): on or off, the cached layer, its size, build time and storage
 ENABLED = "enabled"
 LAYER = "layer"
 BYTES = "bytes"
 SECONDS = "seconds"
 STORAGE = "storage"
 
-# WEIGHTS_IDENTITY (flowers.models): where the weights came from
+# WEIGHTS_IDENTITY (flowers.training.models): where the weights came from
 WEIGHTS_SOURCE = "source"
 WEIGHTS_FILE = "file"
 WEIGHTS_SHA256 = "sha256"
 WEIGHTS_IMAGES = "images"
 WEIGHTS_VERSION = "version"
 
-# ARCHITECTURE (flowers.architecture): the model as built, and each trainable layer's entry
+# ARCHITECTURE (flowers.training.architecture): the model as built, and each trainable layer's entry
 INPUT = "input"
 CLASSES = "classes"
 BACKBONE = "backbone"
@@ -239,8 +242,8 @@ LAYERS = "layers"
 LAYER_CLASS = "class"
 LAYER_FROZEN = "frozen"
 
-# The facts flowers check compares exactly (flowers.facts): IDENTITY (flowers.identity: LAYERS, HEAD,
-# PREPROCESSING), WORK (flowers.work: counted while the case ran) and EXECUTION (how it ran: XLA,
+# The facts flowers check compares exactly (flowers.facts): IDENTITY (flowers.training.identity: LAYERS, HEAD,
+# PREPROCESSING), WORK (flowers.training.work: counted while the case ran) and EXECUTION (how it ran: XLA,
 # oneDNN, mixed precision, device; compared only between cases of one kind of machine)
 IDENTITY = "identity"
 HEAD = "head"
@@ -248,7 +251,7 @@ PREPROCESSING = "preprocessing"
 WORK = "work"
 EXECUTION = "execution"
 LAYER_TRAINABLE = "trainable"  # a layer's flag in IDENTITY's LAYERS: "trainable" or LAYER_FROZEN
-# PREPROCESSING (flowers.preprocessing): the function found, its parameters and a digest of its behaviour
+# PREPROCESSING (flowers.training.preprocessing): the function found, its parameters and a digest of its behaviour
 FUNCTION = "function"
 MODE = "mode"
 CHANNELS = "channels"
@@ -257,7 +260,7 @@ STD = "std"
 RANGE = "range"
 DIGEST = "digest"
 UNKNOWN = "unknown"
-# WORK (flowers.work)
+# WORK (flowers.training.work)
 BACKBONE_IMAGES = "backbone_images"  # images through the frozen layers: once with the feature cache, every pass without
 OPTIMIZER_STEPS = "optimizer_steps"  # the optimizer's iterations after fit
 TRAIN_IMAGES = "train_images"  # read by the training input pipeline, every epoch
@@ -265,7 +268,7 @@ VALIDATION_IMAGES = "validation_images"
 TEST_IMAGES = "test_images"
 STEP_FLOPS = "step_flops"  # FLOPs of a training step, the mean over the steps run
 TOTAL_FLOPS = "total_flops"  # FLOPs of the whole case: training, validation, test and the feature cache
-# EXECUTION (flowers.work)
+# EXECUTION (flowers.training.work)
 XLA = "xla"
 ONEDNN = "onednn"
 MIXED_PRECISION = "mixed_precision"

@@ -10,8 +10,13 @@ the shard with the least cost so far (ties to the lower index).  The two most ex
 therefore always land in different shards when N >= 2.
 
 Costs are a previous run's recorded seconds per case (``--shard-times FILE``) where given, else an
-estimate in training FLOPs (:func:`estimate_flops`) counted from each variant's model at the
-configured image size.
+estimate in training FLOPs (:func:`estimate_flops`) at the configured image size, from the forward
+FLOPs the registry records for each built-in variant (:class:`flowers.registry.Flops`, read at any
+size by :func:`flowers.cost.forward_flops`).  A variant without them (a user's) is counted on its
+built model by the ``count`` function the caller passes: the pytest plugin passes the training
+side's, so this module builds no model and imports no Keras.  Both are pure functions of the
+variant and the image size (a count also of the TensorFlow version, which the shards of one run
+share), so every shard computes the same split.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping
 
 from flowers import cost, schema, split
-from flowers.augment import AUGMENT_FACTOR
 from flowers.errors import OptionError
+from flowers.registry import AUGMENT_FACTOR, get_variant
 
 SHARD_PATTERN = re.compile(r"\s*(\d{1,9})\s*/\s*(\d{1,9})\s*")
 MAX_SHARDS = schema.MAX_SHARDS
+# (variant name, image size) -> forward FLOPs per image of its (frozen prefix, trainable suffix)
+Count = Callable[[str, int], tuple[float, float]]
 
 
 def parse(text: str) -> tuple[int, int]:
@@ -78,18 +85,26 @@ def previous_seconds(path: str) -> dict[str, float]:
     return found
 
 
-def estimate_flops(variant: str, image_size: int, epochs: int, feature_cache: bool, num_classes: int = 5) -> float:
-    """Expected FLOPs of a case per training image of the un-augmented set: :func:`flowers.cost.case_flops`
-    on the variant's counted forward FLOPs, with the held-out images of :mod:`flowers.split` and
-    the augmented variant's 5x training images."""
-    import keras
-
-    from flowers.registry import get_variant
-    from flowers.work import prefix_suffix_flops  # counted once per architecture, shared with the cases
-
+def forward_flops(variant: str, image_size: int, count: Count | None = None) -> tuple[float, float]:
+    """Forward FLOPs per image of ``variant``'s (frozen prefix, trainable suffix): the registry's
+    counts where it has them, else ``count(variant, image_size)``."""
     spec = get_variant(variant)
-    prefix, suffix = prefix_suffix_flops(variant, num_classes, image_size)
-    keras.backend.clear_session()
+    if spec.flops:
+        return cost.forward_flops(spec.flops, image_size)
+    if count is None:
+        raise ValueError(f"variant {variant!r} records no FLOPs (Variant.flops): pass a count function")
+    return count(variant, image_size)
+
+
+def estimate_flops(
+    variant: str, image_size: int, epochs: int, feature_cache: bool, count: Count | None = None
+) -> float:
+    """Expected FLOPs of a case per training image of the un-augmented set: :func:`flowers.cost.case_flops`
+    on the variant's forward FLOPs (:func:`forward_flops`), with the held-out images of
+    :mod:`flowers.split` and the augmented variant's :data:`~flowers.registry.AUGMENT_FACTOR` x
+    training images."""
+    spec = get_variant(variant)
+    prefix, suffix = forward_flops(variant, image_size, count)
     images = {**split.per_training_image(), schema.TRAIN: AUGMENT_FACTOR if spec.augment else 1}
     return float(cost.case_flops(prefix, suffix, images, epochs, cached=feature_cache and bool(spec.frozen_until)))
 

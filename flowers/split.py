@@ -1,7 +1,7 @@
 """The one train / validation / test split of every data set: 80/10/10, as in the original experiment.
 
 tf_flowers is cut by TensorFlow Datasets' slicing (:func:`tfds_slices`), folders and the synthetic set
-per class (:mod:`flowers.data`, :mod:`flowers.synthetic`), and the shards' cost estimate counts the
+per class (:mod:`flowers.training.data`, :mod:`flowers.training.synthetic`), and the shards' cost estimate counts the
 held-out images from the same fractions (:mod:`flowers.cost`).
 """
 

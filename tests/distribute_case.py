@@ -28,9 +28,9 @@ def main() -> None:
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.cpus)
 
-    from flowers import train
-    from flowers.data import load
-    from flowers.profiles import TrainConfig
+    from flowers.training import train
+    from flowers.training.data import load
+    from flowers.training.profiles import TrainConfig
 
     config = TrainConfig(data="synthetic", image_size=32, epochs=args.epochs, batch_size=16, distribute=args.distribute)
     result = train.run(args.variant, load("synthetic", 32), config)

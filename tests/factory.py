@@ -1,14 +1,16 @@
 """The tests' one factory of result files: dicts shaped like the result schema (flowers/schema.py),
 built in code (:func:`make_case`, :func:`make_run`, :func:`standard`, :func:`seeded`), from the
 report's hand-made fixtures (:func:`fixture`, :func:`fixture_run`) or from the committed smoke
-baseline (:func:`baseline`, :func:`night`); :func:`save` and :func:`write` put one on disk.
+baseline (:func:`baseline`, :func:`night`); :func:`save` and :func:`write` put one on disk.  A test
+changes a run with :mod:`flowers.resultedit` (``edit``, ``slower``...), as the scripts do.
 Nothing here trains a model or imports TensorFlow."""
 
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
+
+from flowers import resultedit
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "report"
@@ -30,7 +32,7 @@ def facts(n_test=30, epochs=2):
             "layers": ["conv2d Conv2D trainable", "flatten Flatten trainable", "predictions Dense trainable"],
             "head": ["Conv2D(16) activation=relu kernel_size=3", "Flatten()", "Dense(5) activation=softmax"],
             "preprocessing": {
-                "function": "flowers.models:scale_to_unit_range",
+                "function": "flowers.training.models:scale_to_unit_range",
                 "mode": "tf",
                 "channels": "RGB",
                 "range": [-1.0, 1.0],
@@ -141,18 +143,7 @@ def make_run(
     when="2026-11-27T22:00:00",
 ):
     """A result file; ``unrecorded`` are cases that failed before recording (only in flowers.cases)."""
-    records = [
-        {
-            "name": b["name"],
-            "variant": b["extra_info"]["variant"],
-            "seed": b["extra_info"].get("seed"),
-            "status": b["extra_info"]["status"],
-            "error": b["extra_info"].get("error"),
-        }
-        for b in benchmarks
-    ]
-    records += list(unrecorded)
-    return {
+    run = {
         "machine_info": {
             "node": node,
             "processor": "x86_64",
@@ -170,8 +161,10 @@ def make_run(
         "benchmarks": benchmarks,
         "datetime": when,
         "version": "4.0.0",
-        "flowers": {"schema": 1, "profile": profile, "complete": complete, "cases": records},
+        "flowers": {"schema": 1, "profile": profile, "complete": complete, "cases": []},
     }
+    run["flowers"]["cases"] = resultedit.recorded(run)["flowers"]["cases"] + list(unrecorded)
+    return run
 
 
 def standard(
@@ -196,8 +189,10 @@ def standard(
 
 def save(path: Path, data) -> Path:
     """``data`` (a run, or text as it is) written to ``path``, its folder made first."""
+    if not isinstance(data, str):
+        return resultedit.save(path, data, indent=1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(data if isinstance(data, str) else json.dumps(data, indent=1))
+    path.write_text(data)
     return path
 
 
@@ -234,15 +229,6 @@ def seeded(
     return make_run(benches, **run_kw)
 
 
-def set_info(run: dict, **values) -> dict:
-    """``run`` with ``extra_info`` keys set in every ok case (a value may be a function of the case's info)."""
-    for bench in run["benchmarks"]:
-        info = bench["extra_info"]
-        if info["status"] == "ok":
-            info.update({k: v(info) if callable(v) else v for k, v in values.items()})
-    return run
-
-
 # ------------------------------------------------------------------------------------------
 # From the report's fixtures (tests/fixtures/report/) and the committed smoke baseline
 # ------------------------------------------------------------------------------------------
@@ -250,7 +236,7 @@ def set_info(run: dict, **values) -> dict:
 
 def fixture(name: str) -> dict:
     """A hand-made result file of tests/fixtures/report/, e.g. ``one_run.json``."""
-    return json.loads((FIXTURES / name).read_text())
+    return resultedit.load(FIXTURES / name)
 
 
 def fixture_run(
@@ -291,17 +277,13 @@ def fixture_run(
 
 def baseline() -> dict:
     """The committed smoke baseline (benchmarks/baselines/smoke-cpu.json): ten seeds of a real run."""
-    return json.loads(BASELINE.read_text())
+    return resultedit.load(BASELINE)
 
 
 def night(day: int = 1, commit: str | None = None, **accuracy: float) -> dict:
     """The baseline run dated 2026-01-DAY 02:17 UTC with commit ``commit`` (default: from the day);
     keyword arguments set a variant's test_accuracy."""
-    run = baseline()
-    run["datetime"] = f"2026-01-{day:02d}T02:17:00+00:00"
-    run["commit_info"]["id"] = commit or f"{day:02d}" * 20
-    for bench in run["benchmarks"]:
-        variant = bench["extra_info"]["variant"]
-        if variant in accuracy:
-            bench["extra_info"]["test_accuracy"] = accuracy[variant]
+    run = resultedit.dated(baseline(), f"2026-01-{day:02d}T02:17:00+00:00", commit or f"{day:02d}" * 20)
+    for variant, value in accuracy.items():
+        run = resultedit.edit(run, variant, test_accuracy=value)
     return run

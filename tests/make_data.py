@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # so that `python tests/make_data.py` finds the flowers package
     sys.path.insert(0, str(ROOT))
 
-from flowers.synthetic import generate, write_folder  # noqa: E402
+from flowers.training.synthetic import generate, write_folder  # noqa: E402
 
 BAD_N_PER_CLASS = 10
 BAD_IMAGE_SIZE = 32

@@ -4,15 +4,15 @@ import hashlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from flowers import architecture, registry
-from flowers.data import load
+from flowers import registry
 from flowers.errors import OptionError
-from flowers.models import CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head, weights_identity
+from flowers.training import architecture
+from flowers.training.data import load
+from flowers.training.models import CALIBRATION_IMAGES, create_model, file_sha256, small_cnn_head, weights_identity
 
 
 def recorded(name, size=32, classes=5):
@@ -91,11 +91,9 @@ def test_calibrated_weights_need_training_images():
 
 def test_calibrated_mobilenet_features_tell_the_classes_apart():
     """The point of the recipe's version 2: a random MobileNetV2 whose last features a linear probe
-    can read (benchmarks/calibration_probe.py prints it for several seeds; chance is 0.2)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import calibration_probe
-
-    from flowers import models
+    can read (scripts/calibration_probe.py prints it for several seeds; chance is 0.2)."""
+    from flowers.training import models
+    from scripts import calibration_probe
 
     splits = load("synthetic", calibration_probe.SIZE)
     assert calibration_probe.probe(splits, 0, models.recalibrate_batchnorm) <= 0.4  # version 1: near chance

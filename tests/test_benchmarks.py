@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flowers import schema
-from flowers.profiles import TrainConfig
+from flowers.training.profiles import TrainConfig
 from tests import suite
 
 # What a result records (flowers/schema.py): every key it lists, every setting of the TrainConfig

@@ -12,8 +12,9 @@ import pytest
 from flowers import check
 from flowers.check import calibrate
 from flowers.check.noise import FEW_SEEDS
+from flowers.resultedit import edit
 from flowers.results import load_run
-from tests.factory import BASELINE, compared, rows, seeded, set_info, standard, write
+from tests.factory import BASELINE, compared, rows, seeded, standard, write
 
 pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
 
@@ -40,11 +41,11 @@ def test_a_clearly_worse_three_seed_run_fails_and_an_unchanged_one_passes_saying
     assert "too few seeds" not in out and "e+" not in out  # every limit is one a change can reach
 
 
-def test_the_issue_one_seed_false_alarms_pass(tmp_path, check_cli):
+def test_one_seed_loss_and_time_noise_passes(tmp_path, check_cli):
     """One seed each: test loss 0.03 -> 0.046 and 25% fewer images/s are seed and timing noise."""
     base = write(tmp_path, "base.json", seeded({"basic_cnn": [1.0]}, {"basic_cnn": [0.030]}, n_test=50))
     cur = seeded({"basic_cnn": [1.0]}, {"basic_cnn": [0.046]}, n_test=50)
-    cur = write(tmp_path, "cur.json", set_info(cur, train_images_per_second=154.8 * 0.75))
+    cur = write(tmp_path, "cur.json", edit(cur, train_images_per_second=154.8 * 0.75))
     code, out, _ = check_cli(base, cur)
     assert code == 0, out
     assert out.startswith("few seeds (baseline 1, current 1 per variant)")
@@ -54,7 +55,7 @@ def test_the_issue_one_seed_false_alarms_pass(tmp_path, check_cli):
 
 def test_one_seed_against_itself_with_throughput_30_percent_lower_passes(tmp_path, check_cli):
     run = standard()
-    slower = set_info(standard(), train_images_per_second=154.8 * 0.7, steady_images_per_second=100.0)
+    slower = edit(standard(), train_images_per_second=154.8 * 0.7, steady_images_per_second=100.0)
     code, out, _ = check_cli(write(tmp_path, "a.json", run), write(tmp_path, "b.json", slower))
     assert code == 0 and "not checked: train_images_per_second" in out, out
 

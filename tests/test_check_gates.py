@@ -1,7 +1,8 @@
 """``flowers check``'s gates: noise measured from the baseline's seeds, worst seeds, time figures
 chosen by the baseline, machines compared case by case, the false-alarm budget, and --calibrate.
 
-Each crafted regression of issue 16 has a test here that fails it with exit 1 naming the variant.
+Each regression scripts/crafted_regressions.py crafts from the committed baseline has a test here that
+fails it with exit 1 naming the variant.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import pytest
 
 from flowers import check
 from flowers.effects import LOSS_OFFSET
+from flowers.resultedit import edit
 from flowers.results import load_run
-from tests.factory import ROOT, VARIANTS, compared, make_run, rows, seeded, set_info, standard, write
+from tests.factory import ROOT, VARIANTS, compared, make_run, rows, seeded, standard, write
 
 # Ten seeds of resnet50v2_finetune on the smoke profile swing like this between seeds (and CPUs).
 SWINGY = [0.767, 0.733, 0.700, 0.800, 0.667, 0.733, 0.767, 0.700, 0.633, 0.733]
@@ -50,7 +52,8 @@ def test_a_swingy_variant_gets_a_wide_limit_and_a_steady_one_a_tight_one(tmp_pat
 
 
 def test_another_cpus_trajectory_is_not_a_regression(tmp_path):
-    """The issue's false alarm: resnet50v2_finetune 0.767 on the baseline's CPU, 0.600 on another."""
+    """The same smoke case trains differently on another CPU: resnet50v2_finetune 0.767 on an Intel Xeon,
+    0.600 on an AMD EPYC, and a check between them is no regression."""
     base = seeded({"resnet50v2_finetune": SWINGY})
     assert compared(tmp_path, base, seeded({"resnet50v2_finetune": [0.600]})).regressed is False
     assert compared(tmp_path, base, seeded({"resnet50v2_finetune": [0.300]})).regressed is True
@@ -72,7 +75,7 @@ def test_tolerance_is_a_floor_whatever_the_noise(tmp_path):
 
 
 def test_partial_collapse_of_seeds_is_caught(tmp_path, check_cli):
-    """The issue's case: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gave p = 0.106), against a
+    """Two seeds of three collapse: 0.9, 0.933, 0.9 -> 0.6, 0.933, 0.6 (a t-test gives p = 0.106), against a
     baseline of ten seeds like the first three.  Against those three alone the few-seed rule lets it
     pass, and says so first: on 30 test images, three seeds cannot tell it from a variant whose
     seeds have a long tail, as smoke vgg16_transfer's do (docs/check.md)."""
@@ -149,13 +152,13 @@ def test_a_loss_near_zero_is_not_a_large_ratio(tmp_path, seeds):
 def timed(run, factor=1.0, steps=(1.0, 0.1, 0.1, 0.1), train=1.8, wall=2.5):
     """Every ok case timed like the smoke profile's small variants: epochs 2+ over 0.3 s, training
     1.8 s, the whole case 2.5 s; ``factor`` slows everything down."""
-    return set_info(
-        copy.deepcopy(run),
+    return edit(
+        run,
         epoch_step_seconds=[s * factor for s in steps],
         train_seconds=train * factor,
         wall_seconds=wall * factor,
-        steady_images_per_second=lambda i: 480.0 / factor,
-        train_images_per_second=lambda i: 400.0 / factor,
+        steady_images_per_second=480.0 / factor,
+        train_images_per_second=400.0 / factor,
     )
 
 
@@ -251,7 +254,7 @@ def test_a_time_gate_between_devices_is_undecided_and_fails_naming_the_fix(tmp_p
 def test_time_is_gated_only_when_asked(tmp_path, check_cli, monkeypatch):
     """A 1-seed run against itself, 30% slower: plain ``flowers check`` gates accuracy and loss only."""
     base = write(tmp_path, "base.json", standard())
-    slower = write(tmp_path, "slower.json", set_info(standard(), train_images_per_second=154.8 * 0.7))
+    slower = write(tmp_path, "slower.json", edit(standard(), train_images_per_second=154.8 * 0.7))
     code, out, _ = check_cli(base, slower)
     assert code == 0, out
     assert "gates:    test_accuracy, test_loss (not checked: train_images_per_second)" in out
@@ -342,7 +345,7 @@ def test_a_baseline_of_one_seed_is_named_in_the_rows(tmp_path):
 
 
 def test_every_crafted_regression_is_caught_on_the_committed_baseline(capsys):
-    crafted = importlib.import_module("benchmarks.crafted_regressions")
+    crafted = importlib.import_module("scripts.crafted_regressions")
     assert crafted.main([]) == 0, capsys.readouterr().out
     assert "MISSED" not in capsys.readouterr().out
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from flowers import data, synthetic
-from flowers.augment import augment
-from flowers.data import DataWarning, Splits, load
 from flowers.errors import DataError, DownloadError
+from flowers.training import data, synthetic
+from flowers.training.augment import augment
+from flowers.training.data import DataWarning, Splits, load
 from tests import make_data
 
 SIZE = 16
@@ -365,7 +365,7 @@ def fake_tfds(load, prepared=True) -> types.SimpleNamespace:
 
 
 def test_tf_flowers_offline_is_a_one_line_error(monkeypatch):
-    from flowers import downloads
+    from flowers.training import downloads
 
     def offline(name, progress):
         raise DownloadError(f"tf_flowers could not be downloaded (host:80: refused); {downloads.OFFLINE_HINT}")

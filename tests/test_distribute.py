@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flowers import distribute
 from flowers.errors import OptionError
-from flowers.profiles import make_config
+from flowers.training import distribute
+from flowers.training.profiles import make_config
 
 SCRIPT = Path(__file__).with_name("distribute_case.py")
 RELATIVE_TOLERANCE = 1e-3
@@ -41,6 +41,6 @@ def test_mirrored_on_two_devices_matches_one_device(variant, learns):
 
 def test_unknown_strategy_is_a_one_line_error():
     with pytest.raises(OptionError, match=r"--distribute ring: unknown strategy; choose from none, mirrored"):
-        make_config("smoke", distribute="ring")
+        distribute.strategy("ring")
     assert make_config("smoke", distribute="mirrored").distribute == "mirrored"
     assert distribute.record("none", None) == {}

@@ -1,4 +1,4 @@
-"""flowers.downloads: an offline machine fails within seconds, once per process; an interrupted
+"""flowers.training.downloads: an offline machine fails within seconds, once per process; an interrupted
 download ends at once and leaves nothing TFDS would take for a prepared data set.
 
 No test reaches the network: the download host is mocked (a connection that hangs or is refused),
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from flowers import downloads
 from flowers.errors import DownloadError, WeightsError
+from flowers.training import downloads
 
 FAIL_WITHIN = downloads.PROBE_SECONDS + 2  # the probe's timeout, plus slack for a busy machine
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
@@ -70,7 +70,7 @@ def test_an_unreachable_data_set_host_fails_within_seconds_and_once_per_process(
 
 
 def test_unreachable_imagenet_weights_fail_the_model_at_once(hanging_host, tmp_path, monkeypatch):
-    from flowers.models import create_model
+    from flowers.training.models import create_model
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached weights
     monkeypatch.setattr(downloads, "keras_cached", lambda name: False)  # nor in ~/.keras on this machine

@@ -25,7 +25,7 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS="400")
 PREPROCESS = (
     "    return load(get_backbone(variant.backbone).preprocess)(x) if variant.backbone else scale_to_unit_range(x)"
 )
-CACHE = "if config.feature_cache and variant.frozen_until:"
+CACHE = "if not (case.config.feature_cache and cut):"
 
 pytestmark = pytest.mark.slow
 
@@ -83,9 +83,9 @@ def test_a_swapped_preprocessing_and_a_skipped_feature_cache_fail_naming_the_fac
     copy = source(
         tmp_path,
         {
-            "flowers/models.py": (PREPROCESS, swap),
+            "flowers/training/models.py": (PREPROCESS, swap),
             "flowers/registry.py": (mobilenet, '            "keras.applications.vgg16:preprocess_input",'),
-            "flowers/train.py": (CACHE, CACHE.replace("if ", "if False and ", 1)),
+            "flowers/training/train.py": (CACHE, CACHE.replace("if ", "if True or ", 1)),
         },
     )
     out = tmp_path / "out.json"
@@ -112,7 +112,12 @@ def test_update_baseline_accepts_a_head_change_for_its_variant_alone(tmp_path):
     others = [b for b in base["benchmarks"] if b["extra_info"]["variant"] != "basic_cnn"]
     copy = source(
         tmp_path,
-        {"flowers/models.py": ("    x = layers.Dense(512, activation=", "    x = layers.Dense(256, activation=")},
+        {
+            "flowers/training/models.py": (
+                "    x = layers.Dense(512, activation=",
+                "    x = layers.Dense(256, activation=",
+            )
+        },
     )
     text = run_in(copy, "--profile", "smoke", "--update-baseline", target, "-k", "basic_cnn")
     assert f"flowers: updated {target}: basic_cnn rewritten from this run, 4 other variant(s) as they were" in text

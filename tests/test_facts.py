@@ -14,8 +14,9 @@ import copy
 import pytest
 
 from flowers import facts
+from flowers.resultedit import edit
 from flowers.results import Case
-from tests.factory import VARIANTS, compared, make_run, rows, set_info, standard, write
+from tests.factory import VARIANTS, compared, make_run, rows, standard, write
 
 pytestmark = pytest.mark.usefixtures("away_from_repo")  # no pyproject.toml upwards: the built-in defaults
 
@@ -47,7 +48,7 @@ WORK = {
 def vgg16_run(seeds: int = 3, **run_kw) -> dict:
     """VGG16 cases with the facts a smoke run records, ``seeds`` of them."""
     run = standard(seeds=seeds, variants=("vgg16_transfer",), **run_kw)
-    return set_info(
+    return edit(
         run,
         identity=copy.deepcopy(VGG16),
         work=dict(WORK),

@@ -2,19 +2,18 @@
 processes, as a user or CI runs them.
 
 * Ctrl-C / SIGTERM during training: the process stops, an existing ``--benchmark-json`` file is never
-  left truncated (``flowers/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only),
+  left truncated (``flowers/training/pytest_plugin/signals.py``, loaded by ``benchmarks/conftest.py`` only),
   and a partial run is flagged ``"complete": false``.
 * A variant whose loss becomes NaN fails alone; the others' results are saved; report and check show it.
-* Bad image folders (acceptance command of issue 6) and bad options: a one-line error.
-* Unusable JSON: ``flowers report`` and ``flowers check`` exit 2 with one stderr line naming the file.
-* Hostile JSON: nothing is executed or unpickled, nothing written outside ``-o DIR`` (audit hooks).
+* Bad image folders (a folder without class sub-folders, unreadable images) and bad options: a one-line error.
+* Unusable and hostile JSON: ``test_failures_json.py``.
 
 Covered elsewhere, not repeated here: each bad-data case in tests/test_data.py; a NaN loss in
 tests/test_train.py; profiles mixed in one report history (a warning, rows kept apart:
 tests/test_report.py::test_mixed_profiles_warn_and_are_not_mixed) and in check (exit 2:
-tests/test_check.py::test_profiles_must_match); two reports written into one folder at once
-(tests/test_report.py::test_two_reports_into_one_folder_at_once_stay_consistent); HTML escaping
-(tests/test_report.py::test_hostile_json_is_text_in_html_and_markdown).
+tests/test_check_cli.py::test_profiles_must_match); two reports written into one folder at once
+(tests/test_report_inputs.py::test_two_reports_into_one_folder_at_once_stay_consistent); HTML escaping
+(tests/test_report_inputs.py::test_hostile_json_is_text_in_html_and_markdown).
 
 Every run uses ``-k basic_cnn`` (plus one other variant where needed) and few epochs: under three
 minutes in all on 2 busy CPU cores, most of it TensorFlow starting in each subprocess.
@@ -148,7 +147,7 @@ def test_interrupt_never_truncates_the_json(tmp_path, signame, during):
 @pytest.mark.slow
 def test_the_process_ends_within_seconds_of_the_summary_line():
     """Nothing holds the interpreter after the session: no thread or pool, and no full garbage
-    collection over TensorFlow's objects (before gc.freeze in flowers/pytest_plugin/signals.py: 3.7 s here
+    collection over TensorFlow's objects (before gc.freeze in flowers/training/pytest_plugin/signals.py: 3.7 s here
     on 2 shared cores, 20 s on a busier machine)."""
     proc = subprocess.Popen(
         suite.command("--profile", "smoke", "-k", "basic_cnn", "--epochs", "1"),
@@ -282,7 +281,7 @@ def test_nan_loss_fails_that_variant_and_the_others_run(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------
-# Bad data folder (issue 6 acceptance) and bad options
+# Bad data folder and bad options
 # ------------------------------------------------------------------------------------------------
 
 
@@ -340,6 +339,10 @@ USAGE_ERRORS = {
         "--weights pretrained: not imagenet, none, random-calibrated or an existing folder of weight files",
     ),
     "shard beyond the count": (["--shard", "3/2"], "--shard 3/2: K must be between 1 and N (here N = 2)"),
+    "a switch and its opposite": (
+        ["--jit-compile", "--no-jit-compile"],
+        "--jit-compile and --no-jit-compile: give one of them",
+    ),
 }
 
 
@@ -401,152 +404,3 @@ def test_a_bug_keeps_its_traceback_in_the_terminal_and_the_record(tmp_path):
     (case,) = json.loads(out.read_text())["flowers"]["cases"]
     assert case["status"] == "failed" and case["error"] == "KeyError: 'no such key'"
     assert "broken_head" in case["traceback"] and case["traceback"].rstrip().endswith("KeyError")
-
-
-# ------------------------------------------------------------------------------------------------
-# Unusable JSON for report and check: exit 2, one stderr line naming the file
-# ------------------------------------------------------------------------------------------------
-
-_good = json.loads(ONE_RUN.read_text())
-_plain = copy.deepcopy(_good)  # what pytest-benchmark writes for benchmarks that are not ours
-del _plain["flowers"]
-for _b in _plain["benchmarks"]:
-    del _b["extra_info"]
-
-MALFORMED = {
-    "missing": None,
-    "empty": "",
-    "truncated": ONE_RUN.read_text()[:777],
-    "not JSON": "<html><body>502 Bad Gateway</body></html>\n",
-    "JSON, not pytest-benchmark": json.dumps({"accuracy": 0.9, "benchmarks": "none"}),
-    "pytest-benchmark without our extra_info": json.dumps(_plain),
-}
-
-
-def test_malformed_json_exits_2_with_one_line_for_report_and_check(tmp_path):
-    for i, (case, text) in enumerate(MALFORMED.items()):
-        path = tmp_path / f"bad-{i}.json"
-        if text is not None:
-            path.write_text(text)
-        out = tmp_path / f"report-{i}"
-        # report; check with the bad file as the current run, then as the baseline
-        for command, args in [("report", [path, "-o", out]), ("check", [ONE_RUN, path]), ("check", [path, ONE_RUN])]:
-            done = flowers(command, *args)
-            lines = done.stderr.splitlines()
-            assert done.returncode == 2 and len(lines) == 1, (case, command, done.stderr)
-            assert lines[0].startswith(f"flowers {command}: error: {path}: ") and done.stdout == "", (
-                case,
-                command,
-                lines,
-            )
-        assert not out.exists()  # report wrote nothing
-
-
-# ------------------------------------------------------------------------------------------------
-# Hostile JSON: nothing executed or unpickled, nothing written outside -o DIR
-# ------------------------------------------------------------------------------------------------
-
-AUDITED = r"""
-import json, os, sys
-
-MARK = "EVIL"
-WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-events = []
-
-
-def fs(value):
-    return os.path.abspath(os.fsdecode(value)) if isinstance(value, (str, bytes, os.PathLike)) else repr(value)
-
-
-def hook(event, args):
-    if event == "open":
-        path, mode, flags = args
-        if not isinstance(path, int) and (any(c in mode for c in "wax+") if mode else flags & WRITE_FLAGS):
-            events.append(["write", fs(path)])
-    elif event in ("os.rename", "os.remove", "os.mkdir", "os.rmdir", "os.symlink", "os.link", "os.truncate",
-                   "os.chmod", "shutil.copyfile", "shutil.move", "shutil.rmtree"):
-        two = event in ("os.rename", "os.symlink", "os.link", "shutil.copyfile", "shutil.move")
-        events.append([event, *[fs(a) for a in args[:2 if two else 1]]])
-    elif event.startswith(("pickle.", "subprocess.", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
-                           "os.fork", "webbrowser", "urllib.", "socket.")):
-        events.append([event, repr(args)[:200]])
-    elif event in ("compile", "exec", "builtins.input") and MARK in repr(args):
-        events.append([event, repr(args)[:200]])  # text from the input compiled or run as code
-
-
-sys.addaudithook(hook)
-from flowers.cli import main
-
-code = main(sys.argv[1:])
-print("AUDIT " + json.dumps(events))
-sys.exit(code)
-"""
-
-PATHS = ["../../EVIL", "/tmp/EVIL-absolute", "../../EVIL/fig-0000000000000000.png", "..\\..\\EVIL"]
-
-
-def hostile() -> dict:
-    data = copy.deepcopy(_good)
-    data["machine_info"]["node"] = PATHS[0]
-    data["commit_info"].update(branch=PATHS[1], project=PATHS[3], id="$(touch EVIL)")
-    for i, b in enumerate(data["benchmarks"]):
-        b["name"] = b["fullname"] = PATHS[i % len(PATHS)] + ("" if i < len(PATHS) else f"-{i}")  # one name once
-        info = b["extra_info"]
-        info["dataset"] = dict(info["dataset"], name=PATHS[0], source=PATHS[1], path=PATHS[2])
-        info["config"] = dict(info["config"], data=PATHS[0], weights=PATHS[1], output=PATHS[2])
-        info["report"] = {
-            "file": PATHS[2],
-            "py/object": "os.system",
-            "py/reduce": [{"py/function": "os.system"}, ["touch EVIL"]],
-        }
-        info["pickle"] = "cos\nsystem\n(S'touch EVIL'\ntR."  # protocol-0 pickle text: must stay text
-        info["template"] = "{{ cycler.__init__.__globals__.os.system('touch EVIL') }}{% include '../../EVIL' %}"
-    data["benchmarks"][0]["extra_info"]["variant"] = PATHS[0]
-    data["benchmarks"][1]["extra_info"].update(
-        status="failed", error=PATHS[2] + "\n__import__('os').system('touch EVIL')"
-    )
-    return data
-
-
-def test_report_and_check_run_nothing_from_json_and_write_only_into_the_output(tmp_path):
-    import matplotlib
-
-    cwd = tmp_path / "a" / "b" / "c"  # "../../EVIL" from here is tmp_path/a/EVIL
-    cwd.mkdir(parents=True)
-    src = cwd / "hostile.json"
-    src.write_text(json.dumps(hostile()))
-    base = hostile()
-    base["benchmarks"][1]["extra_info"].update(status="ok", error=None)  # a baseline gates every variant
-    base["flowers"]["cases"] = []  # (none listed under a name its benchmark no longer has)
-    (cwd / "base.json").write_text(json.dumps(base))
-    out = cwd / "out"
-    env = dict(ENV, PYTHONDONTWRITEBYTECODE="1")
-    # matplotlib's own config and font cache folders aside, every write must land in -o DIR
-    allowed = [str(out), matplotlib.get_cachedir(), matplotlib.get_configdir()]
-    for argv in (["report", src, "-o", out, "-q"], ["check", cwd / "base.json", src]):
-        done = subprocess.run(
-            [sys.executable, "-c", AUDITED, *map(str, argv)],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode in ((0,) if argv[0] == "report" else (0, 1)), done.stdout + done.stderr
-        events = json.loads(done.stdout.rsplit("AUDIT ", 1)[1])
-        for event, *args in events:
-            assert event in ("write", "os.rename", "os.remove", "os.mkdir", "os.chmod"), (argv[0], event, args)
-            for path in args:
-                assert path == os.devnull or any(path == d or path.startswith(d + os.sep) for d in allowed), (
-                    argv[0],
-                    event,
-                    path,
-                )
-        if argv[0] == "report":
-            assert any(e[0] == "os.rename" and e[2] == str(out / "report.html") for e in events)
-        else:
-            assert events == []  # check writes nothing at all
-    assert not [p for p in tmp_path.rglob("*") if "EVIL" in p.name]
-    assert not Path("/tmp/EVIL-absolute").exists()
-    assert sorted(p.name for p in cwd.iterdir()) == ["base.json", "hostile.json", "out"]
-    assert r"../../EVIL" in (out / "report.md").read_text()  # the values were used, as text

@@ -19,10 +19,11 @@ import pytest
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core import shuffle
 
-from flowers import data, flower_photos, schema, split
-from flowers.data import DataWarning, load
+from flowers import schema, split
 from flowers.errors import DataError
-from flowers.pytest_plugin import options
+from flowers.training import data, flower_photos
+from flowers.training.data import DataWarning, load
+from flowers.training.pytest_plugin import options
 from tests import make_data, suite
 
 SIZE = 8
@@ -119,11 +120,11 @@ def test_folder_and_archive_have_one_fingerprint(photos):
 
 def test_an_archive_is_a_valid_data_option_and_other_files_are_not(photos, tmp_path):
     _, archive = photos
-    assert options.data("--data", str(archive)) == str(archive)
+    assert options.parse_data(str(archive)) == str(archive)
     other = tmp_path / "photos.zip"
     other.write_bytes(b"PK")
     with pytest.raises(DataError, match=r"not a folder: .*flower_photos archive"):
-        options.data("--data", str(other))
+        options.parse_data(str(other))
 
 
 def test_other_class_folders_keep_the_per_class_split(tmp_path):

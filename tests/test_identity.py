@@ -1,4 +1,4 @@
-"""What a model is, read from the model as built (flowers/identity.py, flowers/preprocessing.py):
+"""What a model is, read from the model as built (flowers/training/identity.py, flowers/training/preprocessing.py):
 the preprocessing found by what it does, whichever way it was changed (the registry or the code
 that builds the model), the layers and their trainable flags, the head; and the words
 ``flowers check`` then shows (flowers/facts.py).  Models are built, none trained."""
@@ -10,12 +10,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from flowers import facts, identity, models, preprocessing, registry
-from flowers.models import create_model
+from flowers import facts, registry
 from flowers.results import Case
+from flowers.training import identity, models, preprocessing
+from flowers.training.models import create_model
 
 BUILT_IN = {
-    "basic_cnn": "flowers.models:scale_to_unit_range",
+    "basic_cnn": "flowers.training.models:scale_to_unit_range",
     "vgg16_transfer": "keras.applications.vgg16:preprocess_input",
     "resnet50v2_finetune": "keras.applications.resnet_v2:preprocess_input",
     "mobilenet_v2_transfer": "keras.applications.mobilenet_v2:preprocess_input",

@@ -127,7 +127,7 @@ def test_report_runs_from_the_installed_wheel_outside_the_checkout(wheel, tmp_pa
 
 def test_a_report_only_install_renders_a_report_without_tensorflow(wheel, tmp_path):
     """The package without extras, in an environment of its own: what the nightly's merge and publish
-    jobs and ``tox -e report`` install (its size: benchmarks/install_size.py)."""
+    jobs and ``tox -e report`` install (its size: scripts/install_size.py)."""
     env = tmp_path / "venv"
     assert uv("venv", "--quiet", "--python", sys.executable, env).returncode == 0
     python = env / ("Scripts" if sys.platform == "win32" else "bin") / "python"

@@ -46,7 +46,7 @@ def test_fit_stops_at_the_next_batch():
     import keras
     import numpy as np
 
-    from flowers.train import StopOnSignal
+    from flowers.training.train import StopOnSignal
 
     class SignalAtBatch(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):

@@ -4,12 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from flowers import downloads
 from flowers.errors import OptionError, WeightsError
-from flowers.models import create_model, preprocess, resolve_weights
 from flowers.registry import get_backbone, get_variant
+from flowers.training import downloads
+from flowers.training.models import create_model, preprocess, resolve_weights
 
-# From the original experiment's model summaries, at 160 px (DEVELOPERS.md).
+# From the original experiment's model summaries, at 160 px.
 PARAMS = {  # total, trainable
     "basic_cnn": (13_133_861, 13_133_861),
     "vgg16_transfer": (15_232_693, 518_005),

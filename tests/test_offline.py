@@ -3,7 +3,7 @@
 weights, as a new user without network runs them.
 
 Offline is made, whatever the machine's network: the download hosts are reached through a proxy
-that refuses every connection (``flowers.downloads`` probes the environment's proxy), and TFDS and
+that refuses every connection (``flowers.training.downloads`` probes the environment's proxy), and TFDS and
 Keras look in empty folders of their own.
 """
 

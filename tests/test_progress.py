@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flowers.progress import Progress
+from flowers.training.progress import Progress
 from tests import suite
 
 ROOT = Path(__file__).resolve().parent.parent

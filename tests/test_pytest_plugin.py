@@ -1,14 +1,95 @@
-"""The pytest plugin's parts that work without a session: the signal rules and the terminal summary
-(the end-to-end runs are in test_failures.py, test_benchmarks.py and test_usage.py)."""
+"""The pytest plugin's parts that work without a session: the options, the signal rules and the
+terminal summary (the end-to-end runs are in test_failures.py, test_benchmarks.py and test_usage.py)."""
 
+import argparse
 import os
 import signal
 
 import pytest
 
 from flowers import schema
-from flowers.pytest_plugin.signals import held_signals
-from flowers.pytest_plugin.summary import WIDTH, lines
+from flowers.errors import OptionError
+from flowers.training.profiles import DEFAULT_PROFILE, TrainConfig, make_config
+from flowers.training.pytest_plugin.options import OPTIONS, Options, parse, pytest_addoption
+from flowers.training.pytest_plugin.signals import held_signals
+from flowers.training.pytest_plugin.summary import WIDTH, lines
+
+
+class Parser:
+    """What the plugin's ``pytest_addoption`` uses of pytest's parser, on plain argparse."""
+
+    def __init__(self):
+        self.argparse = argparse.ArgumentParser(exit_on_error=False)
+        self.helps: dict[str, str] = {}
+
+    def getgroup(self, name, description):
+        return self
+
+    def addoption(self, flag, **attrs):
+        self.helps[flag] = attrs["help"]
+        self.argparse.add_argument(flag, **attrs)
+
+
+def command_line(*argv: str) -> Options:
+    """The options of ``pytest benchmarks ARGV``, as the plugin parses them."""
+    parser = Parser()
+    pytest_addoption(parser)
+    return parse(vars(parser.argparse.parse_args(argv)).get)
+
+
+def test_each_option_is_declared_once_with_its_default_in_the_help():
+    parser = Parser()
+    pytest_addoption(parser)
+    flags = [flag for option in OPTIONS.values() for flag in (option.flag, *(option.negative or ())[:1])]
+    assert list(parser.helps) == flags and len(set(flags)) == len(flags)
+    for option in OPTIONS.values():
+        assert parser.helps[option.flag].endswith(f" (default: {option.shown})"), option.flag
+
+
+def test_an_option_not_given_is_its_default_and_a_setting_the_profiles():
+    options = command_line()
+    assert options == Options() and options.given == {}
+    assert (options.profile, options.seed, options.seeds, options.speed_rounds) == (DEFAULT_PROFILE, 0, 1, 2)
+    assert make_config(options.profile, **options.settings()) == make_config(DEFAULT_PROFILE)
+    assert set(options.settings()) < {f for f in TrainConfig.__dataclass_fields__}
+
+
+def test_options_given_are_parsed_into_their_fields_and_named_in_the_order_declared():
+    options = command_line(
+        "--shard", "2/3", "--no-feature-cache", "--epochs", "3", "--no-jit-compile", "--learning-rate", "1e-3",
+        "--variants-from", "a.py", "--variants-from", "b", "--profile", "smoke", "--seed", "0",
+    )  # fmt: skip
+    assert (options.shard, options.epochs, options.learning_rate) == ((2, 3), 3, 1e-3)
+    assert (options.jit_compile, options.feature_cache, options.variants_from) == (False, False, ("a.py", "b"))
+    assert list(options.given.values()) == [
+        "--profile", "--variants-from", "--seed", "--epochs", "--learning-rate", "--no-jit-compile",
+        "--no-feature-cache", "--shard",
+    ]  # fmt: skip
+    config = make_config(options.profile, "resnet50v2_finetune", **options.settings())
+    assert (config.epochs, config.jit_compile, config.feature_cache, config.learning_rate) == (3, False, False, 1e-3)
+    assert command_line("--jit-compile").jit_compile is True and command_line().jit_compile is None
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "--epochs 0: must be at least 1"),
+        (["--batch-size", "x"], "--batch-size x: not a whole number"),
+        (["--image-size", "4"], "--image-size 4: must be at least 8 (32 for the pretrained backbones)"),
+        (["--learning-rate", "nan"], "--learning-rate nan: must be a positive number, e.g. 1e-4"),
+        (["--seed", "-1"], "--seed -1: must be at least 0"),
+        (["--speed-rounds", "1"], "--speed-rounds 1: must be at least 2"),
+        (["--cache-memory-limit", "1e9"], "--cache-memory-limit 1e9: not a whole number"),
+        (["--distribute", "ring"], "--distribute ring: unknown strategy; choose from none, mirrored"),
+        (["--profile", "fast"], "--profile fast: unknown profile; choose from paper, smoke, lite"),
+        (["--shard", "0/2"], "--shard 0/2: K must be between 1 and N (here N = 2)"),
+        (["--no-jit-compile", "--jit-compile"], "--jit-compile and --no-jit-compile: give one of them"),
+    ],
+)
+def test_an_option_that_cannot_be_used_is_one_line_naming_it(argv, message):
+    with pytest.raises(OptionError) as info:
+        command_line(*argv)
+    assert str(info.value) == message
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -1,4 +1,4 @@
-"""Tests of ``flowers report``: golden files, escaping, failed/missing variants, bad input, a real browser.
+"""Tests of ``flowers report``: golden files, what the tables and graphs show, failed and missing variants.
 
 Golden files: ``tests/golden/report_*.md`` hold the expected ``report.md`` for the hand-made fixtures in
 ``tests/fixtures/report/``.  Graph file names (content hashes, which depend on the matplotlib and
@@ -7,8 +7,7 @@ of the report, regenerate them and review the diff:
 
     FLOWERS_UPDATE_GOLDEN=1 python -m pytest tests/test_report.py -k golden
 
-The browser test needs Debian's ``chromium`` (``apt-get install chromium``; ``.ci/run`` installs it) and
-is skipped when it is not installed.  Set ``FLOWERS_KEEP_SCREENSHOTS=DIR`` to keep its screenshots.
+Untrusted and unusable input: ``test_report_inputs.py``; a real browser: ``test_report_browser.py``.
 No test here imports TensorFlow or measures time.
 """
 
@@ -20,27 +19,17 @@ import math
 import os
 import re
 import shutil
-import subprocess
-import sys
-from html import escape
 from pathlib import Path
-
-import pytest
 
 from flowers import __version__, cli
 from flowers import report as rp
-from flowers.errors import ResultsError
 from flowers.registry import original
 from flowers.results import load_run, load_runs
-from flowers.schema import SCHEMA
-from tests.factory import FIXTURES, ROOT, fixture, fixture_run, save
-from tests.factory import VARIANTS as FACTORY_VARIANTS
+from tests.factory import FIXTURES, fixture_run, save
+from tests.reports import HISTORY, VARIANTS, report_md, section, table_rows
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-HISTORY = [FIXTURES / f"history_{i}.json" for i in (1, 2, 3)]
 UPDATE = os.environ.get("FLOWERS_UPDATE_GOLDEN") == "1"
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-VARIANTS = [*FACTORY_VARIANTS, "mobilenet_v2_transfer"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -53,12 +42,6 @@ def normalise(text: str) -> str:
     return text.replace(f"flowers report {__version__}", "flowers report VERSION")
 
 
-def report_md(tmp_path: Path, *paths: Path | str) -> str:
-    out = tmp_path / "out"
-    assert cli.main(["report", *map(str, paths), "-o", str(out), "-q"]) == 0
-    return (out / "report.md").read_text()
-
-
 def check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
     text = normalise(text)
@@ -69,24 +52,6 @@ def check_golden(name: str, text: str) -> None:
     assert path.exists(), f"{path} missing; regenerate with FLOWERS_UPDATE_GOLDEN=1"
     expected = path.read_text()
     assert text == expected, f"report.md differs from {path}; if intended, regenerate with FLOWERS_UPDATE_GOLDEN=1"
-
-
-def table_rows(md: str, first_word: str) -> list[list[str]]:
-    """The cells of the Markdown table rows whose first cell's first word is ``first_word``
-    (``"#"``: the history table's rows)."""
-    rows = []
-    for line in md.splitlines():
-        if line.startswith("| ") and line.endswith("|"):
-            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-            word = cells[0].split(" ")[0] if cells else ""
-            if word == first_word or (first_word == "#" and re.fullmatch(r"#\d+", word)):
-                rows.append(cells)
-    return rows
-
-
-# ------------------------------------------------------------------------------------------------
-# golden files
-# ------------------------------------------------------------------------------------------------
 
 
 def test_golden_one_run(tmp_path):
@@ -243,11 +208,6 @@ def test_three_seeds_give_mean_and_student_t_interval(tmp_path):
     assert "mean of 3 seeds" in md
 
 
-def section(md: str, heading: str) -> str:
-    """The text of the section ``## heading`` (up to the next section of its level)."""
-    return md.split(f"\n## {heading}\n")[1].split("\n## ")[0]
-
-
 def test_failed_and_missing_variants_are_shown_not_dropped(tmp_path):
     md = report_md(tmp_path, FIXTURES / "one_run.json", FIXTURES / "failed.json")
     results = section(md, "Results")
@@ -352,353 +312,3 @@ def test_graphs_are_named_by_content_and_stale_ones_removed(tmp_path):
     assert set(first) - now  # the first report's graphs that the new one does not show are gone
     assert (out / "notes.png").exists()  # only our own graphs are ever removed
     assert not list(out.glob(".*.tmp"))
-
-
-# ------------------------------------------------------------------------------------------------
-# values from JSON are data
-# ------------------------------------------------------------------------------------------------
-
-HOSTILE = "<script>alert('x')</script>"
-
-
-def hostile_run() -> dict:
-    data = fixture_run(
-        "2025-01-01T00:00:00+00:00", variants=["basic_cnn", HOSTILE, "a|b *c* [l](http://x) _u_ $\\alpha$"]
-    )
-    info = data["benchmarks"][0]["extra_info"]
-    info["config"]["optimizer"] = '<img src=x onerror="alert(1)">'
-    info["config"][HOSTILE] = HOSTILE
-    info["dataset"] = dict(info["dataset"], name="<b>bold</b>", hash="</td></tr><script>x()</script>")
-    data["benchmarks"][1]["extra_info"].update(status="failed", error="</td><script>alert(2)</script>\nsecond line")
-    data["machine_info"]["flowers"]["device"] = "<iframe src=//evil>"
-    data["commit_info"]["branch"] = "<style>body{display:none}</style>"
-    return data
-
-
-def test_hostile_json_is_text_in_html_and_markdown(tmp_path):
-    path = save(tmp_path / "hostile.json", hostile_run())
-    out = tmp_path / "out"
-    assert cli.main(["report", str(path), "-o", str(out), "-q"]) == 0
-    html = (out / "report.html").read_text()
-    for bad in ("<script", "<iframe", "<b>bold", 'onerror="', "</td><script"):
-        assert bad not in html, bad
-    assert html.count("<img") == html.count('<img src="data:image/png;base64,')  # only our graphs
-    assert html.count("<style>") == 1  # ours
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
-    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
-    md = (out / "report.md").read_text()
-    assert not re.search(r"(?<!\\)<(/?script|img|iframe|b>|style)", md)
-    assert r"\<script\>alert('x')\</script\>" in md
-    # A "|" in a name does not add cells: every comparison row has as many cells as the header.
-    header = next(line for line in md.splitlines() if line.startswith("| Model |"))
-    for line in md.split("## Learning curves")[0].splitlines():
-        if line.startswith("| ") and "---" not in line:
-            assert len(re.split(r"(?<!\\)\|", line)) == len(re.split(r"(?<!\\)\|", header)), line
-    assert r"a\|b \*c\* \[l\](http://x) \_u\_ \$\\alpha\$" in md
-
-
-def test_md_escape():
-    assert rp.md_escape("basic_cnn") == "basic_cnn"
-    assert rp.md_escape("_x_ a*b `c` <d> [e] |f| &g; ~h~ $m$") == r"\_x\_ a\*b \`c\` \<d\> \[e\] \|f\| \&g; \~h\~ \$m\$"
-    assert rp.md_escape("two\nlines") == "two lines"
-
-
-# ------------------------------------------------------------------------------------------------
-# bad input: one line, exit 2
-# ------------------------------------------------------------------------------------------------
-
-BAD = {
-    "missing": None,
-    "empty": "",
-    "truncated": '{"machine_info": {}, "benchmarks": [{"name": "x", "extra',
-    "not json": "machine_info: yes\n",
-    "not pytest-benchmark": '{"results": [1, 2, 3]}',
-    "no extra_info": '{"machine_info": {}, "benchmarks": [{"name": "test_x", "stats": {}}]}',
-    "no flowers keys": '{"machine_info": {}, "benchmarks": '
-    '[{"name": "t", "extra_info": {"variant": "basic_cnn", "status": "ok"}}]}',
-    "no cases": '{"machine_info": {}, "benchmarks": []}',
-}
-
-
-@pytest.mark.parametrize("case", list(BAD))
-def test_unusable_input_exits_2_with_one_line(case, tmp_path, capsys):
-    path = tmp_path / "bad.json"
-    if BAD[case] is not None:
-        path.write_text(BAD[case])
-    out = tmp_path / "out"
-    assert cli.main(["report", str(path), "-o", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith("flowers report: error: ") and "bad.json" in err
-    assert not out.exists()  # nothing written
-
-
-def test_empty_storage_folder_exits_2(tmp_path, capsys):
-    (tmp_path / ".benchmarks").mkdir()
-    assert cli.main(["report", str(tmp_path / ".benchmarks"), "-o", str(tmp_path / "o")]) == 2
-    assert "holds no result files" in capsys.readouterr().err
-
-
-def test_unreadable_file_in_a_storage_folder_is_skipped_with_a_warning(tmp_path, capsys):
-    storage = tmp_path / ".benchmarks" / "Linux-CPython-3.11-64bit"
-    for i, src in enumerate(HISTORY[:2], 1):
-        save(storage / f"000{i}_run.json", json.loads(src.read_text()))
-    bad = storage / "0003_run.json"
-    bad.write_text(HISTORY[2].read_text()[:300])  # truncated, as by a killed run
-    md = report_md(tmp_path, tmp_path / ".benchmarks")
-    (err,) = capsys.readouterr().err.strip().splitlines()
-    assert err.startswith(f"flowers report: warning: skipped {bad}: is not valid JSON"), err
-    assert len(table_rows(md, "#")) == 2 and "0003_run.json" not in md
-
-
-def test_storage_folder_of_unreadable_files_names_them_and_exits_2(tmp_path, capsys):
-    storage = tmp_path / ".benchmarks"
-    save(storage / "0001_run.json", {"machine_info": {}, "benchmarks": []})
-    assert cli.main(["report", str(storage), "-o", str(tmp_path / "o")]) == 2
-    *warned, error = capsys.readouterr().err.strip().splitlines()
-    assert warned == [
-        f"flowers report: warning: skipped {storage / '0001_run.json'}: holds no benchmark cases "
-        "(did every case fail to start?); make one with: pytest benchmarks --benchmark-json FILE"
-    ]
-    assert error.startswith("flowers report: error: ") and "no readable result files" in error
-    assert not (tmp_path / "o").exists()
-
-
-def test_unreadable_file_named_beside_good_ones_exits_2(tmp_path, capsys):
-    bad = tmp_path / "bad.json"
-    bad.write_text(HISTORY[2].read_text()[:300])
-    assert cli.main(["report", str(HISTORY[0]), str(bad), "-o", str(tmp_path / "o")]) == 2
-    (err,) = capsys.readouterr().err.strip().splitlines()
-    assert err.startswith(f"flowers report: error: {bad}: is not valid JSON"), err
-    assert not (tmp_path / "o").exists()
-
-
-def test_results_of_a_newer_schema_are_refused_in_one_line(tmp_path, capsys):
-    data = fixture("one_run.json")
-    data["flowers"]["schema"] = SCHEMA + 1
-    path = save(tmp_path / "future.json", data)
-    assert cli.main(["report", str(path), "-o", str(tmp_path / "o")]) == 2
-    (err,) = capsys.readouterr().err.strip().splitlines()
-    assert err.startswith(f"flowers report: error: {path}: results schema {SCHEMA + 1} is newer"), err
-    assert "upgrade flowers-bench" in err and not (tmp_path / "o").exists()
-
-
-def test_build_without_runs_raises():
-    with pytest.raises(ResultsError):
-        rp.build([])
-
-
-# ------------------------------------------------------------------------------------------------
-# concurrency and scale
-# ------------------------------------------------------------------------------------------------
-
-
-def test_two_reports_into_one_folder_at_once_stay_consistent(tmp_path):
-    out = tmp_path / "shared"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    inputs = [[str(FIXTURES / "one_run.json")], [str(p) for p in HISTORY]]
-    for _ in range(2):
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "flowers", "report", *args, "-o", str(out), "-q"], env=env, cwd=ROOT
-            )
-            for args in inputs
-        ]
-        assert [p.wait(timeout=120) for p in procs] == [0, 0]
-        md, html = (out / "report.md").read_text(), (out / "report.html").read_text()
-        assert html.rstrip().endswith("</html>")
-        sources = re.search(r"from \d+ runs?: (.*)\.", md).group(1)
-        assert sources in html  # both pages come from the same process
-        linked = set(re.findall(r"fig-[0-9a-f]{16}\.png", md))
-        assert linked and all((out / name).exists() for name in linked)
-        assert {p.name for p in out.glob("fig-*.png")} == linked
-        assert not list(out.glob(".*.tmp"))
-
-
-def test_fifty_runs_of_five_variants_render(tmp_path):
-    """Scale check (the measured time is in the PR notes, not asserted: no timed tests)."""
-    paths = []
-    for i in range(50):
-        data = fixture_run(f"2025-01-01T00:{i:02d}:00+00:00", epochs=3 + (i // 10), seed_base=i, commit=f"{i:040x}")
-        paths.append(save(tmp_path / "runs" / f"{i:04d}.json", data))
-    md = report_md(tmp_path, tmp_path / "runs")
-    assert len(table_rows(md, "#")) == 50
-    assert section(md, "History").count("**epochs** ") == 4  # 3 -> 4 -> ... -> 7, every 10 runs
-    comparison = section(md, "Comparison")  # the first run and the newest five
-    assert "44 older runs of this profile are in the history only" in comparison
-    assert [line.split("**")[1] for line in comparison.splitlines() if line.startswith("- **#")] == [
-        "#1",
-        "#46",
-        "#47",
-        "#48",
-        "#49",
-        "#50",
-    ]
-
-
-# ------------------------------------------------------------------------------------------------
-# a real browser
-# ------------------------------------------------------------------------------------------------
-
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "chromium-profile"
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)"
-)
-def test_html_in_headless_chromium(tmp_path):
-    from PIL import Image
-
-    out = tmp_path / "r"
-    assert (
-        cli.main(["report", str(FIXTURES / "one_run.json"), str(FIXTURES / "failed.json"), "-o", str(out), "-q"]) == 0
-    )
-    url = (out / "report.html").resolve().as_uri()
-    dom = chromium(tmp_path, "--dump-dom", url)
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    comparison = dom.stdout.split('class="cards comparison"')[1].split("</table>")[0]
-    rows = re.findall(
-        r'<tr class="(ok|partial|failed|skipped|missing)[^"]*">\s*<td class="variant sticky">([^<]+) '
-        r'<span class="run">(#\d)</span>',
-        comparison,
-    )
-    assert [(v, run) for _, v, run in rows] == [(v, run) for v in VARIANTS for run in ("#1", "#2")]
-    assert rows[-1] == ("missing", "mobilenet_v2_transfer", "#2")
-    assert dom.stdout.count('<table class="cards sidebyside">') == 3  # accuracy, loss, throughput
-    assert dom.stdout.count("<img") >= 4 and "<h2>History</h2>" in dom.stdout
-    history = dom.stdout.split('class="cards history"')[1].split("</table>")[0]
-    assert re.findall(r'<td class="variant sticky"><b>(#\d+)</b>', history) == ["#1", "#2"]
-    keep = os.environ.get("FLOWERS_KEEP_SCREENSHOTS")
-    for width, height in ((1280, 900), (390, 844)):
-        shot = tmp_path / f"report-{width}.png"
-        result = chromium(tmp_path, f"--screenshot={shot}", f"--window-size={width},{height}", url)
-        assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
-        assert shot.stat().st_size > 20_000
-        with Image.open(shot) as im:
-            assert im.size == (width, height)
-            rgb = im.convert("RGB")
-            for top in range(0, height - 99, 100):  # painted all the way down, not a blank band
-                colours = rgb.crop((0, top, width, top + 100)).getcolors(maxcolors=1_000_000)
-                assert colours is None or len(colours) > 10, f"blank band at y={top} in the {width}px screenshot"
-        if keep:
-            Path(keep).mkdir(parents=True, exist_ok=True)
-            shutil.copy(shot, Path(keep) / shot.name)
-
-
-def measuring_page(report_html: str, width: int) -> str:
-    """A page showing ``report_html`` in a frame ``width`` px wide (headless Chromium's own window is
-    at least 500 px) whose script writes, once laid out, each wide table's scroll and visible widths
-    and the page's, into <pre id="measured">."""
-    return f"""<!doctype html><body style="margin:0">
-<iframe id="report" width="{width}" height="900" style="border:0" srcdoc="{escape(report_html, quote=True)}"></iframe>
-<pre id="measured"></pre>
-<script>
-document.getElementById("report").addEventListener("load", event => {{
-  const doc = event.target.contentDocument;
-  const widths = [...doc.querySelectorAll("table.comparison, table.breakdown, table.sidebyside")].map(table => {{
-    const box = table.closest(".scroll");
-    return `${{table.classList[table.classList.length - 1]}} ${{box.scrollWidth}} ${{box.clientWidth}}`;
-  }});
-  widths.push(`page ${{doc.documentElement.scrollWidth}} ${{doc.documentElement.clientWidth}}`);
-  document.getElementById("measured").textContent = widths.join("\\n");
-}});
-</script></body>"""
-
-
-def widest_run() -> dict:
-    """The widest Results and time tables a run makes: every column (efficiency, peak memory, the
-    feature cache, a time breakdown), long feature-cache layer names and 3 seeds a variant (mean ± CI)."""
-    data = fixture("one_run.json")
-    parts = {
-        "data_load": 95.0,
-        "setup": 2.5,
-        "feature_cache": 3.25,
-        "first_epoch": 37.1,
-        "later_epochs": 67.2,
-        "evaluation": 0.2,
-        "bookkeeping": 0.1,
-    }
-    benches = []
-    for seed in range(3):
-        for bench in copy.deepcopy(data["benchmarks"]):
-            info = bench["extra_info"]
-            info.update(
-                seed=seed,
-                test_accuracy=info["test_accuracy"] - 0.03 * seed,
-                test_loss=info["test_loss"] + 0.021 * seed,
-                breakdown=dict(parts),
-                data_cached=False,
-                wall_seconds=205.35,
-                steady_images_per_second=12345.6,
-            )
-            info["config"] = dict(info["config"], seed=seed)
-            if info.get("feature_cache", {}).get("enabled"):
-                info["feature_cache"]["layer"] = "conv3_block4_out_of_a_long_backbone"
-            bench["name"] = f"test_variant[{info['variant']}-seed={seed}]"
-            benches.append(bench)
-    data["benchmarks"] = benches
-    data["flowers"]["cases"] = [
-        {
-            "name": b["name"],
-            "variant": b["extra_info"]["variant"],
-            "seed": b["extra_info"]["seed"],
-            "status": "ok",
-            "error": None,
-        }
-        for b in benches
-    ]
-    return data
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; .ci/run installs it)"
-)
-@pytest.mark.parametrize("runs", [1, 3])
-@pytest.mark.parametrize("width", [1280, 390])
-def test_results_and_time_tables_fit_the_page_without_a_sideways_scroll(tmp_path, width, runs):
-    """One run, and three side by side (the comparison view's tables too)."""
-    out = tmp_path / "r"
-    paths = []
-    for i in range(runs):
-        data = widest_run()
-        data["datetime"] = f"2026-12-0{i + 1}T10:00:00"
-        paths.append(str(save(tmp_path / f"wide{i}.json", data)))
-    assert cli.main(["report", *paths, "-o", str(out), "-q"]) == 0
-    page = (out / "report.html").read_text()
-    assert "± " in page and "conv3_block4_out_of_a_long_backbone" in page and "Where the time goes</h2>" in page
-    measured = tmp_path / "measured.html"
-    measured.write_text(measuring_page(page, width))
-    dom = chromium(
-        tmp_path, "--dump-dom", "--window-size=1400,1000", "--virtual-time-budget=5000", measured.resolve().as_uri()
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    found = re.search(r'<pre id="measured">([^<]+)</pre>', dom.stdout)
-    assert found, dom.stdout[-2000:]
-    sizes = {
-        name: (int(scroll), int(client))
-        for name, scroll, client in (line.split() for line in found.group(1).splitlines())
-    }
-    assert sizes["page"] == (width, width), sizes  # the page itself never scrolls sideways
-    if width == 1280:  # on a phone the Results are cards and the time table may scroll in its box
-        assert sizes["comparison"][0] <= sizes["comparison"][1], sizes
-        assert sizes["breakdown"][0] <= sizes["breakdown"][1], sizes
-    else:
-        assert sizes["comparison"][0] <= sizes["comparison"][1], sizes
-    if runs > 1:  # the comparison view's tables: cards on a phone
-        assert sizes["sidebyside"][0] <= sizes["sidebyside"][1], sizes

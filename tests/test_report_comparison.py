@@ -17,8 +17,9 @@ import pytest
 
 from flowers import cli, effects
 from flowers.effects import ACCURACY, LOSS, THROUGHPUT
+from flowers.resultedit import edit, slower
 from tests import suite
-from tests.factory import seeded, set_info, write
+from tests.factory import seeded, write
 
 A = {"basic_cnn": [1.0, 0.98, 1.0]}
 A_LOSS = {"basic_cnn": [0.0308, 0.0915, 0.0331]}
@@ -30,7 +31,7 @@ C_LOSS = {"basic_cnn": [0.0754, 0.0287, 0.0269]}
 
 def run(accs, losses, when, **kw) -> dict:
     data = seeded(accs, losses, n_test=50, when=when, **kw)
-    return set_info(data, config=lambda info: dict(info["config"], epochs=1 if accs is B else 8))
+    return edit(data, config=lambda config: dict(config, epochs=1 if accs is B else 8))
 
 
 def report(tmp_path: Path, *paths, options=()) -> str:
@@ -241,12 +242,5 @@ def test_a_real_one_seed_run_against_itself_30_percent_slower_passes(smoke_runs,
     data["benchmarks"] = data["benchmarks"][:1]
     data["flowers"]["cases"] = data["flowers"]["cases"][:1]
     one = write(tmp_path, "one.json", data)
-    for bench in data["benchmarks"]:
-        info = bench["extra_info"]
-        for key in ("train_images_per_second", "steady_images_per_second"):
-            info[key] *= 0.7
-        info["train_seconds"] /= 0.7
-        info["wall_seconds"] /= 0.7
-    slower = write(tmp_path, "slower.json", data)
-    proc = suite.flowers("check", one, slower)
+    proc = suite.flowers("check", one, write(tmp_path, "slower.json", slower(data, 1 / 0.7)))
     assert proc.returncode == 0 and "PASS" in proc.stdout, proc.stdout

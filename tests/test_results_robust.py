@@ -1,6 +1,7 @@
 """The result reader against bad data: an ok case with an invalid score reads as ``invalid`` (check
 fails it, ``--update-baseline`` refuses it, the report shows it); the newest file of a folder that
-cannot be read stops a check; and each crash found in issue 16 is now exit 0, 1 or 2 in one line.
+cannot be read stops a check; and values that could crash a reader (numbers near the largest float,
+a record of the wrong type, a lone surrogate, deep nesting) give exit 0, 1 or 2 in one line.
 tests/test_fuzz_results.py fuzzes the same over the whole schema."""
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 
 import pytest
 
-from flowers import cli, plots, train
+from flowers import cli
 from flowers.errors import TrainingFailed
+from flowers.report import plots
 from flowers.results import load_newest, load_run
 from flowers.schema import INVALID
 from flowers.stats import mean_sd
+from flowers.training import train
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 ONE_RUN = json.loads((FIXTURES / "one_run.json").read_text())  # five variants, one seed each
@@ -182,7 +185,7 @@ def test_the_newest_run_is_the_latest_by_date_when_names_do_not_say(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------
-# Crashes of issue 16: exit 0, 1 or 2 in one line
+# Input that could crash a reader: exit 0, 1 or 2 in one line
 # ------------------------------------------------------------------------------------------------
 
 

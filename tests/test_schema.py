@@ -14,8 +14,8 @@ import pytest
 
 from flowers import schema
 from flowers.errors import ResultsError
-from flowers.profiles import TrainConfig, make_config
 from flowers.results import load_run
+from flowers.training.profiles import TrainConfig, make_config
 from tests.factory import ROOT, save, standard
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
 
-from flowers import shards
+from flowers import cost, shards
 from flowers.errors import OptionError
+from flowers.registry import Flops, get_variant, list_variants
 from tests.factory import make_case, make_run, write
 
-# Smoke-profile FLOPs estimates per training image (from shards.estimate_flops at 32 px, 2 epochs).
+# FLOPs per training image of the smoke profile's cases (an estimate at 32 px, 2 epochs, with the feature
+# cache): realistic proportions for the split's tests.
 SMOKE = {
     "basic_cnn": 4.03e7,
     "vgg16_transfer": 7.91e8,
@@ -86,3 +89,54 @@ def test_previous_seconds_read_from_a_result_file(tmp_path):
     failed = make_case("vgg16_transfer", status="failed", error="out of memory")  # timed, but not a case's time
     path = write(tmp_path, "prev.json", make_run([ok, failed]))
     assert shards.previous_seconds(str(path)) == {ok["name"]: 3.0}
+
+
+def test_the_estimate_reads_the_registry_counts_without_building_a_model():
+    estimates = {v: shards.estimate_flops(v, 32, 2, feature_cache=False, count=pytest.fail) for v in SMOKE}
+    # per training image, 2 epochs of (forward + 2x backward) and the 1/8 validation images, the 1/8 test images once
+    assert estimates["basic_cnn"] == (2 * (3 + 1 / 8) + 1 / 8) * 6_721_054
+    # the augmented variant trains on 5x the images of the same model
+    assert 4 * estimates["resnet50v2_finetune"] < estimates["resnet50v2_finetune_aug"]
+    cached = shards.estimate_flops("vgg16_transfer", 32, 2, feature_cache=True)
+    assert cached < 0.6 * estimates["vgg16_transfer"]  # the frozen backbone runs once per image, not in every pass
+    assert shards.estimate_flops("basic_cnn", 32, 2, feature_cache=True) == estimates["basic_cnn"]  # nothing frozen
+
+
+def test_between_and_beyond_the_counted_sizes_the_counts_scale_with_the_pixels():
+    counted = Flops((32, 160), prefix=(1024, 25600), suffix=(100 + 1024, 100 + 25600))
+    assert cost.forward_flops(counted, 32) == (1024, 1124)
+    assert cost.forward_flops(counted, 64) == pytest.approx((4096, 4196))
+    assert cost.forward_flops(counted, 320) == pytest.approx((102400, 102500))
+    with pytest.raises(ValueError, match="sizes"):
+        Flops((64, 64), (1, 1), (1, 1))
+
+
+def test_a_variant_without_counts_is_counted_by_the_callers_function(monkeypatch):
+    user_variant = dataclasses.replace(get_variant("basic_cnn"), name="uncounted", flops=None)
+    monkeypatch.setattr(shards, "get_variant", {"uncounted": user_variant}.__getitem__)
+    calls = []
+
+    def count(variant, image_size):
+        calls.append((variant, image_size))
+        return 0.0, 10.0
+
+    assert shards.estimate_flops("uncounted", 48, 1, feature_cache=False, count=count) > 0
+    assert calls == [("uncounted", 48)]
+    with pytest.raises(ValueError, match=r"uncounted.*count"):
+        shards.estimate_flops("uncounted", 48, 1, feature_cache=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("image_size", [32, 64, 160])
+def test_the_registry_counts_match_the_models_counted_flops(image_size):
+    """Each built-in model's forward FLOPs, counted on its graph, against the registry's estimate:
+    within 0.1% at these sizes (multiples of 32 px, where the estimate is exact)."""
+    import keras
+
+    from flowers.training.work import prefix_suffix_flops
+
+    models = {get_variant(v).flops: v for v in list_variants() if get_variant(v).flops}  # one per model
+    for counted, name in models.items():
+        flops = prefix_suffix_flops(name, 5, image_size)
+        keras.backend.clear_session()
+        assert cost.forward_flops(counted, image_size) == pytest.approx(flops, rel=1e-3, abs=1), name

@@ -1,5 +1,5 @@
 """``flowers trends``: steps found by change-point detection against the noise of the seeds, on
-simulated nights (benchmarks/simulate_nights.py) and on small made-up series, and the page that
+simulated nights (scripts/simulate_nights.py) and on small made-up series, and the page that
 shows them, each step linking to what changed that night."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import simulate_nights as sim
 from flowers import cli, store
 from flowers.effects import binomial_sd as binomial_floor
 from flowers.trends.noise import night_sigma, scatter
 from flowers.trends.series import Trend
 from flowers.trends.steps import detect
+from scripts import simulate_nights as sim
 
 NIGHTS = 40
 
@@ -23,7 +23,7 @@ NIGHTS = 40
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_simulated_nights_flag_every_injected_step_and_nothing_else(tmp_path, capsys, seed):
     """Accuracy of 3 seeds on the baseline's test split, loss and throughput with 5-8% noise per seed,
-    steps injected on known nights (benchmarks/simulate_nights.py): exit 0 means every step was
+    steps injected on known nights (scripts/simulate_nights.py): exit 0 means every step was
     flagged within one night and no other step was."""
     assert sim.main([str(tmp_path / "store"), "--nights", str(NIGHTS), "--seed", str(seed)]) == 0
     out = capsys.readouterr().out

@@ -1,5 +1,5 @@
 """Accepting a change on purpose: ``pytest benchmarks --update-baseline FILE -k VARIANTS``
-(flowers/pytest_plugin/update_baseline.py) and the splice it writes (flowers.merge.splice).
+(flowers/training/pytest_plugin/update_baseline.py) and the splice it writes (flowers.merge.splice).
 
 The options that would make other cases are refused when pytest starts (one line, exit 4, nothing
 run); the splice replaces one variant's cases where they stood, leaving every other byte of the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from flowers import cli, profiles
+from flowers import cli
+from flowers.training import profiles
+from flowers.training.pytest_plugin.options import OPTIONS
 from tests import suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,13 +35,24 @@ def test_pytest_help_describes_each_profile_from_its_own_settings():
         "smoke (synthetic, 32 px, random-calibrated weights, 8 epochs, batch 32, XLA off; "
         "resnet50v2_finetune: XLA auto; resnet50v2_finetune_aug: 3 epochs, XLA auto)" in text
     )
-    for option, setting in (("--epochs", "epochs"), ("--image-size", "image_size"), ("--batch-size", "batch_size")):
-        defaults = ", ".join(f"{name} {settings[setting]}" for name, settings in profiles.PROFILES.items())
-        assert f"(default: the profile's: {defaults})" in text.split(option, 1)[1], option
+    epochs = "paper 10, smoke 8 (resnet50v2_finetune_aug 3), lite 10 (resnet50v2_finetune 2, resnet50v2_finetune_aug 1)"
+    assert f"--epochs=N training epochs (default: the profile's: {epochs})" in text
+
+
+def test_pytest_help_shows_each_option_once_with_its_default():
+    helped = benchmarks("--help")
+    assert helped.returncode == 0, helped.stderr
+    section = helped.stdout.split("\nflowers-bench:\n", 1)[1].split("\n\n", 1)[0]
+    entries = re.split(r"^  (?=--)", section, flags=re.MULTILINE)[1:]  # one per flag, as argparse wraps it
+    shown = {entry.split()[0].split("=")[0]: "".join(entry.split()) for entry in entries}  # wrapped at hyphens too
+    flags = [flag for option in OPTIONS.values() for flag in (option.flag, *(option.negative or ())[:1])]
+    assert list(shown) == flags and len(entries) == len(flags)
+    for option in OPTIONS.values():
+        assert shown[option.flag].endswith("".join(f"(default: {option.shown})".split())), option.flag
 
 
 def test_reading_the_profiles_imports_no_tensorflow():
-    code = "import sys, flowers.profiles as p; p.describe('paper'); print('tensorflow' in sys.modules)"
+    code = "import sys, flowers.training.profiles as p; p.describe('paper'); print('tensorflow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

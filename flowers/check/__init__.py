@@ -51,65 +51,37 @@ names the gates a plain check applies (default accuracy and loss; --metrics over
 #   comparison    compare(): two runs -> Comparison, one VerdictRow per variant and metric
 #   identity      the fact gate: each variant's facts (flowers.facts) compared exactly, CHANGED rows
 #   table         render(): the comparison as aligned text with PASS/FAIL
+#   markdown      the comparison as Markdown (--markdown FILE, GitHub's job summary)
+#   calibrate     --calibrate: what the gate does on runs of unchanged code; what it can detect
 #   baseline      update_baseline(): validate a run and copy it over the baseline atomically
 #   cli           add_arguments() and run(): the thin command-line layer
-# Everything is re-exported here, so ``from flowers import check; check.compare(...)`` keeps working.
+# The names below are the package's public interface: what flowers.report and flowers.trends use
+# (they import nothing else of it) and what users call: ``from flowers import check;
+# check.render(check.compare(baseline, current))``.
 
-from flowers.check.baseline import update_baseline
-from flowers.check.cli import add_arguments, parse_metrics, run
-from flowers.check.comparison import Comparison, VerdictRow, compare, failure_text, machine_difference
-from flowers.check.metrics import (
-    ALIASES,
-    ALL_METRICS,
-    CHANGED,
-    FAILING,
-    IMPROVED,
-    METRICS,
-    MISSING,
-    NEW,
-    OK,
-    REGRESSED,
-    UNDECIDED,
-    Metric,
-    Verdict,
-)
-from flowers.check.noise import Noise
-from flowers.check.settings import THRESHOLD_KEYS, Config, Thresholds, find_pyproject, load_config, parse_config
-from flowers.check.table import HEADER, describe, render
-from flowers.schema import STEADY_THROUGHPUT
+from flowers.check.calibrate import MIN_SEEDS, detectable, seeds_of
+from flowers.check.cli import add_arguments, run
+from flowers.check.comparison import compare, timing_key
+from flowers.check.metrics import ALIASES, ALL_METRICS, METRICS, MISSING
+from flowers.check.settings import THRESHOLD_KEYS, Config, Thresholds, load_config, parse_config
+from flowers.check.table import render
 
 __all__ = [
     "ALIASES",
     "ALL_METRICS",
-    "CHANGED",
-    "FAILING",
-    "HEADER",
-    "IMPROVED",
     "METRICS",
+    "MIN_SEEDS",
     "MISSING",
-    "NEW",
-    "OK",
-    "REGRESSED",
-    "STEADY_THROUGHPUT",
     "THRESHOLD_KEYS",
-    "UNDECIDED",
-    "Comparison",
     "Config",
-    "Metric",
-    "Noise",
     "Thresholds",
-    "Verdict",
-    "VerdictRow",
     "add_arguments",
     "compare",
-    "describe",
-    "failure_text",
-    "find_pyproject",
+    "detectable",
     "load_config",
-    "machine_difference",
     "parse_config",
-    "parse_metrics",
     "render",
     "run",
-    "update_baseline",
+    "seeds_of",
+    "timing_key",
 ]

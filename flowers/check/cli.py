@@ -61,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated gates to apply: accuracy, loss, time (default: the metrics setting of "
         "[tool.flowers.check], else accuracy,loss); time decides only between runs on one kind of machine",
     )
+    _add_outputs(parser)
+
+
+def _add_outputs(parser: argparse.ArgumentParser) -> None:
+    """The options after the runs and the gates: variants, settings, baseline update, Markdown verdict."""
     parser.add_argument(
         "--variants", type=lambda s: [v for v in s.split(",") if v], help="only these variants (comma-separated)"
     )

@@ -138,8 +138,8 @@ def timing_key(metric: Metric, base: Sequence[Case], cur: Sequence[Case], th: Th
 def timing_thresholds(base: Sequence[Case], key: str, th: Thresholds) -> tuple[Thresholds, str]:
     """``th`` for a timing gate on ``key``, and a note when the baseline timed it too briefly.
 
-    A timing under ``min_timed_seconds`` moves 2-3x between sessions on a shared machine, more than
-    any tolerance: only a fall beyond ``short_timing_tolerance`` (a 4x slowdown by default) counts."""
+    A timing under ``min_timed_seconds`` moves between sessions on a shared machine by more than any
+    tolerance: only a fall beyond ``short_timing_tolerance`` (a 4x slowdown by default) counts."""
     shortest = _shortest(base, key)
     if shortest >= th.min_timed_seconds:
         return th, ""

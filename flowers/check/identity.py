@@ -8,7 +8,7 @@ compared: an ``UNDECIDED`` row says so, which fails like any gate that cannot de
 
 Accepting a change on purpose is one command, :func:`accept_command`: the suite reruns the changed
 variants with the baseline's seeds and splices their cases into the baseline
-(:mod:`flowers.pytest_plugin.update`), so a pull request's diff of the baseline shows what was accepted.
+(:mod:`flowers.training.pytest_plugin.update`), so a pull request's diff of the baseline shows what was accepted.
 """
 
 from __future__ import annotations

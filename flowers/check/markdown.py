@@ -4,7 +4,7 @@ a pull-request comment: ``flowers check ... --markdown FILE``.
 The same facts as the text table (:mod:`flowers.check.table`: its heading lines and summary line,
 the rows of :class:`~flowers.check.comparison.Comparison`), laid out for a page: the summary first,
 then the failing rows in a table of their own, then every row in a collapsed table.  Every value is
-escaped as literal text (:func:`flowers.report.render.md_escape`): a result file cannot inject markup.
+escaped as literal text (:func:`flowers.display.md_escape`): a result file cannot inject markup.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from flowers import atomic
 from flowers.check.comparison import Comparison, VerdictRow
 from flowers.check.table import HEADER, heading, summary
-from flowers.report.render import md_escape
+from flowers.display import md_escape
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"  # GitHub Actions' job summary file: appended to, never replaced
 

@@ -25,11 +25,10 @@ trajectory.  So the gate asks whether the current values could be such draws:
   accuracy, a 400-fold rise in loss), and one seed has no spread at all.  There the limits use
   normal quantiles on the largest of the measured spread, the floor and a *prior* spread per metric
   (``Metric.prior``): how far one seed's value moves on unchanged code, the largest spread of a
-  smoke variant over sixteen seeds of two sessions, rounded: for accuracy 2 binomial floors
-  (vgg16_transfer: 2.09; most variants 0.7-1.2, but a variant's seeds can have a long tail), for
-  loss 0.4 (basic_cnn: 0.36) and for throughput 0.4 (one busy session: 0.41).  Its false-alarm
-  rate is measured by ``flowers check --calibrate`` on one- and three-seed A/A comparisons
-  (docs/check.md).
+  smoke variant over repeated runs, rounded up (a variant's seeds can have a long tail): for
+  accuracy 2 binomial floors, for loss and throughput 0.4.  docs/check.md gives the runs they come
+  from and the rule's false-alarm rate, measured by ``flowers check --calibrate`` on one- and
+  three-seed A/A comparisons.
 
 :mod:`flowers.check.metrics` adds the fixed tolerances as a floor (a change must exceed both) and
 :mod:`flowers.check.comparison` splits the run's false-alarm budget over its gates.

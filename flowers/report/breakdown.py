@@ -5,9 +5,9 @@ graph."""
 from __future__ import annotations
 
 from flowers import schema
+from flowers.display import figure, fmt_rate, fmt_seconds
 from flowers.report.cases import mean, mean_of
-from flowers.report.format import fmt_rate, fmt_seconds
-from flowers.report.model import Breakdown, BreakdownRow, figure
+from flowers.report.model import Breakdown, BreakdownRow
 from flowers.results import Case
 from flowers.schema import finite
 
@@ -32,7 +32,7 @@ def breakdown(variants: list[str], runs: list[tuple[str, dict[str, list[Case]]]]
     """The table and stacked bar of the variants' ok cases that recorded a breakdown, a row per
     variant and run (``runs``: (label, cases by variant), the label "" for a single run); None if
     no case recorded one."""
-    from flowers import plots  # matplotlib is only imported when a report is built
+    from flowers.report import plots  # matplotlib is only imported when a report is built
 
     rows, bars = [], []
     for v in variants:

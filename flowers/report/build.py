@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowers import __version__, schema
+from flowers.display import fmt_date, fmt_value
 from flowers.errors import ResultsError
+from flowers.registry import ordered
 from flowers.report.breakdown import breakdown
-from flowers.report.cases import ordered
 from flowers.report.comparison import columns, comparison_row
 from flowers.report.curves import curves
 from flowers.report.details import details
-from flowers.report.format import fmt_date, fmt_value
 from flowers.report.gate import gate_limits
 from flowers.report.history import changes, history
 from flowers.report.model import ComparisonRow, Group, Report

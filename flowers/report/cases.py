@@ -1,22 +1,15 @@
-"""Readings of a run's cases, per variant, that several sections of the report share: the order of
-the variants, a variant's status over its seeds, means of a metric, configs, seeds and the case that
-holds the model record."""
+"""Readings of a run's cases, per variant, that several sections of the report share: a variant's
+status over its seeds, means of a metric, configs, seeds and the case that holds the model record
+(the order of the variants is :func:`flowers.registry.ordered`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flowers import registry, schema
+from flowers import schema
 from flowers.results import Case, Run, metric_values
 from flowers.schema import INVALID, MISSING, OK, SKIPPED, without_seed
 from flowers.stats import mean_sd
-
-
-def ordered(names: list[str]) -> list[str]:
-    """Registered variants in registry order, then the others in first-seen order."""
-    registered = registry.list_variants()
-    known = [v for v in registered if v in names]
-    return known + [v for v in dict.fromkeys(names) if v not in registered]
 
 
 def mean(numbers: list[float]) -> float | None:

@@ -5,8 +5,8 @@ and notes on failed, skipped and missing cases."""
 from __future__ import annotations
 
 from flowers import registry, schema
+from flowers.display import NONE, fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value
 from flowers.report.cases import mean, mean_of, status
-from flowers.report.format import NONE, fmt_bytes, fmt_int, fmt_rate, fmt_seconds, fmt_span, fmt_stat, fmt_value
 from flowers.report.model import ComparisonRow
 from flowers.results import Case, Run, metric_values
 from flowers.schema import INVALID, MISSING, SKIPPED, finite

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 
 from flowers import schema
+from flowers.display import Figure, figure
 from flowers.effects import binomial_interval
 from flowers.report.cases import status
-from flowers.report.model import Figure, figure
 from flowers.results import Case
 from flowers.schema import finite
 
@@ -51,7 +51,7 @@ def accuracy_span(cases: list[Case], lines: list[dict[str, dict[str, list[float]
 
 def _variant(v: str, runs: list[tuple[str, dict[str, list[Case]]]]) -> Figure | str:
     """``v``'s graph over the runs, or why it has none."""
-    from flowers import plots  # matplotlib is only imported when a report is built
+    from flowers.report import plots  # matplotlib is only imported when a report is built
 
     drawn, seeds, all_cases = [], [], []
     for label, by_variant in runs:
@@ -86,7 +86,7 @@ def curves(
     """Each variant's learning-curve graph over ``runs`` ((label, cases by variant), oldest first;
     one run: label ""), (variant, why) for those without one, and the overlay of every variant's
     validation accuracy in the last run (None when no variant recorded it)."""
-    from flowers import plots
+    from flowers.report import plots
 
     graphs, without = [], []
     for v in variants:

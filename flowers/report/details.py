@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flowers import architecture, registry, schema
-from flowers.report.cases import model_cases, ordered, seeds, variant_configs
-from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_value
+from flowers import facts, registry, schema
+from flowers.display import NONE, fmt_commit, fmt_date, fmt_value
+from flowers.registry import ordered
+from flowers.report.cases import model_cases, seeds, variant_configs
 from flowers.report.model import Details
 from flowers.results import Case, Run
 
@@ -104,7 +105,7 @@ def _per_variant_rows(run: Run, variants: list[str]) -> list[tuple[str, list[str
         ("model fingerprint", [fingerprint_text(model.get(v)) for v in variants]),
         (
             "weights used",
-            [architecture.weights_label(case.weights if (case := model.get(v)) else None) for v in variants],
+            [facts.weights_label(case.weights if (case := model.get(v)) else None) for v in variants],
         ),
     ]
 

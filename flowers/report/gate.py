@@ -1,12 +1,11 @@
 """What ``flowers check`` can detect with the latest run as its baseline: the seed noise it measures
 per variant and metric, and the smallest change it flags against one and three current seeds.
-Shown for runs with enough seeds to measure noise (:data:`flowers.check.calibrate.MIN_SEEDS`), with
+Shown for runs with enough seeds to measure noise (:data:`flowers.check.MIN_SEEDS`), with
 the built-in settings and the accuracy and loss gates that ``flowers check`` applies across machines."""
 
 from __future__ import annotations
 
-from flowers.check.calibrate import MIN_SEEDS, detectable, seeds_of
-from flowers.check.settings import Config
+from flowers.check import MIN_SEEDS, Config, detectable, seeds_of
 from flowers.report.model import GateLimits
 from flowers.results import Run
 

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flowers import effects, facts, schema
-from flowers.report.cases import mean, mean_of, model_cases, ordered, seeds, status, variant_configs
-from flowers.report.format import NONE, fmt_commit, fmt_date, fmt_seconds, fmt_value
-from flowers.report.model import Change, History, HistoryCell, HistoryRow, figure
+from flowers.display import NONE, figure, fmt_commit, fmt_date, fmt_seconds, fmt_value
+from flowers.registry import ordered
+from flowers.report.cases import mean, mean_of, model_cases, seeds, status, variant_configs
+from flowers.report.model import Change, History, HistoryCell, HistoryRow
 from flowers.results import Case, Run, metric_values
 
 # Changes that can move the scores; the trend graph marks the runs that made one.
@@ -163,7 +164,7 @@ def history(
     trend graph; None for a single run.  ``all_changes[i]`` is what changed into run ``i``."""
     if len(runs) < 2:
         return None
-    from flowers import plots  # matplotlib is only imported when a report is built
+    from flowers.report import plots  # matplotlib is only imported when a report is built
 
     groups = [run.by_variant() for run in runs]
     rows = [

@@ -1,30 +1,16 @@
 """The report's data model: what the templates see.
 
-Plain data classes holding display strings (formatted by :mod:`.format`), numbers and the PNG bytes
-of the graphs; markup is added by the templates only.  :func:`flowers.report.build.build` makes a
-:class:`Report`; :mod:`.render` and :mod:`.write` turn it into files.
+Plain data classes holding display strings (formatted by :mod:`flowers.display`), numbers and the
+graphs (:class:`flowers.display.Figure`); markup is added by the templates only.
+:func:`flowers.report.build.build` makes a :class:`Report`; :mod:`.render` and :mod:`.write` turn it
+into files.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from flowers.report.format import NONE
-
-
-@dataclass
-class Figure:
-    file: str  # fig-<content hash>.png, beside report.md
-    alt: str
-    title: str
-    png: bytes = field(repr=False)
-
-    @cached_property
-    def data_uri(self) -> str:
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+from flowers.display import NONE, Figure
 
 
 @dataclass
@@ -248,8 +234,3 @@ class Report:
                 if fig is not None:
                     seen.setdefault(fig.file, fig)
         return list(seen.values())
-
-
-def figure(png: bytes, alt: str, title: str) -> Figure:
-    """A graph, its file named by a hash of its content (the same graph keeps its name)."""
-    return Figure(file=f"fig-{hashlib.sha256(png).hexdigest()[:16]}.png", alt=alt, title=title, png=png)

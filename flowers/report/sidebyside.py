@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flowers import effects
-from flowers.check.settings import Thresholds
+from flowers.check import Thresholds
+from flowers.display import NONE, fmt_date
 from flowers.effects import Effect, Measure, Summary
 from flowers.report.cases import status
-from flowers.report.format import NONE, fmt_date
 from flowers.report.history import changes
 from flowers.report.model import EffectCell, RunLabel, SideBySide, SideRow, SideTable, ValueCell
 from flowers.results import Case, Run, metric_values

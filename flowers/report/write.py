@@ -5,15 +5,14 @@ folder, so that two reports written into one folder at once never leave a mix.""
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from flowers import atomic
+from flowers.display import FIGURE_NAME
 from flowers.report.model import Report
 from flowers.report.render import render
 
-FIGURE_NAME = re.compile(r"^fig-[0-9a-f]{16}\.png$")  # our graphs: the only files ever removed
 LOCK = ".report.lock"
 
 

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from flowers import interrupts, store
-from flowers.check.settings import load_config
+from flowers.check import load_config
 from flowers.errors import ResultsError
 from flowers.results import Run, SkippedResultWarning
 from flowers.text import printable

@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Sequence
 from itertools import pairwise
 
-from flowers.check.metrics import METRICS
+from flowers.check import METRICS
 from flowers.effects import binomial_sd
 
 MAD_TO_SD = 1.4826  # the median absolute deviation of a normal sample times this is its sd

@@ -1,5 +1,5 @@
 """The trend page's data model, built from a store's runs: per series, one graph per variant, the
-flagged steps (each linking to what changed that night: :func:`flowers.report.history.changes`),
+flagged steps (each linking to what changed that night: :func:`flowers.report.changes`),
 and the noise each trend was judged against.  Plain data classes of display strings and graphs."""
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flowers import __version__, interrupts, schema
-from flowers.check.metrics import METRICS
-from flowers.check.settings import Config
+from flowers.check import METRICS, Config
+from flowers.display import Figure, figure, fmt_commit, fmt_date
 from flowers.errors import ResultsError
-from flowers.report.format import fmt_commit, fmt_date
-from flowers.report.history import changes
-from flowers.report.model import Change, Figure, figure
+from flowers.report import Change, changes
 from flowers.results import Run
 from flowers.trends import plot
 from flowers.trends.series import Trend, when

@@ -1,6 +1,7 @@
 """The trend graph of one variant: test accuracy, test loss and throughput against the date, each
 night's mean with the range of its seeds, and a line at every flagged step (red: worse, green:
-better) labelled with the night's commit.  Plain numbers in, PNG bytes out (as :mod:`flowers.plots`)."""
+better) labelled with the night's commit.  Plain numbers in, PNG bytes out, in the report's style
+(:mod:`flowers.display`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ matplotlib.use("Agg")
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from flowers.plots import PLOTTABLE, STYLE, color, png, text
+from flowers.display import PLOTTABLE, STYLE, color, graph_label, png
 
 WORSE, BETTER = "#cf222e", "#1a7f37"
 LABELS = {"accuracy": "test accuracy", "loss": "test loss", "time": "images/s"}
@@ -38,7 +39,7 @@ def _marks(ax, dates: Sequence[datetime], steps: Sequence[tuple[int, bool, str]]
     for night, worse, label in steps:
         ax.axvline(dates[night], color=WORSE if worse else BETTER, linestyle="--", linewidth=1)
         ax.annotate(
-            text(label, 12),
+            graph_label(label, 12),
             (dates[night], 1),
             xycoords=("data", "axes fraction"),
             xytext=(2, -2),
@@ -71,5 +72,5 @@ def trend(
         locator = AutoDateLocator()
         axes[-1].xaxis.set_major_locator(locator)
         axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        fig.suptitle(text(title, 70), fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
+        fig.suptitle(graph_label(title, 70), fontsize=12, fontweight="bold", y=1 - 0.08 / height, va="top")
         return png(fig)

@@ -2,7 +2,7 @@
 
 A night is one run; a trend holds, per night, the values of the variant's ok seeds (an empty list
 when the variant failed or did not run that night).  The metrics and their result keys are the
-gate's (:data:`flowers.check.metrics.METRICS`): test accuracy, test loss and throughput, which reads
+gate's (:data:`flowers.check.METRICS`): test accuracy, test loss and throughput, which reads
 the first figure of the gate's (steady, whole-training, whole-case images/s) that every ok case of
 the series timed long enough, so a trend never mixes two.
 """
@@ -14,11 +14,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from flowers.check.comparison import timing_key
-from flowers.check.metrics import LOG, METRICS
-from flowers.check.settings import Thresholds
+from flowers.check import METRICS, Thresholds, timing_key
+from flowers.effects import LOG
 from flowers.errors import ResultsError
-from flowers.report.cases import ordered
+from flowers.registry import ordered
 from flowers.results import Case, Run, metric_values
 from flowers.text import one_line
 

@@ -7,7 +7,7 @@ the metric's scale divided by the noise of a night's mean (:func:`flowers.trends
 with the penalty ``BETA * log(nights)`` for each step: a step is placed only where splitting the
 nights there lowers the squared deviations by more than BETA * log(n) noise variances, which a
 step of a few sigmas over a few nights does and noise does not (the false-flag rate and the steps
-caught are measured by benchmarks/simulate_nights.py; see docs/nightly.md).  A level holds at least
+caught are measured by scripts/simulate_nights.py; see docs/nightly.md).  A level holds at least
 MIN_NIGHTS nights, and a night further than SPIKE noise sd from the median of itself and its two
 neighbours is taken at that median before the search (a Hampel filter): one odd night is not a
 step, and the graph still shows it.  A step smaller than the gate's tolerance for the
@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowers.check.metrics import METRICS
-from flowers.check.settings import Config
+from flowers.check import METRICS, Config
 from flowers.results import Run
 from flowers.trends.noise import from_scale, night_sigma, to_scale
 from flowers.trends.series import Trend, trends

@@ -12,8 +12,7 @@ import contextlib
 from pathlib import Path
 
 from flowers import atomic
-from flowers.report.render import environment
-from flowers.report.write import FIGURE_NAME
+from flowers.display import FIGURE_NAME, environment
 from flowers.trends.page import Page
 from flowers.trends.steps import BETA
 
