@@ -48,7 +48,7 @@ def test_smoke_profile_basic_cnn_learns(smoke_data):
     assert len(result["epoch_seconds"]) == result["epochs"] == config.epochs
 
 
-@pytest.mark.parametrize("variant", ["vgg16_transfer", "resnet50v2_finetune"])
+@pytest.mark.parametrize("variant", ["vgg16_transfer", pytest.param("resnet50v2_finetune", marks=pytest.mark.slow)])
 def test_feature_cache_is_exact(tiny, variant):
     data, config = tiny, make_config("smoke")
     cached = train.run(variant, data, config)
@@ -74,6 +74,7 @@ def test_feature_cache_streams_from_disk_above_the_memory_limit(tiny):
     np.testing.assert_allclose(on_disk["history"]["loss"], in_memory["history"]["loss"], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_augmentation_trains_on_five_times_the_images(tiny):
     result = train.run("resnet50v2_finetune_aug", tiny, make_config("smoke", epochs=1))
     assert result["config"]["augment"] is True
@@ -102,7 +103,10 @@ def test_same_seed_same_results_on_cpu(smoke_data):
 
 @pytest.mark.parametrize(
     "first, second",
-    [("resnet50v2_finetune", "resnet50v2_finetune_aug"), ("mobilenet_v2_transfer", "mobilenet_v2_transfer")],
+    [
+        pytest.param("resnet50v2_finetune", "resnet50v2_finetune_aug", marks=pytest.mark.slow),
+        ("mobilenet_v2_transfer", "mobilenet_v2_transfer"),
+    ],
 )
 def test_a_reused_compiled_model_gives_the_results_of_a_fresh_one(tiny, first, second):
     """The augmented variant after the plain one (one trainable part), a second seed after the first
