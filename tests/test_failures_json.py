@@ -13,16 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import suite
-
-ROOT = Path(__file__).resolve().parent.parent
-ONE_RUN = ROOT / "tests" / "fixtures" / "report" / "one_run.json"
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1", COLUMNS="400")
-
-
-def flowers(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return suite.flowers(*args, cwd=cwd, env=ENV, timeout=120)
-
+from tests.test_failures import ENV, ONE_RUN, flowers  # the end-to-end runs' environment and command
 
 # ------------------------------------------------------------------------------------------------
 # Unusable JSON for report and check: exit 2, one stderr line naming the file
